@@ -1,0 +1,210 @@
+/**
+ * The control plane's JSON API under /api/v1: the types every client (CLI, proxy-core, extension) and the server share.
+ * Errors are `{ error: { code, message } }` with a matching HTTP status.
+ */
+import type { StoredSessionLogEvent } from './session-log';
+
+export const API_PREFIX = '/api/v1';
+
+export interface ApiErrorBody {
+  error: { code: ApiErrorCode; message: string; details?: unknown };
+}
+
+export const API_ERROR_CODES = Object.freeze({
+  badRequest: 'bad_request',
+  validation: 'validation_failed',
+  unauthenticated: 'unauthenticated',
+  forbidden: 'forbidden',
+  notFound: 'not_found',
+  conflict: 'conflict',
+  rateLimited: 'rate_limited',
+  mfaRequired: 'mfa_required',
+  mfaInvalid: 'mfa_invalid',
+  mfaExpired: 'mfa_expired',
+  mfaNotConfigured: 'mfa_not_configured',
+  gatewayOffline: 'gateway_offline',
+  sessionNotActive: 'session_not_active',
+  internal: 'internal_error',
+} as const);
+export type ApiErrorCode = (typeof API_ERROR_CODES)[keyof typeof API_ERROR_CODES];
+
+export interface Page<T> {
+  items: T[];
+  /** Pass as `cursor` to get the next page; absent on the last page. */
+  nextCursor?: string;
+}
+
+export type Role = 'admin' | 'member';
+
+export interface UserDto {
+  id: string;
+  email: string;
+  name: string;
+  createdAt: string;
+}
+
+export interface ProjectDto {
+  id: string;
+  name: string;
+  /** The caller's role in the project. */
+  role: Role;
+}
+
+export interface MeDto {
+  user: UserDto;
+  projects: ProjectDto[];
+}
+
+export interface LoginRequest {
+  email: string;
+  password: string;
+}
+
+export interface LoginResponse {
+  token: string;
+  expiresAt: string;
+  user: UserDto;
+}
+
+export interface GatewayDto {
+  id: string;
+  projectId: string;
+  name: string;
+  online: boolean;
+  lastSeenAt: string | null;
+  createdAt: string;
+}
+
+export interface EnrollmentTokenDto {
+  /** Shown once; the gateway exchanges it for its own credential. */
+  token: string;
+  expiresAt: string;
+}
+
+export interface ResourceDto {
+  id: string;
+  projectId: string;
+  name: string;
+  gatewayId: string;
+  gatewayName: string;
+  gatewayOnline: boolean;
+  connectionString: string;
+  authDatabase: string;
+  tlsEnabled: boolean;
+  tlsRejectUnauthorized: boolean;
+  /** Whether a CA certificate is stored (the certificate itself is not returned). */
+  hasCaCertificate: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ResourceInput {
+  name: string;
+  gatewayId: string;
+  connectionString: string;
+  authDatabase?: string;
+  tlsEnabled?: boolean;
+  tlsRejectUnauthorized?: boolean;
+  /** PEM; `null` removes a stored one on update. */
+  caCertificate?: string | null;
+}
+
+export interface AccountDto {
+  id: string;
+  resourceId: string;
+  name: string;
+  description: string;
+  username: string;
+  mfaRequired: boolean;
+  maxSessionDurationSeconds: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface AccountInput {
+  name: string;
+  description?: string;
+  username: string;
+  /** Write-only: never returned by the API. */
+  password: string;
+  mfaRequired?: boolean;
+  maxSessionDurationSeconds?: number;
+}
+
+export type SessionState = 'starting' | 'active' | 'ended' | 'terminated' | 'expired' | 'failed';
+
+export type SessionEndReason = 'stopped' | 'expired' | 'terminated' | 'idle' | 'gateway_offline' | 'failed';
+
+export type MfaMethod = 'totp' | 'email';
+
+export interface SessionDto {
+  id: string;
+  projectId: string;
+  userId: string;
+  userEmail: string;
+  resourceId: string;
+  resourceName: string;
+  accountId: string;
+  accountName: string;
+  gatewayId: string;
+  state: SessionState;
+  createdAt: string;
+  startedAt: string | null;
+  endedAt: string | null;
+  expiresAt: string;
+  /** Seconds from start (or creation) to end, or to now while the session runs. */
+  durationSeconds: number;
+  endReason: SessionEndReason | null;
+  endedBy: string | null;
+  clientAddress: string | null;
+  clientAgent: string | null;
+  mfaMethod: MfaMethod | null;
+  connections: number;
+  commands: number;
+}
+
+export interface AccessRequest {
+  /** Requested duration in seconds; capped by the account's maximum. */
+  durationSeconds?: number;
+  /** Free text such as `portcullis-cli/0.1.0` or `vscode/1.100`. */
+  clientAgent?: string;
+  /** Answer to an MFA challenge returned by an earlier access request. */
+  mfa?: { challengeId: string; code: string };
+}
+
+export interface RelayTicketDto {
+  /** Short-lived; sent as `Authorization: Ticket <ticket>` when opening a relay stream. */
+  ticket: string;
+  expiresAt: string;
+}
+
+export interface AccessGranted {
+  kind: 'session';
+  session: SessionDto;
+  relay: RelayTicketDto & { url: string };
+}
+
+export interface AccessMfaChallenge {
+  kind: 'mfa';
+  challengeId: string;
+  method: MfaMethod;
+  expiresAt: string;
+  /** For email: where the code went, partly hidden (j***@example.com). */
+  sentTo?: string;
+}
+
+export type AccessResponse = AccessGranted | AccessMfaChallenge;
+
+export interface SessionLogPage extends Page<StoredSessionLogEvent> {}
+
+export interface AuditEventDto {
+  id: string;
+  projectId: string | null;
+  actorUserId: string | null;
+  actorEmail: string | null;
+  action: string;
+  targetType: string;
+  targetId: string | null;
+  details: Record<string, unknown>;
+  time: string;
+}

@@ -1,0 +1,55 @@
+/**
+ * Messages on the gateway's control channel: one WebSocket the gateway opens to
+ * `${API_PREFIX}/gateway/channel` with `Authorization: Bearer <gateway credential>`, JSON text frames.
+ *
+ * Data does not flow here. For each client connection the control plane sends `stream.open`; the gateway
+ * then opens a WebSocket to `${API_PREFIX}/gateway/streams/<streamId>` (same credential) whose binary
+ * frames carry the client's MongoDB bytes, and serves it with the gateway engine.
+ */
+import type { SessionEndReason } from './api';
+import type { SessionLogEvent } from './session-log';
+import type { MongoTarget } from './target';
+
+export const GATEWAY_CHANNEL_PATH = '/gateway/channel';
+export const GATEWAY_STREAM_PATH = '/gateway/streams';
+export const GATEWAY_ENROLL_PATH = '/gateway/enroll';
+
+/** POST `${API_PREFIX}${GATEWAY_ENROLL_PATH}` body; the answer is `GatewayEnrollResponse`. */
+export interface GatewayEnrollRequest {
+  token: string;
+  /** Name shown to admins; defaults to the host name. */
+  name?: string;
+}
+
+export interface GatewayEnrollResponse {
+  gatewayId: string;
+  /** The gateway's own long-lived credential. Keep it secret (file mode 0600). */
+  credential: string;
+}
+
+/** Log events with their per-session sequence numbers. `origin` + `seq` is unique per session. */
+export interface LogBatch {
+  sessionId: string;
+  /** Random id of the gateway process run that numbered these events. */
+  origin: string;
+  events: Array<SessionLogEvent & { seq: number }>;
+}
+
+// gateway -> control plane
+export type GatewayToServer =
+  | { type: 'hello'; version: string; name?: string }
+  | { type: 'heartbeat'; time: string }
+  | { type: 'credentials.request'; requestId: string; sessionId: string }
+  | { type: 'stream.failed'; streamId: string; message: string }
+  | { type: 'logs'; batchId: string; batch: LogBatch }
+  | { type: 'session.stats'; sessionId: string; connections: number; commands: number };
+
+// control plane -> gateway
+export type ServerToGateway =
+  | { type: 'welcome'; gatewayId: string; heartbeatIntervalMs: number }
+  | { type: 'heartbeat.ack'; time: string }
+  | { type: 'stream.open'; streamId: string; sessionId: string }
+  | { type: 'credentials'; requestId: string; sessionId: string; target: MongoTarget; expiresAt: string }
+  | { type: 'credentials.denied'; requestId: string; sessionId: string; message: string }
+  | { type: 'session.end'; sessionId: string; reason: SessionEndReason }
+  | { type: 'logs.ack'; batchId: string };

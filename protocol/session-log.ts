@@ -1,0 +1,55 @@
+/**
+ * Session log events: produced by the gateway, stored by the control plane, shown by the CLI and the extension.
+ */
+
+interface EventBase {
+  /** ISO 8601 time the event started (for a command: when the request arrived at the gateway). */
+  time: string;
+  /** Identifies one client connection within the session. */
+  connectionId: string;
+}
+
+/** One client command and its outcome. */
+export interface CommandEvent extends EventBase {
+  kind: 'command';
+  database: string;
+  /** Command name as the client sent it (`find`, `insert`, `aggregate`, ...). */
+  command: string;
+  /** Collection the command names, when it names one. */
+  collection?: string;
+  /**
+   * The command as compact JSON (relaxed Extended JSON), without noise fields ($clusterTime, lsid, signature,
+   * $readPreference, txnNumber), document sequences counted rather than copied, masked strings replaced.
+   */
+  input: string;
+  outcome: 'ok' | 'error';
+  /** Documents returned: first batch of a cursor, or the nextBatch of a getMore. */
+  documents?: number;
+  /** Documents affected, where the reply says (`n`, `nModified`). */
+  affected?: number;
+  errorCode?: number;
+  errorName?: string;
+  errorMessage?: string;
+  durationMs: number;
+  /** Set when `input` was cut to fit the event size cap. */
+  truncated?: boolean;
+}
+
+/** A client connection opened, closed, or failed to reach the database. */
+export interface ConnectionEvent extends EventBase {
+  kind: 'connection';
+  phase: 'opened' | 'closed' | 'failed';
+  /** For `failed`: what went wrong (never contains a secret). For `opened`: the client's driver and app name. */
+  message?: string;
+  /** For `closed`: commands seen on the connection, including handshake and monitoring traffic not logged line by line. */
+  commands?: number;
+  /** For `closed`: handshake and monitoring commands (hello, isMaster, ping on monitor connections) counted but not logged. */
+  handshakeCommands?: number;
+  bytesFromClient?: number;
+  bytesToClient?: number;
+}
+
+export type SessionLogEvent = CommandEvent | ConnectionEvent;
+
+/** An event as stored and served by the control plane. */
+export type StoredSessionLogEvent = SessionLogEvent & { sessionId: string; seq: number };

@@ -1,0 +1,20 @@
+/**
+ * What a gateway needs to reach one MongoDB deployment as one account. The control plane sends it over the
+ * gateway's authenticated control channel, only for an active session assigned to that gateway; the gateway
+ * keeps it in memory only.
+ */
+export interface MongoTarget {
+  /** `mongodb://host[:port][,host...]/?options` or `mongodb+srv://name/?options`, without credentials or database. */
+  connectionString: string;
+  /** Database the account authenticates against (default `admin`). */
+  authDatabase: string;
+  tls: {
+    enabled: boolean;
+    /** Verify the server certificate (and its hostname). */
+    rejectUnauthorized: boolean;
+    /** Extra CA certificate(s), PEM. */
+    caCertificate?: string;
+  };
+  username: string;
+  password: string;
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+// Bundles the two entry points with esbuild:
+//   dist/extension.js  the VS Code extension (vscode is provided by the editor)
+//   dist/cli.js        the `portcullis` command (also runs the control plane and the gateway)
+import { chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+
+const root = join(import.meta.dirname, '..');
+// Native addons and packages that load files at run time stay outside the bundle.
+const nativeExternals = ['better-sqlite3', 'argon2', '@napi-rs/keyring', 'pg-native'];
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  logLevel: 'warning',
+  absWorkingDir: root,
+};
+
+await Promise.all([
+  build({ ...common, entryPoints: ['extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', ...nativeExternals] }),
+  build({
+    ...common,
+    entryPoints: ['cli/main.ts'],
+    outfile: 'dist/cli.js',
+    external: nativeExternals,
+    banner: { js: '#!/usr/bin/env node' },
+  }),
+]);
+chmodSync(join(root, 'dist', 'cli.js'), 0o755);
