@@ -1,0 +1,12 @@
+import { initialMigration } from './0001-initial';
+import { mfaMigration } from './0010-mfa';
+import type { StoreMigration } from './store-migration';
+
+/**
+ * Every migration, by name. Names sort in the order they run (`NNNN-name`); a released migration is never
+ * edited, a change is a new one. Add yours here.
+ */
+export const STORE_MIGRATIONS: Readonly<Record<string, StoreMigration>> = Object.freeze({
+  '0001-initial': initialMigration,
+  '0010-mfa': mfaMigration,
+});

@@ -1,0 +1,216 @@
+/**
+ * The control plane's tables as Kysely sees them: one `Database` interface for SQLite and PostgreSQL.
+ *
+ * Representations, identical on both dialects so that a query types the same everywhere:
+ * - ids: text, a prefix plus 20 base32 characters (`newId` in ./ids).
+ * - times: ISO-8601 text in UTC (`new Date().toISOString()`); they sort as text.
+ * - booleans: integer 0 or 1 (`Flag`; convert with `toFlag`/`fromFlag` in ./flags). Neither better-sqlite3
+ *   nor pg maps a boolean column the same way as the other, an integer is a number on both.
+ * - JSON: text (`details`, `data`), parsed by the caller.
+ * - integers: numbers on both (the PostgreSQL pool parses int8, e.g. `count(*)` and bigserial ids, as numbers).
+ */
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { MfaMethod, Role, SessionEndReason, SessionState } from '../../protocol/api';
+
+/** A boolean stored as an integer. */
+export type Flag = 0 | 1;
+
+/** A column that is set on insert and never changed afterwards. */
+type Immutable<T> = ColumnType<T, T, never>;
+
+export interface UsersTable {
+  id: Immutable<string>;
+  /** Always lower-cased before it is stored; unique. */
+  email: string;
+  name: string;
+  /** argon2id encoded hash. */
+  password_hash: string;
+  created_at: Immutable<string>;
+  updated_at: string;
+}
+
+export interface ApiTokensTable {
+  id: Immutable<string>;
+  user_id: Immutable<string>;
+  /** SHA-256 (hex) of the bearer token; the token itself is never stored. Unique. */
+  token_hash: Immutable<string>;
+  created_at: Immutable<string>;
+  expires_at: string;
+  revoked_at: string | null;
+  last_used_at: string | null;
+  user_agent: string | null;
+}
+
+export interface ProjectsTable {
+  id: Immutable<string>;
+  name: string;
+  /** This project's data key, wrapped by the root key (`newWrappedDataKey` in server/secrets). */
+  data_key_wrapped: string;
+  mfa_enforced_method: MfaMethod | null;
+  created_at: Immutable<string>;
+}
+
+export interface ProjectMembersTable {
+  project_id: Immutable<string>;
+  user_id: Immutable<string>;
+  role: Role;
+  created_at: Immutable<string>;
+}
+
+export interface GatewayEnrollmentTokensTable {
+  id: Immutable<string>;
+  project_id: Immutable<string>;
+  /** SHA-256 (hex) of the enrollment token. Unique. */
+  token_hash: Immutable<string>;
+  name: string | null;
+  /** User id of the admin who created it. */
+  created_by: Immutable<string>;
+  created_at: Immutable<string>;
+  expires_at: string;
+  used_at: string | null;
+  gateway_id: string | null;
+}
+
+export interface GatewaysTable {
+  id: Immutable<string>;
+  project_id: Immutable<string>;
+  name: string;
+  /** SHA-256 (hex) of the gateway's credential. Unique. */
+  credential_hash: string;
+  created_at: Immutable<string>;
+  last_seen_at: string | null;
+  /** Defaults to 0. */
+  connected: Generated<Flag>;
+  version: string | null;
+}
+
+export interface ResourcesTable {
+  id: Immutable<string>;
+  project_id: Immutable<string>;
+  /** A gateway with resources cannot be deleted (restrict). */
+  gateway_id: string;
+  /** Unique within the project. */
+  name: string;
+  connection_string: string;
+  auth_database: string;
+  tls_enabled: Flag;
+  tls_reject_unauthorized: Flag;
+  /** PEM, encrypted with the project's data key (`encryptSecret`, aad `${id}:ca_certificate`). */
+  ca_certificate_enc: string | null;
+  created_at: Immutable<string>;
+  updated_at: string;
+}
+
+export interface AccountsTable {
+  id: Immutable<string>;
+  resource_id: Immutable<string>;
+  project_id: Immutable<string>;
+  /** Unique within the resource. */
+  name: string;
+  description: string;
+  username: string;
+  /** Encrypted with the project's data key (`encryptSecret`, aad `${id}:password`). */
+  password_enc: string;
+  mfa_required: Flag;
+  max_session_seconds: number;
+  created_at: Immutable<string>;
+  updated_at: string;
+}
+
+/** A historical record: no foreign keys, names are copied so it outlives the user, resource and account. */
+export interface SessionsTable {
+  id: Immutable<string>;
+  project_id: Immutable<string>;
+  user_id: Immutable<string>;
+  user_email: Immutable<string>;
+  resource_id: Immutable<string>;
+  resource_name: Immutable<string>;
+  account_id: Immutable<string>;
+  account_name: Immutable<string>;
+  gateway_id: Immutable<string>;
+  state: SessionState;
+  created_at: Immutable<string>;
+  started_at: string | null;
+  ended_at: string | null;
+  expires_at: string;
+  last_activity_at: string;
+  end_reason: SessionEndReason | null;
+  /** User id (or `system`) that ended it. */
+  ended_by: string | null;
+  client_address: string | null;
+  client_agent: string | null;
+  mfa_method: MfaMethod | null;
+  /** Defaults to 0. */
+  connections: Generated<number>;
+  /** Defaults to 0. */
+  commands: Generated<number>;
+}
+
+export interface SessionLogEventsTable {
+  /** Autoincrement: stable order and the cursor for pagination. */
+  id: Generated<number>;
+  session_id: Immutable<string>;
+  /** The gateway process run that numbered the event; (session_id, origin, seq) is unique. */
+  origin: Immutable<string>;
+  seq: Immutable<number>;
+  time: Immutable<string>;
+  kind: Immutable<'command' | 'connection'>;
+  connection_id: Immutable<string>;
+  /** JSON of the `SessionLogEvent` (protocol/session-log). */
+  data: Immutable<string>;
+}
+
+export interface AuditEventsTable {
+  id: Immutable<string>;
+  project_id: Immutable<string | null>;
+  actor_user_id: Immutable<string | null>;
+  actor_email: Immutable<string | null>;
+  action: Immutable<string>;
+  target_type: Immutable<string>;
+  target_id: Immutable<string | null>;
+  /** JSON object. */
+  details: Immutable<string>;
+  time: Immutable<string>;
+}
+
+export interface Database {
+  users: UsersTable;
+  api_tokens: ApiTokensTable;
+  projects: ProjectsTable;
+  project_members: ProjectMembersTable;
+  gateway_enrollment_tokens: GatewayEnrollmentTokensTable;
+  gateways: GatewaysTable;
+  resources: ResourcesTable;
+  accounts: AccountsTable;
+  sessions: SessionsTable;
+  session_log_events: SessionLogEventsTable;
+  audit_events: AuditEventsTable;
+}
+
+export type UserRow = Selectable<UsersTable>;
+export type NewUserRow = Insertable<UsersTable>;
+export type UserUpdate = Updateable<UsersTable>;
+export type ApiTokenRow = Selectable<ApiTokensTable>;
+export type NewApiTokenRow = Insertable<ApiTokensTable>;
+export type ProjectRow = Selectable<ProjectsTable>;
+export type NewProjectRow = Insertable<ProjectsTable>;
+export type ProjectMemberRow = Selectable<ProjectMembersTable>;
+export type NewProjectMemberRow = Insertable<ProjectMembersTable>;
+export type GatewayEnrollmentTokenRow = Selectable<GatewayEnrollmentTokensTable>;
+export type NewGatewayEnrollmentTokenRow = Insertable<GatewayEnrollmentTokensTable>;
+export type GatewayRow = Selectable<GatewaysTable>;
+export type NewGatewayRow = Insertable<GatewaysTable>;
+export type GatewayUpdate = Updateable<GatewaysTable>;
+export type ResourceRow = Selectable<ResourcesTable>;
+export type NewResourceRow = Insertable<ResourcesTable>;
+export type ResourceUpdate = Updateable<ResourcesTable>;
+export type AccountRow = Selectable<AccountsTable>;
+export type NewAccountRow = Insertable<AccountsTable>;
+export type AccountUpdate = Updateable<AccountsTable>;
+export type SessionRow = Selectable<SessionsTable>;
+export type NewSessionRow = Insertable<SessionsTable>;
+export type SessionUpdate = Updateable<SessionsTable>;
+export type SessionLogEventRow = Selectable<SessionLogEventsTable>;
+export type NewSessionLogEventRow = Insertable<SessionLogEventsTable>;
+export type AuditEventRow = Selectable<AuditEventsTable>;
+export type NewAuditEventRow = Insertable<AuditEventsTable>;

@@ -1,0 +1,56 @@
+/**
+ * For the store's tests only: runs one suite against SQLite (temp folder) and PostgreSQL (one server per test
+ * file, a fresh database per store), so both dialects must pass the same assertions.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe } from 'node:test';
+import { type PostgresDatabase, startPostgres } from '../../test/bed/postgres';
+import { type OpenStoreOptions, openStore } from './open-store';
+import type { Store, StoreDialect } from './store';
+
+export interface TestStore {
+  store: Store;
+  /** Opens the same database again (after `store.close()`), running migrations as openStore always does. */
+  options: OpenStoreOptions;
+}
+
+export interface DialectContext {
+  dialect: StoreDialect;
+  /** A migrated store on an empty database; closed and removed after the suite. */
+  freshStore(): Promise<TestStore>;
+}
+
+export function describeOnBothDialects(title: string, body: (context: DialectContext) => void): void {
+  for (const dialect of ['sqlite', 'postgres'] as const) {
+    describe(`${title} [${dialect}]`, () => {
+      let shared: PostgresDatabase | undefined;
+      const cleanups: Array<() => Promise<void>> = [];
+      before(async () => {
+        // Keeps the file's one PostgreSQL server up across the suite.
+        if (dialect === 'postgres') shared = await startPostgres();
+      });
+      after(async () => {
+        for (const cleanup of cleanups.reverse()) await cleanup();
+        await shared?.stop();
+      });
+      const freshStore = async (): Promise<TestStore> => {
+        let options: OpenStoreOptions;
+        if (dialect === 'sqlite') {
+          const dataDir = mkdtempSync(join(tmpdir(), 'portcullis-store-'));
+          cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
+          options = { dataDir };
+        } else {
+          const database = await startPostgres();
+          cleanups.push(() => database.stop());
+          options = { url: database.url };
+        }
+        const store = await openStore(options);
+        cleanups.push(() => store.close());
+        return { store, options };
+      };
+      body({ dialect, freshStore });
+    });
+  }
+}
