@@ -55,6 +55,23 @@ export interface MeDto {
   projects: ProjectDto[];
 }
 
+/** A project member as listed by `GET /projects/:projectId/members`. */
+export interface MemberDto {
+  userId: string;
+  email: string;
+  name: string;
+  role: Role;
+  createdAt: string;
+}
+
+/** `POST /projects/:projectId/members`: `password` only when the user does not exist yet. */
+export interface AddMemberRequest {
+  email: string;
+  role: Role;
+  name?: string;
+  password?: string;
+}
+
 export interface LoginRequest {
   email: string;
   password: string;
@@ -207,4 +224,30 @@ export interface AuditEventDto {
   targetId: string | null;
   details: Record<string, unknown>;
   time: string;
+}
+
+/** `GET /me/mfa`: the caller's MFA set-up and, per project, which method an access request would use. */
+export interface MfaStatusDto {
+  totp: { enrolled: boolean; pending: boolean; confirmedAt: string | null };
+  /** Whether the control plane can send email codes (an SMTP server is configured), and the caller's address, partly hidden. */
+  email: { available: boolean; sentTo: string };
+  projects: Array<{ projectId: string; name: string; enforcedMethod: MfaMethod | null; effectiveMethod: MfaMethod }>;
+}
+
+/** `POST /me/mfa/totp`: a pending authenticator secret; it counts only once confirmed with a code. */
+export interface TotpEnrollmentDto {
+  /** Base32, for typing into an authenticator app by hand. */
+  secret: string;
+  /** `otpauth://totp/...`, for a QR code. */
+  uri: string;
+}
+
+/** Body of `POST /me/mfa/totp/confirm` and `DELETE /me/mfa/totp`. */
+export interface MfaCodeRequest {
+  code: string;
+}
+
+/** `PUT /projects/:projectId/mfa-policy` body and answer. `null` lets each user's own method apply. */
+export interface MfaPolicyDto {
+  enforcedMethod: MfaMethod | null;
 }

@@ -14,6 +14,18 @@ export const GATEWAY_CHANNEL_PATH = '/gateway/channel';
 export const GATEWAY_STREAM_PATH = '/gateway/streams';
 export const GATEWAY_ENROLL_PATH = '/gateway/enroll';
 
+/** Close codes of the control channel (besides 1000 and 1001). */
+export const GATEWAY_CHANNEL_CLOSE_CODES = Object.freeze({
+  /** The credential is unknown or revoked: re-enroll the gateway. */
+  unauthorized: 4001,
+  /** A newer channel with the same credential replaced this one. */
+  replaced: 4009,
+  /** No heartbeat within three intervals. */
+  heartbeatMissed: 4010,
+  /** The gateway sent something that is not a valid message. */
+  protocolError: 4011,
+} as const);
+
 /** POST `${API_PREFIX}${GATEWAY_ENROLL_PATH}` body; the answer is `GatewayEnrollResponse`. */
 export interface GatewayEnrollRequest {
   token: string;

@@ -21,3 +21,10 @@ export const RELAY_CLOSE_CODES = Object.freeze({
   /** The peer of this stream went away unexpectedly. */
   peerLost: 4003,
 } as const);
+
+/**
+ * Largest data frame a sender puts on a relay or gateway stream; bigger writes are split (the bytes are a
+ * stream, frame boundaries mean nothing). Receivers refuse frames above RELAY_MAX_PAYLOAD_BYTES.
+ */
+export const RELAY_MAX_FRAME_BYTES = 256 * 1024;
+export const RELAY_MAX_PAYLOAD_BYTES = 1024 * 1024;

@@ -2,6 +2,7 @@
 // Each step is idempotent and cheap when its component is already there.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { CODE_SERVER_DEBIAN_PACKAGES, ensureCodeServer } from '../test/bed/code-server';
 import { ensureFerretDB } from '../test/bed/ferretdb-install';
 
 const log = (line: string) => console.log(`[test setup] ${line}`);
@@ -9,7 +10,17 @@ const log = (line: string) => console.log(`[test setup] ${line}`);
 /** Debian packages the tests use, keyed by a file that shows the package is installed. */
 const debianPackages: Record<string, string> = {
   '/usr/bin/openssl': 'openssl',
+  // The metapackage's own file: version-independent, and present only with the server it depends on.
+  '/usr/share/doc/postgresql/copyright': 'postgresql',
+  // OpenSSH server for the benchmark's `ssh -L` comparison (test/bed/sshd.ts).
+  '/usr/sbin/sshd': 'openssh-server',
 };
+
+// code-server (a real VS Code) and Chromium only for the extension's UI tests: `npm test` with no filter, or a
+// filter that selects them (same substring rule as scripts/test.mjs).
+const filters = process.argv.slice(2);
+const uiTestsSelected = filters.length === 0 || filters.some((f) => 'test/e2e/extension-ui.test.ts'.includes(f));
+if (uiTestsSelected) Object.assign(debianPackages, CODE_SERVER_DEBIAN_PACKAGES);
 
 function ensureDebianPackages(): void {
   const missing = Object.entries(debianPackages)
@@ -31,3 +42,4 @@ function ensureDebianPackages(): void {
 
 ensureDebianPackages();
 ensureFerretDB(log);
+if (uiTestsSelected) ensureCodeServer(log);

@@ -1,0 +1,108 @@
+/**
+ * Everything the bench measures against, on loopback: FerretDB (SCRAM on), an OpenSSH server with `ssh -L`
+ * forwards, a TCP echo server, and the Portcullis processes. Each path gets a MongoDB URI and an echo port.
+ */
+import { MongoClient } from 'mongodb';
+import { type FerretDBServer, startFerretDB } from '../test/bed/ferretdb';
+import { FERRETDB_VERSION } from '../test/bed/ferretdb-install';
+import { freePort } from '../test/bed/ports';
+import { type SshdServer, startSshd } from '../test/bed/sshd';
+import { seedBenchData } from './bench-data';
+import type { BenchPrograms } from './build-children';
+import { type NodeChild, startNodeChild } from './node-child';
+import type { PathName } from './options';
+import { type LocalProxy, type PortcullisStack, startPortcullisStack } from './portcullis-stack';
+
+export interface PathEndpoint {
+  /** A MongoDB URI for the Node driver: credentials for direct and ssh, none for Portcullis. */
+  mongoUri: string;
+  /** Port on 127.0.0.1 that reaches the TCP echo server through this path. */
+  echoPort: number;
+}
+
+export interface BenchBed {
+  db: FerretDBServer;
+  ferretdbVersion: string;
+  endpoints: Map<PathName, PathEndpoint>;
+  /** Set when the Portcullis path is part of the run. */
+  portcullis: PortcullisStack | null;
+  /** Local proxies of the Portcullis path (for their memory figures). */
+  proxyPids: number[];
+  /** Size of the bulk collection in bytes (BSON). */
+  bulkBytes: number;
+  bulkCount: number;
+  stop(): Promise<void>;
+}
+
+export interface BenchBedOptions {
+  programs: BenchPrograms;
+  paths: PathName[];
+  bulkCount: number;
+  cpuProfDir: string | null;
+  log(line: string): void;
+}
+
+export async function startBenchBed(options: BenchBedOptions): Promise<BenchBed> {
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const fn of stops.reverse()) await fn().catch(() => undefined);
+  };
+  try {
+    options.log('starting FerretDB…');
+    const db = await startFerretDB();
+    stops.push(() => db.stop());
+    const echo: NodeChild = startNodeChild(options.programs.child['echo-server'], [], { label: 'echo server' });
+    stops.push(() => echo.stop());
+    const echoPort = Number(JSON.parse((await echo.waitFor(/\{"port":\d+\}/))[0]).port);
+
+    options.log(`seeding ${options.bulkCount} documents…`);
+    const seeder = new MongoClient(db.adminUri);
+    let bulkBytes: number;
+    try {
+      bulkBytes = await seedBenchData(seeder, options.bulkCount);
+    } finally {
+      await seeder.close();
+    }
+
+    const endpoints = new Map<PathName, PathEndpoint>();
+    if (options.paths.includes('direct')) endpoints.set('direct', { mongoUri: db.adminUri, echoPort });
+
+    if (options.paths.includes('ssh')) {
+      options.log('starting sshd and the ssh -L forwards…');
+      const sshd: SshdServer = await startSshd();
+      stops.push(() => sshd.stop());
+      const mongoForward = await sshd.forward(await freePort(), '127.0.0.1', db.port);
+      const echoForward = await sshd.forward(await freePort(), '127.0.0.1', echoPort);
+      endpoints.set('ssh', {
+        mongoUri: db.adminUri.replace(`127.0.0.1:${db.port}`, `127.0.0.1:${mongoForward.port}`),
+        echoPort: echoForward.port,
+      });
+    }
+
+    let portcullis: PortcullisStack | null = null;
+    const proxies: LocalProxy[] = [];
+    if (options.paths.includes('portcullis')) {
+      options.log('starting the control plane, the gateways and the local proxies…');
+      portcullis = await startPortcullisStack({ programs: options.programs, db, echoPort, cpuProfDir: options.cpuProfDir });
+      stops.push(() => (portcullis as PortcullisStack).stop());
+      const mongoProxy = await portcullis.startProxy(portcullis.mongoAccountId);
+      const echoProxy = await portcullis.startProxy(portcullis.echoAccountId as string);
+      proxies.push(mongoProxy, echoProxy);
+      endpoints.set('portcullis', { mongoUri: mongoProxy.uri, echoPort: Number(new URL(echoProxy.uri).port) });
+    }
+
+    return {
+      db,
+      ferretdbVersion: FERRETDB_VERSION,
+      endpoints,
+      portcullis,
+      proxyPids: proxies.map((p) => p.pid),
+      bulkBytes,
+      bulkCount: options.bulkCount,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

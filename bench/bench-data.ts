@@ -1,0 +1,59 @@
+/**
+ * The documents the workloads read and write: fixed-size small documents, so that "200,000 documents" is
+ * about 50 MB whatever the run, and a small lookup collection for findOne by _id.
+ */
+import { calculateObjectSize } from 'bson';
+import type { MongoClient } from 'mongodb';
+
+export const BENCH_DB = 'bench';
+export const LOOKUP_COLLECTION = 'lookup';
+export const BULK_COLLECTION = 'bulk';
+export const LOOKUP_COUNT = 1000;
+
+export interface BenchDocument {
+  _id: number;
+  name: string;
+  email: string;
+  n: number;
+  active: boolean;
+  tags: string[];
+  note: string;
+}
+
+/** About 250 bytes of BSON; the same size for every id below 10^8. */
+export function benchDocument(id: number): BenchDocument {
+  const padded = String(id).padStart(8, '0');
+  return {
+    _id: id,
+    name: `user-${padded}`,
+    email: `user-${padded}@example.com`,
+    n: id % 1000,
+    active: id % 2 === 0,
+    tags: ['alpha', 'beta', 'gamma'],
+    note: 'x'.repeat(140),
+  };
+}
+
+export const BENCH_DOCUMENT_BYTES = calculateObjectSize(benchDocument(0));
+
+/** Fills the lookup and bulk collections (through the direct path, before any timing). Returns the bulk bytes. */
+export async function seedBenchData(client: MongoClient, bulkCount: number): Promise<number> {
+  const db = client.db(BENCH_DB);
+  await db.dropDatabase();
+  await insertInBatches(client, LOOKUP_COLLECTION, 0, LOOKUP_COUNT);
+  await insertInBatches(client, BULK_COLLECTION, 0, bulkCount);
+  const stored = await db.collection(BULK_COLLECTION).countDocuments();
+  if (stored !== bulkCount) throw new Error(`seeding stored ${stored} bulk documents, expected ${bulkCount}`);
+  return bulkCount * BENCH_DOCUMENT_BYTES;
+}
+
+async function insertInBatches(client: MongoClient, collection: string, first: number, count: number): Promise<void> {
+  const target = client.db(BENCH_DB).collection<BenchDocument>(collection);
+  for (let start = first; start < first + count; start += 1000) {
+    const end = Math.min(first + count, start + 1000);
+    await target.insertMany(
+      Array.from({ length: end - start }, (_, i) => benchDocument(start + i)),
+      { ordered: false },
+    );
+  }
+}

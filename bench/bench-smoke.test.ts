@@ -1,0 +1,101 @@
+/**
+ * A short run of `npm run bench` (a few hundred operations per path, one repetition) so that the benchmark keeps
+ * working as the parts change. No timing is asserted: only that every workload ran on every path, without errors,
+ * and that the table carries every figure. The full benchmark is `npm run bench` (see bench/README.md).
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { connect, createServer } from 'node:net';
+import { describe, it } from 'node:test';
+import { freePort } from '../test/bed/ports';
+import { SSH_BIN, startSshd } from '../test/bed/sshd';
+import { runBench } from './bench-runner';
+import { FIGURES } from './figures';
+import { PATH_NAMES, parseBenchOptions, WORKLOAD_NAMES } from './options';
+
+describe('the OpenSSH test bed', () => {
+  it('forwards a local port to a target with ssh -L, and refuses a client without the generated key', async () => {
+    const echo = createServer((socket) => socket.pipe(socket));
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+    const echoPort = (echo.address() as { port: number }).port;
+    const sshd = await startSshd();
+    try {
+      const forward = await sshd.forward(await freePort(), '127.0.0.1', echoPort);
+      const reply = await new Promise<string>((resolve, reject) => {
+        const socket = connect(forward.port, '127.0.0.1', () => socket.write('through the tunnel'));
+        socket.once('data', (data) => {
+          socket.destroy();
+          resolve(data.toString());
+        });
+        socket.once('error', reject);
+      });
+      assert.equal(reply, 'through the tunnel');
+      await forward.stop();
+
+      const refused = spawnSync(
+        SSH_BIN,
+        [
+          '-F',
+          '/dev/null',
+          '-p',
+          String(sshd.port),
+          '-o',
+          'BatchMode=yes',
+          '-o',
+          'StrictHostKeyChecking=no',
+          '-o',
+          'UserKnownHostsFile=/dev/null',
+          '-o',
+          'IdentitiesOnly=yes',
+          '-o',
+          'IdentityFile=/dev/null',
+          `${sshd.user}@127.0.0.1`,
+          'true',
+        ],
+        { encoding: 'utf8', timeout: 20_000 },
+      );
+      assert.notEqual(refused.status, 0);
+      assert.match(refused.stderr, /Permission denied/);
+    } finally {
+      await sshd.stop();
+      echo.close();
+    }
+  });
+});
+
+describe('npm run bench, scaled down', () => {
+  it('runs every workload on every path without errors and prints every figure with its target', async () => {
+    const options = parseBenchOptions(['--scale', '0.004', '--repetitions', '1', '--connections', '10', '--no-save'], {}, '');
+    assert.deepEqual(options.paths, [...PATH_NAMES]);
+    assert.deepEqual(options.workloads, [...WORKLOAD_NAMES]);
+    const lines: string[] = [];
+    const result = await runBench(options, (line) => lines.push(line));
+
+    for (const figure of FIGURES) {
+      const byPath = result.samples.get(figure.id);
+      assert.ok(byPath, `no ${figure.id} figure; log:\n${lines.join('\n')}`);
+      const expected = figure.workload === 'setup' || /RssMiB$/.test(figure.id) ? ['portcullis'] : [...PATH_NAMES];
+      assert.deepEqual([...byPath.keys()].sort(), [...expected].sort(), figure.id);
+      for (const [path, values] of byPath) {
+        assert.equal(values.length, 1, `${figure.id} via ${path}`);
+        assert.ok(Number.isFinite(values[0]) && values[0] >= 0, `${figure.id} via ${path} = ${values[0]}`);
+      }
+    }
+    for (const path of PATH_NAMES) assert.deepEqual(result.samples.get('concurrentErrors')?.get(path), [0], path);
+    assert.deepEqual(result.samples.get('connectionsOpened')?.get('portcullis'), [10]);
+
+    assert.match(
+      result.report.markdown,
+      /\| workload \| figure \| direct \| ssh -L \| Portcullis \| Portcullis \/ direct \| Portcullis \/ ssh -L \| target \| result \|/,
+    );
+    for (const figure of FIGURES) assert.ok(result.report.markdown.includes(`| ${figure.label} |`), figure.label);
+    assert.match(result.report.markdown, /2 cores|\d+ cores/);
+    assert.equal(result.savedTo, null);
+  });
+
+  it('rejects an unknown path or workload with a message that lists the choices', () => {
+    assert.throws(() => parseBenchOptions(['--paths', 'direct,telnet'], {}, ''), /unknown telnet; choose from direct, ssh, portcullis/);
+    assert.throws(() => parseBenchOptions(['--scale', 'lots'], {}, ''), /--scale must be a number/);
+    assert.deepEqual(parseBenchOptions([], { BENCH_SCALE: '0.5', BENCH_PATHS: 'ssh,direct' }, 'out').paths, ['direct', 'ssh']);
+  });
+});

@@ -1,0 +1,53 @@
+/**
+ * Bundles the programs the bench runs as separate processes, the way scripts/build.mjs bundles the CLI: the
+ * `portcullis` CLI itself (for `server` and `gateway start`) and the small entry points in bench/children/.
+ * Bundles go to a folder of their own under dist/ (removed at exit), so a bench run never overwrites dist/cli.js
+ * while someone else uses it, and the native addons left out of the bundle resolve from the repo's node_modules.
+ */
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { trackTempDir } from '../test/bed/processes';
+
+const ROOT = join(__dirname, '..');
+const NATIVE_EXTERNALS = ['better-sqlite3', 'argon2', '@napi-rs/keyring', 'pg-native'];
+const CHILDREN = Object.freeze(['echo-server', 'echo-gateway', 'access-proxy', 'control-plane', 'gateway'] as const);
+export type ChildName = (typeof CHILDREN)[number];
+
+export interface BenchPrograms {
+  /** The CLI bundle, or null when it does not build yet (then the control-plane and gateway children stand in). */
+  cli: string | null;
+  cliBuildError?: string;
+  child: Record<ChildName, string>;
+}
+
+export async function buildBenchPrograms(): Promise<BenchPrograms> {
+  mkdirSync(join(ROOT, 'dist'), { recursive: true });
+  const dir = trackTempDir(mkdtempSync(join(ROOT, 'dist', 'bench-')));
+  const common = {
+    bundle: true,
+    platform: 'node' as const,
+    target: 'node20',
+    format: 'cjs' as const,
+    sourcemap: true,
+    logLevel: 'silent' as const,
+    absWorkingDir: ROOT,
+    external: NATIVE_EXTERNALS,
+  };
+  const child = {} as Record<ChildName, string>;
+  await Promise.all(
+    CHILDREN.map(async (name) => {
+      const outfile = join(dir, `${name}.js`);
+      await build({ ...common, entryPoints: [join('bench', 'children', `${name}.ts`)], outfile });
+      child[name] = outfile;
+    }),
+  );
+  try {
+    const outfile = join(dir, 'cli.js');
+    await build({ ...common, entryPoints: ['cli/main.ts'], outfile });
+    return { cli: outfile, child };
+  } catch (error) {
+    const first = (error as { errors?: Array<{ text: string }> }).errors?.[0]?.text;
+    return { cli: null, cliBuildError: first ?? (error as Error).message.split('\n')[0], child };
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * Every figure the bench prints: its label, unit, which way is better, and the issue's target for it, checked
+ * on the medians of the repetitions.
+ */
+import type { PathName, WorkloadName } from './options';
+
+export type Medians = Partial<Record<PathName, number>>;
+
+export interface TargetCheck {
+  /** The target as text, e.g. "≤ 1.5× direct and ≤ ssh -L". */
+  text: string;
+  /** true = met, false = missed, undefined = not enough paths measured to tell. */
+  met: boolean | undefined;
+}
+
+export interface FigureSpec {
+  id: string;
+  workload: WorkloadName;
+  label: string;
+  unit: string;
+  better: 'lower' | 'higher';
+  digits: number;
+  target?: (m: Medians) => TargetCheck;
+}
+
+const both = (a: boolean | undefined, b: boolean | undefined) =>
+  a === false || b === false ? false : a === undefined || b === undefined ? undefined : true;
+const compare = (value: number | undefined, ok: (v: number) => boolean) =>
+  value === undefined || Number.isNaN(value) ? undefined : ok(value);
+
+const latencyTarget = (m: Medians): TargetCheck => {
+  const p = m.portcullis;
+  return {
+    text: '≤ 1.5× direct, ≤ ssh -L',
+    met: both(
+      m.direct === undefined ? undefined : compare(p, (v) => v <= 1.5 * (m.direct as number)),
+      m.ssh === undefined ? undefined : compare(p, (v) => v <= (m.ssh as number)),
+    ),
+  };
+};
+
+const throughputTarget = (m: Medians): TargetCheck => ({
+  text: '≥ 80% of direct',
+  met: m.direct === undefined ? undefined : compare(m.portcullis, (v) => v >= 0.8 * (m.direct as number)),
+});
+
+export const FIGURES: readonly FigureSpec[] = Object.freeze([
+  { id: 'pingP50', workload: 'roundtrip', label: 'ping p50', unit: 'µs', better: 'lower', digits: 0, target: latencyTarget },
+  { id: 'pingP99', workload: 'roundtrip', label: 'ping p99', unit: 'µs', better: 'lower', digits: 0 },
+  { id: 'findOneP50', workload: 'roundtrip', label: 'findOne p50', unit: 'µs', better: 'lower', digits: 0, target: latencyTarget },
+  { id: 'findOneP99', workload: 'roundtrip', label: 'findOne p99', unit: 'µs', better: 'lower', digits: 0 },
+  { id: 'readMBps', workload: 'bulkread', label: 'bulk read', unit: 'MB/s', better: 'higher', digits: 1, target: throughputTarget },
+  {
+    id: 'writeDocsPerSec',
+    workload: 'bulkwrite',
+    label: 'bulk write',
+    unit: 'docs/s',
+    better: 'higher',
+    digits: 0,
+    target: throughputTarget,
+  },
+  { id: 'concurrentOpsPerSec', workload: 'concurrency', label: 'concurrent findOne', unit: 'ops/s', better: 'higher', digits: 0 },
+  {
+    id: 'concurrentErrors',
+    workload: 'concurrency',
+    label: 'concurrent errors',
+    unit: 'errors',
+    better: 'lower',
+    digits: 0,
+    target: (m) => ({ text: '0 on every path', met: Object.values(m).every((v) => v === 0) }),
+  },
+  {
+    id: 'gatewayPeakRssMiB',
+    workload: 'concurrency',
+    label: 'gateway peak RSS',
+    unit: 'MiB',
+    better: 'lower',
+    digits: 0,
+    target: (m) => ({ text: '< 200 MB', met: compare(m.portcullis, (v) => v * 2 ** 20 < 200e6) }),
+  },
+  { id: 'controlPlanePeakRssMiB', workload: 'concurrency', label: 'control plane peak RSS', unit: 'MiB', better: 'lower', digits: 0 },
+  { id: 'proxyPeakRssMiB', workload: 'concurrency', label: 'local proxy peak RSS', unit: 'MiB', better: 'lower', digits: 0 },
+  {
+    id: 'setupP50Ms',
+    workload: 'setup',
+    label: 'session setup p50',
+    unit: 'ms',
+    better: 'lower',
+    digits: 0,
+    target: (m) => ({ text: '< 500 ms', met: compare(m.portcullis, (v) => v < 500) }),
+  },
+  { id: 'setupMaxMs', workload: 'setup', label: 'session setup max', unit: 'ms', better: 'lower', digits: 0 },
+  { id: 'rawRoundTripP50', workload: 'raw', label: 'raw echo round trip p50', unit: 'µs', better: 'lower', digits: 0 },
+  { id: 'rawRoundTripP99', workload: 'raw', label: 'raw echo round trip p99', unit: 'µs', better: 'lower', digits: 0 },
+  { id: 'rawMBps', workload: 'raw', label: 'raw echo throughput', unit: 'MB/s', better: 'higher', digits: 1 },
+]);

@@ -1,0 +1,106 @@
+/**
+ * The bench's command line and environment: how much work (scale), which paths and workloads, how many
+ * repetitions. Flags win over BENCH_* variables.
+ */
+import { parseArgs } from 'node:util';
+
+export const PATH_NAMES = Object.freeze(['direct', 'ssh', 'portcullis'] as const);
+export type PathName = (typeof PATH_NAMES)[number];
+
+export const WORKLOAD_NAMES = Object.freeze(['roundtrip', 'bulkread', 'bulkwrite', 'concurrency', 'setup', 'raw'] as const);
+export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
+
+export interface BenchOptions {
+  /** Multiplies every operation count (1 = the issue's full figures). */
+  scale: number;
+  paths: PathName[];
+  workloads: WorkloadName[];
+  repetitions: number;
+  /** Client connections of the concurrency workload (200 at full size). */
+  connections: number;
+  /** Folder for the results file, or null to print only. */
+  resultsDir: string | null;
+  /** Write CPU profiles of the control plane, gateway and local proxy into this folder. */
+  cpuProfDir: string | null;
+}
+
+export const USAGE = `npm run bench -- [options]
+  --scale N          multiply every operation count (default 1, or $BENCH_SCALE); e.g. 0.01 for a quick run
+  --paths LIST       comma-separated: ${PATH_NAMES.join(',')} (default all, or $BENCH_PATHS)
+  --workloads LIST   comma-separated: ${WORKLOAD_NAMES.join(',')} (default all, or $BENCH_WORKLOADS)
+  --repetitions N    rounds over every path, interleaved (default 3, or $BENCH_REPETITIONS)
+  --connections N    client connections of the concurrency workload (default 200, or $BENCH_CONNECTIONS)
+  --results-dir DIR  where the results table is saved (default bench/results)
+  --no-save          print the table only
+  --cpu-prof DIR     write .cpuprofile files of the control plane, gateway and local proxy into DIR`;
+
+export class BenchUsageError extends Error {
+  override name = 'BenchUsageError';
+}
+
+export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv, defaultResultsDir: string): BenchOptions {
+  let parsed: ReturnType<typeof parseFlags>;
+  try {
+    parsed = parseFlags(argv);
+  } catch (error) {
+    throw new BenchUsageError(`${(error as Error).message}\n${USAGE}`);
+  }
+  const flags = parsed.values;
+  const scale = number('--scale', flags.scale ?? env.BENCH_SCALE ?? '1', { min: 0.0001, max: 100 });
+  const repetitions = number('--repetitions', flags.repetitions ?? env.BENCH_REPETITIONS ?? '3', { min: 1, max: 100, integer: true });
+  const connections = number('--connections', flags.connections ?? env.BENCH_CONNECTIONS ?? '200', { min: 1, max: 2000, integer: true });
+  return {
+    scale,
+    repetitions,
+    connections,
+    paths: list('--paths', flags.paths ?? env.BENCH_PATHS, PATH_NAMES),
+    workloads: list('--workloads', flags.workloads ?? env.BENCH_WORKLOADS, WORKLOAD_NAMES),
+    resultsDir: flags['no-save'] ? null : (flags['results-dir'] ?? defaultResultsDir),
+    cpuProfDir: flags['cpu-prof'] ?? null,
+  };
+}
+
+function parseFlags(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      scale: { type: 'string' },
+      paths: { type: 'string' },
+      workloads: { type: 'string' },
+      repetitions: { type: 'string' },
+      connections: { type: 'string' },
+      'results-dir': { type: 'string' },
+      'no-save': { type: 'boolean' },
+      'cpu-prof': { type: 'string' },
+    },
+  });
+}
+
+function number(flag: string, text: string, range: { min: number; max: number; integer?: boolean }): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < range.min || value > range.max || (range.integer && !Number.isInteger(value))) {
+    throw new BenchUsageError(
+      `${flag} must be ${range.integer ? 'a whole number' : 'a number'} from ${range.min} to ${range.max}, got "${text}"`,
+    );
+  }
+  return value;
+}
+
+function list<T extends string>(flag: string, text: string | undefined, allowed: readonly T[]): T[] {
+  if (text === undefined || text.trim() === '') return [...allowed];
+  const items = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const unknown = items.filter((item) => !allowed.includes(item as T));
+  if (unknown.length > 0) throw new BenchUsageError(`${flag}: unknown ${unknown.join(', ')}; choose from ${allowed.join(', ')}`);
+  // Keep the canonical order so tables always read the same way.
+  return allowed.filter((name) => items.includes(name));
+}
+
+/** An operation count scaled down (never below `min`). */
+export function scaled(full: number, scale: number, min = 1): number {
+  return Math.max(min, Math.round(full * scale));
+}

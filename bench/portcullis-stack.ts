@@ -1,0 +1,194 @@
+/**
+ * The Portcullis path on loopback, each part in its own process as in a real deployment: the control plane
+ * (`portcullis server`), the gateway (`portcullis gateway start`), and per session the user's local proxy
+ * (proxy-core's startAccess). An admin (the bootstrap user) sets up a resource and an account for FerretDB, and,
+ * for the raw tunnel figure, a second gateway whose streams end at a TCP echo server.
+ */
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { enrollGateway } from '../gateway/agent/enroll';
+import { ApiClient } from '../proxy-core/api-client';
+import type { FerretDBServer } from '../test/bed/ferretdb';
+import { freePort } from '../test/bed/ports';
+import { removeTempDir, trackTempDir } from '../test/bed/processes';
+import type { BenchPrograms } from './build-children';
+import { type NodeChild, startNodeChild } from './node-child';
+
+export interface LocalProxy {
+  uri: string;
+  sessionId: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export interface PortcullisStack {
+  server: string;
+  /** The admin's API token (also a member allowed to request access). */
+  token: string;
+  api: ApiClient;
+  controlPlanePid: number;
+  gatewayPid: number;
+  /** How the control plane and gateway were started: the CLI, or the stand-in entry points. */
+  launchedWith: 'cli' | 'bench children';
+  mongoAccountId: string;
+  /** Account on the echo gateway's resource, when started with an echo port. */
+  echoAccountId: string | null;
+  startProxy(accountId: string): Promise<LocalProxy>;
+  stop(): Promise<void>;
+}
+
+export interface PortcullisStackOptions {
+  programs: BenchPrograms;
+  db: FerretDBServer;
+  /** TCP echo server for the raw tunnel figure; no echo gateway without it. */
+  echoPort?: number;
+  /** Write CPU profiles of every Portcullis process under this folder. */
+  cpuProfDir?: string | null;
+}
+
+export async function startPortcullisStack(options: PortcullisStackOptions): Promise<PortcullisStack> {
+  const { programs, db } = options;
+  const dir = trackTempDir(mkdtempSync(join(tmpdir(), 'portcullis-bench-')));
+  const children: NodeChild[] = [];
+  const profile = (label: string): string[] => {
+    if (!options.cpuProfDir) return [];
+    const out = join(options.cpuProfDir, label);
+    mkdirSync(out, { recursive: true });
+    return ['--cpu-prof', `--cpu-prof-dir=${out}`];
+  };
+  // The CLI keeps its sign-in and gateway credential under these; nothing touches the real home.
+  const cliEnv = { HOME: dir, PORTCULLIS_CONFIG_DIR: join(dir, 'config'), PORTCULLIS_LOG: 'off', DBUS_SESSION_BUS_ADDRESS: '' };
+  const stopAll = async () => {
+    for (const child of children.reverse()) await child.stop();
+    removeTempDir(dir);
+  };
+
+  try {
+    const port = await freePort();
+    const controlPlane = programs.cli
+      ? startNodeChild(programs.cli, ['server', '--data-dir', join(dir, 'data'), '--port', String(port), '--host', '127.0.0.1'], {
+          label: 'control plane',
+          env: cliEnv,
+          nodeArgs: profile('control-plane'),
+        })
+      : startNodeChild(programs.child['control-plane'], [], {
+          label: 'control plane',
+          env: { BENCH_DATA_DIR: join(dir, 'data'), BENCH_PORT: String(port) },
+          nodeArgs: profile('control-plane'),
+        });
+    children.push(controlPlane);
+    const server = (await controlPlane.waitFor(/listening on (\S+)/))[1];
+    const email = (await controlPlane.waitFor(/Email:\s+(\S+)/))[1];
+    const password = (await controlPlane.waitFor(/Password:\s+(\S+)/))[1];
+
+    const api = new ApiClient({ server });
+    const { token } = await api.login({ email, password });
+    api.setToken(token);
+    const [project] = await api.listProjects();
+
+    const enrollment = await api.createEnrollmentToken({ projectId: project.id, name: 'bench' });
+    let gateway: NodeChild;
+    if (programs.cli) {
+      gateway = startNodeChild(
+        programs.cli,
+        ['gateway', 'start', '--server', server, '--name', 'bench', '--credential-file', join(dir, 'gateway-credential.json')],
+        { label: 'gateway', env: { ...cliEnv, PORTCULLIS_GATEWAY_TOKEN: enrollment.token }, nodeArgs: profile('gateway') },
+      );
+    } else {
+      const { credential } = await enrollGateway({ server, token: enrollment.token, name: 'bench' });
+      gateway = startNodeChild(programs.child.gateway, [], {
+        label: 'gateway',
+        env: { BENCH_SERVER: server, BENCH_GATEWAY_CREDENTIAL: credential },
+        nodeArgs: profile('gateway'),
+      });
+    }
+    children.push(gateway);
+    await gateway.waitFor(/is running/);
+    const gatewayId = await waitForGatewayOnline(api, project.id, 'bench');
+
+    const resource = await api.createResource(project.id, {
+      name: 'ferret',
+      gatewayId,
+      connectionString: db.uri,
+      authDatabase: 'admin',
+      tlsEnabled: false,
+    });
+    const account = await api.createAccount(resource.id, {
+      name: 'bench',
+      username: db.username,
+      password: db.password,
+      maxSessionDurationSeconds: 12 * 3600,
+    });
+
+    let echoAccountId: string | null = null;
+    if (options.echoPort) {
+      const echoToken = await api.createEnrollmentToken({ projectId: project.id, name: 'bench-echo' });
+      const { gatewayId: echoGatewayId, credential } = await enrollGateway({ server, token: echoToken.token, name: 'bench-echo' });
+      const echoGateway = startNodeChild(programs.child['echo-gateway'], [], {
+        label: 'echo gateway',
+        env: { BENCH_SERVER: server, BENCH_GATEWAY_CREDENTIAL: credential, BENCH_ECHO_PORT: String(options.echoPort) },
+        nodeArgs: profile('echo-gateway'),
+      });
+      children.push(echoGateway);
+      await echoGateway.waitFor(/"online"/);
+      await waitForGatewayOnline(api, project.id, 'bench-echo');
+      const echoResource = await api.createResource(project.id, {
+        name: 'echo',
+        gatewayId: echoGatewayId,
+        connectionString: `mongodb://127.0.0.1:${options.echoPort}/`,
+        tlsEnabled: false,
+      });
+      // The echo gateway never logs in anywhere; the account only has to exist for a session.
+      const echoAccount = await api.createAccount(echoResource.id, {
+        name: 'echo',
+        username: 'echo',
+        password: 'not-used-by-the-echo-gateway',
+        maxSessionDurationSeconds: 12 * 3600,
+      });
+      echoAccountId = echoAccount.id;
+    }
+
+    return {
+      server,
+      token,
+      api,
+      controlPlanePid: controlPlane.pid,
+      gatewayPid: gateway.pid,
+      launchedWith: programs.cli ? 'cli' : 'bench children',
+      mongoAccountId: account.id,
+      echoAccountId,
+      async startProxy(accountId) {
+        const proxy = startNodeChild(programs.child['access-proxy'], [], {
+          label: 'local proxy',
+          env: { BENCH_SERVER: server, BENCH_TOKEN: token, BENCH_ACCOUNT_ID: accountId },
+          nodeArgs: profile('proxy'),
+        });
+        children.push(proxy);
+        const ready = JSON.parse((await proxy.waitFor(/\{"uri".*\}/))[0]) as { uri: string; sessionId: string };
+        return {
+          ...ready,
+          pid: proxy.pid,
+          async stop() {
+            children.splice(children.indexOf(proxy), 1);
+            await proxy.stop();
+          },
+        };
+      },
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+async function waitForGatewayOnline(api: ApiClient, projectId: string, name: string): Promise<string> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const found = (await api.listGateways(projectId)).find((g) => g.name === name);
+    if (found?.online) return found.id;
+    if (Date.now() > deadline) throw new Error(`the gateway "${name}" did not come online within 30 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

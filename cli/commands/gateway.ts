@@ -1,0 +1,174 @@
+/** `portcullis gateway enroll-token|start|list|delete`: the process in the private network that reaches MongoDB. */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import type { GatewayAgent } from '../../gateway/agent/agent';
+import { readCredentialFile, writeCredentialFile } from '../../gateway/agent/credential-file';
+import { enrollGateway } from '../../gateway/agent/enroll';
+import { normalizeServerUrl } from '../../proxy-core/api-client';
+import { SECRET_PREFIXES } from '../../server/auth/secret-tokens';
+import { configDir, resolveProject, signedInClient } from '../context';
+import { ensureConfigDir } from '../credentials/config-dir';
+import { CliError } from '../errors';
+import { EXIT_CODES } from '../exit-codes';
+import { formatTime } from '../output/format';
+import { addOutputOption, type OutputFormat, printJson, printStatus, printText } from '../output/output-mode';
+import { renderTable } from '../output/table';
+import { exitOnSecondSignal, untilSignal } from '../signals';
+
+export const GATEWAY_TOKEN_ENV = 'PORTCULLIS_GATEWAY_TOKEN';
+
+interface StartFlags {
+  server?: string;
+  token?: string;
+  name?: string;
+  credentialFile?: string;
+}
+
+export function registerGatewayCommands(program: Command): void {
+  const gateway = program.command('gateway').description('gateways: they reach the databases and log in for your users');
+
+  addOutputOption(
+    gateway
+      .command('enroll-token')
+      .description('create a one-time token to enroll a new gateway (admin)')
+      .option('--name <name>', 'name the gateway will get')
+      .option('--project <name|id>', 'the project (default: your only one)')
+      .action(async (flags: { name?: string; project?: string; output: OutputFormat }) => {
+        const client = signedInClient();
+        const project = await resolveProject(client, flags.project);
+        const token = await client.createEnrollmentToken({ projectId: project.id, name: flags.name });
+        const command = `portcullis gateway start --server ${client.server} --token ${token.token}${flags.name ? ` --name ${flags.name}` : ''}`;
+        if (flags.output === 'json') return printJson({ ...token, command });
+        printText(`Enrollment token (single use, expires ${formatTime(token.expiresAt)}):`);
+        printText(`  ${token.token}`);
+        printText('On the gateway machine, in the network that reaches your databases, run:');
+        printText(`  ${command}`);
+      }),
+  );
+
+  gateway
+    .command('start')
+    .description('run a gateway: enrolls with --token the first time, then runs until Ctrl+C or SIGTERM')
+    .option('--server <url>', 'the control plane address (default: the one in the credential file)')
+    .option('--token <token>', `enrollment token from "portcullis gateway enroll-token" (or $${GATEWAY_TOKEN_ENV})`)
+    .option('--name <name>', 'name shown to admins (default: the host name)')
+    .option('--credential-file <path>', 'where the gateway credential is kept (default: gateway-credential.json in the config folder)')
+    .action(async (flags: StartFlags) => {
+      const file = resolve(flags.credentialFile ?? join(ensureConfigDir(configDir()), 'gateway-credential.json'));
+      const { server, credential, gatewayId } = await obtainCredential(flags, file);
+      printStatus(`Gateway ${gatewayId}: connecting to ${server}…`);
+      const agent = await runAgent({ server, credential, name: flags.name });
+      printText(`Gateway ${gatewayId} is running (${agent.status()}). Press Ctrl+C to stop.`);
+      const signal = await untilSignal();
+      exitOnSecondSignal();
+      printStatus(`${signal}: stopping the gateway (closing connections, sending the last logs)…`);
+      await agent.stop();
+      printStatus('Gateway stopped.');
+    });
+
+  addOutputOption(
+    gateway
+      .command('list')
+      .description('list the gateways of the project (admin)')
+      .option('--project <name|id>', 'the project (default: your only one)')
+      .action(async (flags: { project?: string; output: OutputFormat }) => {
+        const client = signedInClient();
+        const project = await resolveProject(client, flags.project);
+        const items = await client.listGateways(project.id);
+        if (flags.output === 'json') return printJson(items);
+        if (items.length === 0) return printText('No gateways yet: create one with portcullis gateway enroll-token.');
+        printText(
+          renderTable(items, [
+            { header: 'name', value: (g) => g.name },
+            { header: 'id', value: (g) => g.id },
+            { header: 'status', value: (g) => (g.online ? 'online' : 'offline') },
+            { header: 'last seen', value: (g) => formatTime(g.lastSeenAt) },
+            { header: 'created', value: (g) => formatTime(g.createdAt) },
+          ]),
+        );
+      }),
+  );
+
+  gateway
+    .command('delete')
+    .description('remove a gateway; its credential stops working (admin)')
+    .argument('<gateway>', 'name or id')
+    .option('--project <name|id>', 'the project (default: your only one)')
+    .action(async (ref: string, flags: { project?: string }) => {
+      const client = signedInClient();
+      const project = await resolveProject(client, flags.project);
+      const gateways = await client.listGateways(project.id);
+      const found = gateways.find((g) => g.id === ref) ?? gateways.find((g) => g.name === ref);
+      if (!found) throw new CliError(`no gateway "${ref}" (see portcullis gateway list)`, EXIT_CODES.notFound);
+      await client.deleteGateway(found.id);
+      printText(`Deleted gateway ${found.name} (${found.id}).`);
+    });
+}
+
+/**
+ * The credential to run with: the file's when the gateway already enrolled with this server (so re-running the
+ * printed enroll line after a restart just works), else enrolls with the token and writes the file.
+ */
+export async function obtainCredential(
+  flags: StartFlags,
+  file: string,
+): Promise<{ server: string; credential: string; gatewayId: string }> {
+  const token = flags.token ?? process.env[GATEWAY_TOKEN_ENV];
+  const server = flags.server ? normalize(flags.server) : undefined;
+  if (existsSync(file)) {
+    const stored = readCredentialFile(file);
+    if (!server || normalize(stored.server) === server) {
+      if (token?.startsWith(SECRET_PREFIXES.enrollment)) {
+        printStatus(`Already enrolled as ${stored.gatewayId} (${file}); the token was not used. Delete that file to enroll again.`);
+      }
+      return { server: normalize(stored.server), credential: stored.credential, gatewayId: stored.gatewayId };
+    }
+    if (!token) {
+      throw new CliError(
+        `${file} holds a credential for ${stored.server}, not ${server}; give --token to enroll with ${server}, or --credential-file`,
+      );
+    }
+  }
+  if (!server) throw new CliError('--server is required the first time (the address of the control plane)');
+  if (!token) {
+    throw new CliError(
+      `this gateway is not enrolled yet (no ${file}); an admin creates a token with portcullis gateway enroll-token, then run portcullis gateway start --server ${server} --token TOKEN`,
+    );
+  }
+  if (token.startsWith(SECRET_PREFIXES.gatewayCredential)) {
+    // Already a gateway credential (e.g. copied from another machine's file): keep it in the file, no enrollment.
+    writeCredentialFile(file, { server, gatewayId: 'unknown', credential: token });
+    return { server, credential: token, gatewayId: 'with the given credential' };
+  }
+  printStatus(`Enrolling with ${server}…`);
+  const enrolled = await enrollGateway({ server, token, name: flags.name });
+  writeCredentialFile(file, { server, gatewayId: enrolled.gatewayId, credential: enrolled.credential });
+  printStatus(`Enrolled as gateway ${enrolled.gatewayId}; credential saved in ${file} (readable only by you).`);
+  return { server, credential: enrolled.credential, gatewayId: enrolled.gatewayId };
+}
+
+/** Starts the agent with its log lines on stderr and status changes reported. */
+export async function runAgent(options: { server: string; credential: string; name?: string }): Promise<GatewayAgent> {
+  const stamp = () => new Date().toISOString();
+  const { startGatewayAgent } = await import('../../gateway/agent/agent');
+  const agent = await startGatewayAgent({
+    ...options,
+    logger: {
+      info: (m) => printStatus(`${stamp()} gateway: ${m}`),
+      warn: (m) => printStatus(`${stamp()} gateway warning: ${m}`),
+      error: (m) => printStatus(`${stamp()} gateway error: ${m}`),
+    },
+  });
+  agent.on('status', (status) => printStatus(`${stamp()} gateway is ${status}`));
+  agent.on('rejected', (why) => printStatus(`${stamp()} the control plane refused this gateway's credential: ${why}`));
+  return agent;
+}
+
+function normalize(server: string): string {
+  try {
+    return normalizeServerUrl(server);
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
+}

@@ -1,0 +1,109 @@
+/** `portcullis login`, `logout`, `whoami`: signing in to a control plane and remembering it. */
+import type { Command } from 'commander';
+import { type ApiClient, isApiError, normalizeServerUrl } from '../../proxy-core/api-client';
+import { anonymousClient, configDir, serverAddress, signedInClient } from '../context';
+import { readConfig } from '../credentials/config-file';
+import { forgetToken, loadToken, saveToken } from '../credentials/token-store';
+import { CliError } from '../errors';
+import { EXIT_CODES } from '../exit-codes';
+import { askLine } from '../input/prompt';
+import { obtainSecret } from '../input/secret';
+import { addOutputOption, type OutputFormat, printJson, printStatus, printText } from '../output/output-mode';
+import { renderFields } from '../output/table';
+
+export function registerLoginCommands(program: Command): void {
+  program
+    .command('login')
+    .description('sign in to a Portcullis server (asks for your email and password)')
+    .option('--server <url>', 'the server address, e.g. https://portcullis.example.com (default: the last one used)')
+    .option('--email <email>', 'your email (asked when left out)')
+    .option('--password-stdin', 'read the password from standard input instead of asking')
+    .action(async (options: { server?: string; email?: string; passwordStdin?: boolean }) => {
+      const address = serverAddress(options.server);
+      if (!address) throw new CliError('which server? run portcullis login --server URL');
+      const server = normalizeServer(address);
+      const dir = configDir();
+      let email = options.email ?? readConfig(dir).email;
+      if (!options.email) {
+        if (options.passwordStdin) {
+          if (!email) throw new CliError('with --password-stdin, also give --email (standard input carries the password)');
+        } else {
+          const typed = await askLine(email ? `Email [${email}]: ` : 'Email: ');
+          email = typed || email;
+        }
+      }
+      if (!email) throw new CliError('an email is needed to sign in');
+      const password = await obtainSecret({ fromStdin: Boolean(options.passwordStdin), what: 'password' });
+      const client = anonymousClient(server);
+      const answer = await client.login({ email, password }).catch((error: unknown) => {
+        if (isApiError(error, 'unauthenticated')) {
+          throw new CliError(
+            `${client.server} refused the sign-in (${error.message}); check the email and password`,
+            EXIT_CODES.notSignedIn,
+          );
+        }
+        throw error;
+      });
+      const saved = saveToken(dir, { server: client.server, token: answer.token }, { email });
+      printText(`Signed in to ${client.server} as ${answer.user.email}.`);
+      if (saved.store === 'keychain') printText('Your sign-in token is stored in the OS keychain.');
+      else {
+        printText(`Your sign-in token is stored in ${saved.where}, because no OS keychain is available (${saved.keychainProblem}).`);
+      }
+      printText(`It expires ${new Date(answer.expiresAt).toLocaleString()}.`);
+    });
+
+  program
+    .command('logout')
+    .description('sign out: revokes the token at the server and forgets it here')
+    .action(async () => {
+      const dir = configDir();
+      const stored = loadToken(dir);
+      if (!stored) {
+        forgetToken(dir);
+        printText('Not signed in; nothing to do.');
+        return;
+      }
+      const client = signedInClient();
+      let revoked = true;
+      try {
+        await client.logout();
+      } catch (error) {
+        // An expired token is as good as revoked; an unreachable server is not, and the user should know.
+        if (isApiError(error, 'unauthenticated')) revoked = true;
+        else if (isApiError(error)) {
+          revoked = false;
+          printStatus(`warning: could not revoke the token at ${client.server}: ${error.message}`);
+        } else throw error;
+      }
+      forgetToken(dir);
+      printText(revoked ? `Signed out of ${client.server}.` : `Forgot the sign-in for ${client.server} on this computer.`);
+    });
+
+  addOutputOption(
+    program
+      .command('whoami')
+      .description('show who you are signed in as, and your projects')
+      .action(async (options: { output: OutputFormat }) => {
+        const client: ApiClient = signedInClient();
+        const me = await client.me();
+        if (options.output === 'json') return printJson({ server: client.server, ...me });
+        printText(
+          renderFields([
+            ['Server', client.server],
+            ['User', `${me.user.name ? `${me.user.name} ` : ''}<${me.user.email}>`],
+            ['User id', me.user.id],
+            ['Projects', me.projects.map((p) => `${p.name} (${p.role})`).join(', ') || 'none'],
+          ]),
+        );
+      }),
+  );
+}
+
+function normalizeServer(address: string): string {
+  try {
+    return normalizeServerUrl(address);
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * Every command the extension registers, in one frozen map. package.json declares the same ids
+ * (commands-manifest.test.ts checks both directions).
+ */
+export const EXTENSION_COMMANDS = Object.freeze({
+  signIn: 'portcullis.signIn',
+  signOut: 'portcullis.signOut',
+  refresh: 'portcullis.refresh',
+  addResource: 'portcullis.addResource',
+  editResource: 'portcullis.editResource',
+  deleteResource: 'portcullis.deleteResource',
+  addAccount: 'portcullis.addAccount',
+  deleteAccount: 'portcullis.deleteAccount',
+  access: 'portcullis.access',
+  copyCliCommand: 'portcullis.copyCliCommand',
+  copyConnectionUri: 'portcullis.copyConnectionUri',
+  openMongosh: 'portcullis.openMongosh',
+  stopSession: 'portcullis.stopSession',
+  terminateSession: 'portcullis.terminateSession',
+  openSessionLog: 'portcullis.openSessionLog',
+  showActiveSessions: 'portcullis.showActiveSessions',
+  enrollTotp: 'portcullis.enrollTotp',
+} as const);
+
+export type ExtensionCommand = (typeof EXTENSION_COMMANDS)[keyof typeof EXTENSION_COMMANDS];
+
+/** Context keys the extension sets; package.json `when` clauses read them. */
+export const CONTEXT_KEYS = Object.freeze({
+  signedIn: 'portcullis.signedIn',
+  isAdmin: 'portcullis.isAdmin',
+  hasLocalSessions: 'portcullis.hasLocalSessions',
+} as const);
+
+export const VIEW_IDS = Object.freeze({
+  container: 'portcullis',
+  resources: 'portcullis.resources',
+  sessions: 'portcullis.sessions',
+} as const);

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { makeExtensionContext, mock, resetMock } from '../test/vscode-mock';
+
+async function fresh(secrets: Record<string, string> = {}) {
+  resetMock();
+  const { PortcullisController } = await import('../portcullis-controller');
+  const fixtures = await import('../test/fixtures');
+  const apis: InstanceType<typeof fixtures.FakeApi>[] = [];
+  const context = makeExtensionContext();
+  for (const [k, v] of Object.entries(secrets)) context.storedSecrets.set(k, v);
+  const controller = new PortcullisController(context as never, {
+    startAccess: fixtures.fakeStartAccess().start,
+    createClient: (options) => {
+      const api = new fixtures.FakeApi(options.server);
+      api.setToken(options.token);
+      apis.push(api);
+      return api as never;
+    },
+  });
+  return { controller, context, apis };
+}
+
+describe('sign in and out', () => {
+  it('Sign In asks for server, email and password (masked), keeps the token only in SecretStorage, and remembers the server', async () => {
+    const { controller, context } = await fresh();
+    await controller.activate();
+    mock.inputAnswers.push('http://127.0.0.1:4000/api/v1/', 'ada@example.com', 'right password');
+    await mock.commands.get('portcullis.signIn')!();
+    assert.equal(mock.inputPrompts[2].password, true);
+    assert.notEqual(mock.inputPrompts[0].password, true);
+    assert.deepEqual([...context.storedSecrets.entries()], [['portcullis.token:http://127.0.0.1:4000', 'tok_secret']]);
+    assert.deepEqual(mock.configurationUpdates, [{ key: 'portcullis.serverUrl', value: 'http://127.0.0.1:4000', target: 1 }]);
+    assert.equal(mock.context.get('portcullis.signedIn'), true);
+    assert.equal(mock.context.get('portcullis.isAdmin'), false);
+    for (const m of mock.messages) assert.doesNotMatch(m.text, /tok_secret|right password/);
+  });
+
+  it('a wrong password shows the server’s reason and stores nothing', async () => {
+    const { controller, context } = await fresh();
+    await controller.activate();
+    mock.inputAnswers.push('http://127.0.0.1:4000', 'ada@example.com', 'wrong');
+    await mock.commands.get('portcullis.signIn')!();
+    assert.equal(context.storedSecrets.size, 0);
+    assert.equal(mock.context.get('portcullis.signedIn'), false);
+    const error = mock.messages.find((m) => m.severity === 'error');
+    assert.match(error?.text ?? '', /wrong email or password/);
+    assert.doesNotMatch(error?.text ?? '', /wrong$/);
+  });
+
+  it('rejects a server address that is not http(s) before sending anything', async () => {
+    const { controller, apis } = await fresh();
+    await controller.activate();
+    mock.inputAnswers.push('ftp://example.com');
+    await mock.commands.get('portcullis.signIn')!();
+    assert.match(mock.messages.find((m) => m.severity === 'error')?.text ?? '', /rejected: .*http:\/\/ or https:\/\//);
+    assert.equal(apis.length, 0);
+  });
+
+  it('restores a stored sign-in on activation; an expired token is dropped and the user is told', async () => {
+    mock.configuration.set('portcullis.serverUrl', 'http://127.0.0.1:4000');
+    const ok = await fresh({ 'portcullis.token:http://127.0.0.1:4000': 'tok_secret' });
+    mock.configuration.set('portcullis.serverUrl', 'http://127.0.0.1:4000');
+    await ok.controller.activate();
+    assert.equal(mock.context.get('portcullis.signedIn'), true);
+
+    const expired = await fresh({ 'portcullis.token:http://127.0.0.1:4000': 'expired' });
+    mock.configuration.set('portcullis.serverUrl', 'http://127.0.0.1:4000');
+    await expired.controller.activate();
+    assert.equal(mock.context.get('portcullis.signedIn'), false);
+    assert.equal(expired.context.storedSecrets.size, 0);
+    assert.match(mock.messages[0]?.text ?? '', /sign-in has expired/);
+  });
+
+  it('Sign Out ends the window’s sessions, revokes the token at the server and deletes it', async () => {
+    const { controller, context, apis } = await fresh({ 'portcullis.token:http://127.0.0.1:4000': 'tok_secret' });
+    mock.configuration.set('portcullis.serverUrl', 'http://127.0.0.1:4000');
+    await controller.activate();
+    const { AccountTreeItem } = await import('../explorer/account-tree-item');
+    const { accountDto, resourceDto } = await import('../test/fixtures');
+    mock.configuration.set('portcullis.mongoshPath', process.execPath);
+    await mock.commands.get('portcullis.access')!(new AccountTreeItem(accountDto(), resourceDto(), undefined, false));
+    assert.equal(controller.book.size, 1);
+    await mock.commands.get('portcullis.signOut')!();
+    assert.equal(controller.book.size, 0);
+    assert.ok(apis[0].calls.some((c) => c.method === 'logout'));
+    assert.equal(context.storedSecrets.size, 0);
+    assert.equal(mock.context.get('portcullis.signedIn'), false);
+  });
+});

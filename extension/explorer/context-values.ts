@@ -1,0 +1,24 @@
+/**
+ * Tree item `contextValue`s. package.json menus match them with regular expressions, e.g.
+ * `viewItem =~ /^account\b.*\.admin/`. Flags come in a fixed order: kind, then `.active`/`.local`, then `.admin`.
+ */
+export type ProjectContextValue = `project${'' | '.admin'}`;
+export type ResourceContextValue = `resource${'' | '.admin'}`;
+export type AccountContextValue = `account${'' | '.active'}${'' | '.admin'}`;
+export type SessionContextValue = `session${'.local' | '.active' | '.ended'}${'' | '.admin'}`;
+
+export function projectContextValue(admin: boolean): ProjectContextValue {
+  return admin ? 'project.admin' : 'project';
+}
+
+export function resourceContextValue(admin: boolean): ResourceContextValue {
+  return admin ? 'resource.admin' : 'resource';
+}
+
+export function accountContextValue(activeHere: boolean, admin: boolean): AccountContextValue {
+  return `account${activeHere ? '.active' : ''}${admin ? '.admin' : ''}`;
+}
+
+export function sessionContextValue(kind: 'local' | 'active' | 'ended', admin: boolean): SessionContextValue {
+  return `session.${kind}${admin ? '.admin' : ''}`;
+}

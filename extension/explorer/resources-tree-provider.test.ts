@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { makeExtensionContext, mock, resetMock } from '../test/vscode-mock';
+
+async function signedIn(role: 'admin' | 'member', projects = 1) {
+  resetMock();
+  mock.configuration.set('portcullis.serverUrl', 'http://127.0.0.1:1');
+  const { PortcullisController } = await import('../portcullis-controller');
+  const fixtures = await import('../test/fixtures');
+  const api = new fixtures.FakeApi('http://127.0.0.1:1');
+  api.me_ = fixtures.meDto(role, projects);
+  const context = makeExtensionContext();
+  context.storedSecrets.set('portcullis.token:http://127.0.0.1:1', 'tok_secret');
+  const access = fixtures.fakeStartAccess();
+  const controller = new PortcullisController(context as never, { startAccess: access.start, createClient: () => api as never });
+  await controller.activate();
+  return { controller, api, fixtures, access };
+}
+
+describe('Resources view', () => {
+  it('is empty when signed out, so the Sign In welcome shows', async () => {
+    resetMock();
+    const { PortcullisController } = await import('../portcullis-controller');
+    const { fakeStartAccess } = await import('../test/fixtures');
+    const controller = new PortcullisController(makeExtensionContext() as never, { startAccess: fakeStartAccess().start });
+    await controller.activate();
+    assert.deepEqual(await controller.resourcesTree.getChildren(), []);
+    assert.equal(mock.context.get('portcullis.signedIn'), false);
+  });
+
+  it('lists resources with an offline gateway marked, and accounts with MFA and the running session marked', async () => {
+    const { controller, api, fixtures } = await signedIn('member');
+    api.resources = [
+      fixtures.resourceDto({ id: 'res_b', name: 'billing', gatewayOnline: false, gatewayName: 'dc2' }),
+      fixtures.resourceDto({ id: 'res_a', name: 'analytics' }),
+    ];
+    api.accounts = [
+      fixtures.accountDto({ id: 'acc_r', resourceId: 'res_b', name: 'reader' }),
+      fixtures.accountDto({ id: 'acc_w', resourceId: 'res_b', name: 'writer', mfaRequired: true }),
+    ];
+    const top = await controller.resourcesTree.getChildren();
+    assert.deepEqual(
+      top.map((i) => [i.label, i.description, i.contextValue]),
+      [
+        ['analytics', 'dc1-gateway', 'resource'],
+        ['billing', 'gateway dc2 offline', 'resource'],
+      ],
+    );
+    await mock.commands.get('portcullis.access')!(
+      new (await import('./account-tree-item')).AccountTreeItem(api.accounts[0], api.resources[0], undefined, false),
+    );
+    const accounts = await controller.resourcesTree.getChildren(top[1]);
+    assert.deepEqual(
+      accounts.map((i) => [i.label, i.description, i.contextValue]),
+      [
+        ['reader', 'session active', 'account.active'],
+        ['writer', 'MFA required', 'account'],
+      ],
+    );
+  });
+
+  it('marks items for admins, sets portcullis.isAdmin, and groups by project when there are several', async () => {
+    const { controller, api, fixtures } = await signedIn('admin', 2);
+    assert.equal(mock.context.get('portcullis.isAdmin'), true);
+    api.resources = [fixtures.resourceDto({ projectId: 'prj_2' })];
+    const top = await controller.resourcesTree.getChildren();
+    assert.deepEqual(
+      top.map((i) => [i.label, i.contextValue]),
+      [
+        ['project 1', 'project.admin'],
+        ['project 2', 'project.admin'],
+      ],
+    );
+    assert.deepEqual(await controller.resourcesTree.getChildren(top[0]), []);
+    const [resource] = await controller.resourcesTree.getChildren(top[1]);
+    assert.equal(resource.contextValue, 'resource.admin');
+    const [account] = await controller.resourcesTree.getChildren(resource);
+    assert.equal(account.contextValue, 'account.admin');
+  });
+
+  it('shows a failure to load as a line that retries, not as an empty tree', async () => {
+    const { controller, api } = await signedIn('member');
+    api.failWith = new Error('could not reach the Portcullis server at http://127.0.0.1:1 (ECONNREFUSED)');
+    const [message] = await controller.resourcesTree.getChildren();
+    assert.match(String(message.label), /Could not load: could not reach .*ECONNREFUSED/);
+    assert.equal(message.command?.command, 'portcullis.refresh');
+  });
+
+  it('a token the server no longer accepts signs the user out (and the welcome shows)', async () => {
+    const { controller, api } = await signedIn('member');
+    const { ApiError } = await import('../../proxy-core/api-client');
+    api.failWith = new ApiError(401, 'unauthenticated', 'token revoked');
+    assert.deepEqual(await controller.resourcesTree.getChildren(), []);
+    assert.equal(mock.context.get('portcullis.signedIn'), false);
+  });
+});
+
+describe('Sessions view', () => {
+  it('lists active sessions first, then recent ones with state and reason; admins see other users’ email and Terminate', async () => {
+    const { controller, api, fixtures } = await signedIn('admin');
+    api.sessions = [
+      fixtures.sessionDto({ id: 'ses_old', state: 'ended', endReason: 'stopped', durationSeconds: 125, createdAt: '2026-01-01T08:00:00Z' }),
+      fixtures.sessionDto({
+        id: 'ses_new',
+        state: 'terminated',
+        endReason: 'terminated',
+        durationSeconds: 5,
+        createdAt: '2026-01-01T09:00:00Z',
+      }),
+      fixtures.sessionDto({
+        id: 'ses_live',
+        userId: 'usr_2',
+        userEmail: 'bob@example.com',
+        createdAt: '2026-01-01T07:00:00Z',
+        startedAt: new Date(Date.now() - 65_000).toISOString(),
+      }),
+    ];
+    const items = await controller.sessionsTree.getChildren();
+    assert.deepEqual(
+      items.map((i) => i.id),
+      ['session:ses_live', 'session:ses_new', 'session:ses_old'],
+    );
+    assert.match(String(items[0].description), /^active · 1m 0[5-9]s · bob@example\.com$/);
+    assert.equal(items[0].contextValue, 'session.active.admin');
+    assert.equal(items[1].description, 'terminated (terminated) · 5s');
+    assert.equal(items[2].description, 'ended (stopped) · 2m 05s');
+    assert.equal(items[2].contextValue, 'session.ended');
+    assert.equal(items[2].command?.command, 'portcullis.openSessionLog');
+  });
+
+  it('opens a session’s log as a read-only document with a table of commands', async () => {
+    const { controller, api, fixtures } = await signedIn('member');
+    api.sessions = [fixtures.sessionDto({ state: 'ended', endReason: 'stopped', endedAt: '2026-01-01T10:05:00.000Z' })];
+    api.logs = [
+      {
+        kind: 'command',
+        sessionId: 'ses_1',
+        seq: 1,
+        time: '2026-01-01T10:00:01.000Z',
+        connectionId: 'c1',
+        database: 'shop',
+        command: 'find',
+        collection: 'orders',
+        input: '{"find":"orders"}',
+        outcome: 'ok',
+        documents: 3,
+        durationMs: 4,
+      },
+    ];
+    const [item] = await controller.sessionsTree.getChildren();
+    await mock.commands.get('portcullis.openSessionLog')!(item);
+    assert.equal(mock.documents.length, 1);
+    const { uri, text } = mock.documents[0];
+    assert.equal(uri.scheme, 'portcullis-log');
+    assert.match(text, /Time\s+Database\s+Command\s+Collection\s+Outcome\s+Documents\s+Duration/);
+    assert.match(text, /2026-01-01T10:00:01\.000Z\s+shop\s+find\s+orders\s+ok\s+3\s+4 ms/);
+  });
+});

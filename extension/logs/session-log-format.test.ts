@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { StoredSessionLogEvent } from '../../protocol/session-log';
+import { sessionDto } from '../test/fixtures';
+import { renderSessionLog } from './session-log-format';
+
+describe('session log document', () => {
+  const session = sessionDto({
+    state: 'ended',
+    endReason: 'gateway_offline',
+    startedAt: '2026-01-01T10:00:00.000Z',
+    endedAt: '2026-01-01T10:01:05.000Z',
+    durationSeconds: 65,
+    commands: 2,
+    connections: 1,
+  });
+  const events: StoredSessionLogEvent[] = [
+    {
+      kind: 'command',
+      sessionId: 'ses_1',
+      seq: 3,
+      time: '2026-01-01T10:00:03.000Z',
+      connectionId: 'c1',
+      database: 'shop',
+      command: 'insert',
+      collection: 'orders',
+      input: '{}',
+      outcome: 'error',
+      errorName: 'DuplicateKey',
+      errorCode: 11000,
+      affected: 0,
+      durationMs: 1500,
+    },
+    {
+      kind: 'connection',
+      sessionId: 'ses_1',
+      seq: 1,
+      time: '2026-01-01T10:00:01.000Z',
+      connectionId: 'c1',
+      phase: 'opened',
+      message: 'mongosh 2.12.0',
+    },
+    {
+      kind: 'command',
+      sessionId: 'ses_1',
+      seq: 2,
+      time: '2026-01-01T10:00:02.000Z',
+      connectionId: 'c1',
+      database: 'shop',
+      command: 'find',
+      collection: 'orders',
+      input: '{}',
+      outcome: 'ok',
+      documents: 12,
+      durationMs: 3,
+    },
+  ];
+
+  it('has a header, then one aligned row per command in sequence order, connection events as notes', () => {
+    const lines = renderSessionLog(session, events).split('\n');
+    assert.equal(lines[0], 'Session ses_1: orders-db / reader');
+    assert.ok(lines.includes('State:    ended (gateway offline)'));
+    assert.ok(lines.includes('Duration: 1m 05s'));
+    const header = lines.findIndex((l) => l.startsWith('Time'));
+    const columns = ['Database', 'Command', 'Collection', 'Outcome', 'Documents', 'Duration'].map((c) => lines[header].indexOf(c));
+    assert.ok(
+      columns.every((c, i) => c > (columns[i - 1] ?? 0)),
+      lines[header],
+    );
+    assert.match(lines[header + 1], /^-{24} {2}-{8}/);
+    assert.equal(lines[header + 2], '  2026-01-01T10:00:01.000Z  connection c1 opened: mongosh 2.12.0');
+    const cells = (line: string) => columns.map((at, i) => line.slice(at, columns[i + 1]).trim());
+    assert.ok(lines[header + 3].startsWith('2026-01-01T10:00:02.000Z '));
+    assert.deepEqual(cells(lines[header + 3]), ['shop', 'find', 'orders', 'ok', '12', '3 ms']);
+    assert.ok(lines[header + 4].startsWith('2026-01-01T10:00:03.000Z '));
+    assert.deepEqual(cells(lines[header + 4]), ['shop', 'insert', 'orders', 'error DuplicateKey', '0 affected', '1.5 s']);
+  });
+
+  it('says when nothing was recorded', () => {
+    assert.match(renderSessionLog(session, []), /No commands recorded yet\.\n$/);
+  });
+});

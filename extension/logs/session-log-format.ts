@@ -1,0 +1,75 @@
+import type { SessionDto } from '../../protocol/api';
+import type { StoredSessionLogEvent } from '../../protocol/session-log';
+import { formatDuration, formatMillis } from './duration-format';
+
+const COLUMNS = ['Time', 'Database', 'Command', 'Collection', 'Outcome', 'Documents', 'Duration'] as const;
+
+/**
+ * Renders a session and its log as a plain-text document: a header, then one table row per command, with
+ * connection events as indented notes in time order. Plain text so it reads the same in any editor theme
+ * and can be searched, copied and saved.
+ */
+export function renderSessionLog(session: SessionDto, events: StoredSessionLogEvent[], now: Date = new Date()): string {
+  const lines: string[] = [];
+  lines.push(`Session ${session.id}: ${session.resourceName} / ${session.accountName}`);
+  lines.push(`User:     ${session.userEmail}`);
+  lines.push(`State:    ${describeState(session)}`);
+  lines.push(`Started:  ${session.startedAt ?? session.createdAt}`);
+  if (session.endedAt) lines.push(`Ended:    ${session.endedAt}`);
+  lines.push(`Duration: ${formatDuration(sessionDurationSeconds(session, now))}`);
+  if (session.clientAgent) lines.push(`Client:   ${session.clientAgent}${session.clientAddress ? ` from ${session.clientAddress}` : ''}`);
+  lines.push(`Commands: ${session.commands}, connections: ${session.connections}`);
+  lines.push('');
+
+  const ordered = [...events].sort((a, b) => a.seq - b.seq);
+  const rows: string[][] = [];
+  const notes = new Map<number, string[]>();
+  for (const event of ordered) {
+    if (event.kind === 'command') {
+      rows.push([
+        event.time,
+        event.database,
+        event.command,
+        event.collection ?? '',
+        event.outcome === 'ok'
+          ? 'ok'
+          : `error${event.errorName ? ` ${event.errorName}` : event.errorCode !== undefined ? ` ${event.errorCode}` : ''}`,
+        event.documents !== undefined ? String(event.documents) : event.affected !== undefined ? `${event.affected} affected` : '',
+        formatMillis(event.durationMs),
+      ]);
+    } else {
+      const text = `  ${event.time}  connection ${event.connectionId} ${event.phase}${event.message ? `: ${event.message}` : ''}`;
+      const at = rows.length;
+      notes.set(at, [...(notes.get(at) ?? []), text]);
+    }
+  }
+  if (rows.length === 0 && notes.size === 0) {
+    lines.push('No commands recorded yet.');
+    return `${lines.join('\n')}\n`;
+  }
+  const widths = COLUMNS.map((title, i) => Math.max(title.length, ...rows.map((r) => r[i].length)));
+  const format = (cells: readonly string[]) =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
+  lines.push(format(COLUMNS));
+  lines.push(format(widths.map((w) => '-'.repeat(w))));
+  for (let i = 0; i <= rows.length; i++) {
+    for (const note of notes.get(i) ?? []) lines.push(note);
+    if (i < rows.length) lines.push(format(rows[i]));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function describeState(session: SessionDto): string {
+  if (session.state === 'active' || session.state === 'starting') return session.state;
+  return session.endReason ? `${session.state} (${session.endReason.replace('_', ' ')})` : session.state;
+}
+
+/** Live for an active session (the server's figure is as of the request), the server's figure otherwise. */
+export function sessionDurationSeconds(session: SessionDto, now: Date = new Date()): number {
+  if (session.state !== 'active') return session.durationSeconds;
+  const start = Date.parse(session.startedAt ?? session.createdAt);
+  return Number.isNaN(start) ? session.durationSeconds : Math.max(0, (now.getTime() - start) / 1000);
+}

@@ -1,0 +1,213 @@
+import * as vscode from 'vscode';
+import type { SessionDto } from '../protocol/api';
+import { collectPages } from '../proxy-core/api-client';
+import { AdminController } from './admin/admin-controller';
+import { CONTEXT_KEYS, EXTENSION_COMMANDS, VIEW_IDS } from './commands/index';
+import { registerCommand, showCommandError } from './commands/register-command';
+import { type ApiClientFactory, ConnectionController } from './connection/connection-controller';
+import { AccountTreeItem } from './explorer/account-tree-item';
+import { cliAccessCommand } from './explorer/cli-command';
+import { ResourcesTreeProvider } from './explorer/resources-tree-provider';
+import { SessionTreeItem } from './explorer/session-tree-item';
+import { SessionsTreeProvider } from './explorer/sessions-tree-provider';
+import { SESSION_LOG_SCHEME, SessionLogProvider, sessionLogUri } from './logs/session-log-provider';
+import { TotpEnrollmentController } from './mfa/totp-enrollment-controller';
+import { AccessController, type AccessTarget } from './sessions/access-controller';
+import type { StartAccessLike } from './sessions/access-types';
+import { type LocalSession, SessionBook } from './sessions/session-book';
+import { StatusBarController } from './sessions/status-bar-controller';
+import { Settings } from './storage/settings';
+import { TokenStorage } from './storage/token-storage';
+
+export interface PortcullisDependencies {
+  startAccess: StartAccessLike;
+  createClient?: ApiClientFactory;
+}
+
+/**
+ * The composition root: builds one controller per concern in dependency order with explicit arguments,
+ * registers every command in one place, and tears everything down in reverse on deactivate.
+ */
+export class PortcullisController {
+  readonly settings = new Settings();
+  readonly book = new SessionBook();
+  readonly connection: ConnectionController;
+  readonly access: AccessController;
+  readonly statusBar: StatusBarController;
+  readonly resourcesTree: ResourcesTreeProvider;
+  readonly sessionsTree: SessionsTreeProvider;
+  readonly logs: SessionLogProvider;
+  readonly admin: AdminController;
+  readonly totpEnrollment: TotpEnrollmentController;
+  private readonly subscriptions: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    dependencies: PortcullisDependencies,
+  ) {
+    const version = (context.extension?.packageJSON as { version?: string } | undefined)?.version ?? '0';
+    const userAgent = `portcullis-vscode/${version} vscode/${vscode.version}`;
+    this.connection = new ConnectionController(this.settings, new TokenStorage(context.secrets), userAgent, dependencies.createClient);
+    this.access = new AccessController(this.connection, this.book, this.settings, dependencies.startAccess, userAgent);
+    this.statusBar = new StatusBarController(this.book, this.access);
+    this.resourcesTree = new ResourcesTreeProvider(this.connection, this.book);
+    this.sessionsTree = new SessionsTreeProvider(this.connection, this.book);
+    this.logs = new SessionLogProvider(this.connection);
+    this.admin = new AdminController(this.connection, () => this.refreshTrees());
+    this.totpEnrollment = new TotpEnrollmentController(this.connection);
+    this.subscriptions.push(
+      this.connection,
+      this.access,
+      this.statusBar,
+      this.resourcesTree,
+      this.sessionsTree,
+      this.logs,
+      this.totpEnrollment,
+    );
+  }
+
+  async activate(): Promise<void> {
+    const sessionsView = vscode.window.createTreeView(VIEW_IDS.sessions, { treeDataProvider: this.sessionsTree });
+    this.sessionsTree.setLiveUpdates(sessionsView.visible);
+    this.subscriptions.push(
+      vscode.window.createTreeView(VIEW_IDS.resources, { treeDataProvider: this.resourcesTree, showCollapseAll: true }),
+      sessionsView,
+      sessionsView.onDidChangeVisibility((e) => this.sessionsTree.setLiveUpdates(e.visible)),
+      vscode.workspace.registerTextDocumentContentProvider(SESSION_LOG_SCHEME, this.logs),
+      this.access.onDidEndSession(() => this.sessionsTree.refresh()),
+    );
+    this.registerCommands();
+    this.context.subscriptions.push(...this.subscriptions);
+    await vscode.commands.executeCommand('setContext', CONTEXT_KEYS.hasLocalSessions, false);
+    await this.connection.restore();
+  }
+
+  /** Ends this window's sessions cleanly (the server records them as stopped) before the host goes away. */
+  async deactivate(): Promise<void> {
+    await this.access.stopAll();
+  }
+
+  refreshTrees(): void {
+    this.resourcesTree.refresh();
+    this.sessionsTree.refresh();
+  }
+
+  private registerCommands(): void {
+    // A failure is shown; one caused by a token the server no longer accepts also signs the user out.
+    const onError = (error: unknown) => {
+      showCommandError(error);
+      void this.connection.handleError(error);
+    };
+    const register = (id: (typeof EXTENSION_COMMANDS)[keyof typeof EXTENSION_COMMANDS], handler: (...args: unknown[]) => unknown) =>
+      registerCommand(this.subscriptions, id, handler, onError);
+    const C = EXTENSION_COMMANDS;
+    register(C.signIn, () => this.connection.signIn());
+    register(C.signOut, async () => {
+      await this.access.stopAll();
+      await this.connection.signOut();
+    });
+    register(C.refresh, async () => {
+      await this.connection.reload();
+      this.refreshTrees();
+    });
+    register(C.addResource, (item) => this.admin.addResource(item));
+    register(C.editResource, (item) => this.admin.editResource(item));
+    register(C.deleteResource, (item) => this.admin.deleteResource(item));
+    register(C.addAccount, (item) => this.admin.addAccount(item));
+    register(C.deleteAccount, (item) => this.admin.deleteAccount(item));
+    register(C.access, async (item) => {
+      const target = item instanceof AccountTreeItem ? targetOf(item) : await this.pickAccount();
+      if (target) await this.access.access(target);
+    });
+    register(C.copyCliCommand, async (item) => {
+      if (!(item instanceof AccountTreeItem)) throw new Error('choose an account in the Portcullis Resources view first');
+      await vscode.env.clipboard.writeText(cliAccessCommand(item.resource.name, item.account.name));
+      void vscode.window.showInformationMessage('CLI command copied to the clipboard.');
+    });
+    register(C.copyConnectionUri, async (item) => {
+      const session = await this.localSessionOf(item);
+      if (!session) return;
+      await vscode.env.clipboard.writeText(session.uri);
+      void vscode.window.showInformationMessage(`Copied ${session.uri}: it needs no password while the session runs.`);
+    });
+    register(C.openMongosh, async (item) => {
+      const session = await this.localSessionOf(item);
+      if (session) this.access.openMongosh(session);
+    });
+    register(C.stopSession, async (item) => {
+      if (item instanceof SessionTreeItem && !this.book.get(item.session.id)) {
+        // One of the user's sessions started elsewhere (the CLI, another window): stop it at the server.
+        await this.connection.requireClient().stopSession(item.session.id);
+        this.sessionsTree.refresh();
+        return;
+      }
+      const session = await this.localSessionOf(item);
+      if (session) await this.access.stop(session);
+    });
+    register(C.terminateSession, async (item) => {
+      if (!(item instanceof SessionTreeItem)) throw new Error('choose a session in the Portcullis Sessions view first');
+      const s = item.session;
+      const answer = await vscode.window.showWarningMessage(
+        `Terminate ${s.userEmail}'s session on ${s.resourceName} / ${s.accountName}?`,
+        { modal: true, detail: 'Its connections close within a second and the user is told the session was terminated.' },
+        'Terminate',
+      );
+      if (answer !== 'Terminate') return;
+      await this.connection.requireClient().terminateSession(s.id);
+      this.sessionsTree.refresh();
+    });
+    register(C.openSessionLog, async (item) => {
+      const session = item instanceof SessionTreeItem ? item.session : (item as SessionDto | undefined);
+      if (!session?.id) throw new Error('choose a session in the Portcullis Sessions view first');
+      const document = await vscode.workspace.openTextDocument(sessionLogUri(session.id, session.resourceName, session.accountName));
+      await vscode.window.showTextDocument(document, { preview: false });
+    });
+    register(C.showActiveSessions, () => this.statusBar.showActiveSessions());
+    register(C.enrollTotp, () => this.totpEnrollment.enroll());
+  }
+
+  /** The session of this window an item stands for, or one the user picks when run from the palette. */
+  private async localSessionOf(item: unknown): Promise<LocalSession | undefined> {
+    if (item instanceof AccountTreeItem) return this.book.findByAccount(item.account.id) ?? noLocalSession();
+    if (item instanceof SessionTreeItem) return this.book.get(item.session.id) ?? noLocalSession();
+    const sessions = this.book.list();
+    if (sessions.length === 0) return noLocalSession();
+    if (sessions.length === 1) return sessions[0];
+    const picked = await vscode.window.showQuickPick(
+      sessions.map((session) => ({ label: `${session.resourceName} / ${session.accountName}`, description: session.uri, session })),
+      { title: 'Portcullis session' },
+    );
+    return picked?.session;
+  }
+
+  /** Access from the palette: resource, then account. */
+  private async pickAccount(): Promise<AccessTarget | undefined> {
+    const client = this.connection.requireClient();
+    const resources = (
+      await Promise.all(this.connection.projects.map((p) => collectPages((cursor) => client.listResources({ projectId: p.id, cursor }))))
+    ).flat();
+    if (resources.length === 0) throw new Error('there are no resources you can access yet; ask a project admin to add one');
+    const resource = await vscode.window.showQuickPick(
+      resources.map((r) => ({ label: r.name, description: r.gatewayOnline ? undefined : 'gateway offline', resource: r })),
+      { title: 'Portcullis: Access (1/2)', placeHolder: 'Resource' },
+    );
+    if (!resource) return undefined;
+    const accounts = await collectPages((cursor) => client.listAccounts(resource.resource.id, { cursor }));
+    if (accounts.length === 0) throw new Error(`resource ${resource.label} has no accounts yet`);
+    const account = await vscode.window.showQuickPick(
+      accounts.map((a) => ({ label: a.name, description: a.mfaRequired ? 'MFA required' : undefined, account: a })),
+      { title: 'Portcullis: Access (2/2)', placeHolder: 'Account' },
+    );
+    if (!account) return undefined;
+    return { accountId: account.account.id, accountName: account.account.name, resourceName: resource.resource.name };
+  }
+}
+
+function targetOf(item: AccountTreeItem): AccessTarget {
+  return { accountId: item.account.id, accountName: item.account.name, resourceName: item.resource.name };
+}
+
+function noLocalSession(): undefined {
+  void vscode.window.showInformationMessage('No session of this account is running in this window. Click Access to start one.');
+  return undefined;
+}

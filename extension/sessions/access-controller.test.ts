@@ -1,0 +1,189 @@
+import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, beforeEach, describe, it } from 'node:test';
+import { type MockTerminal, makeExtensionContext, mock, resetMock, settle } from '../test/vscode-mock';
+
+const bin = mkdtempSync(join(tmpdir(), 'portcullis-ext-bin-'));
+const mongosh = join(bin, 'mongosh');
+writeFileSync(mongosh, '#!/bin/sh\nexit 0\n');
+chmodSync(mongosh, 0o755);
+after(() => rmSync(bin, { recursive: true, force: true }));
+
+async function setUp(options: { mfaCode?: string; fail?: Error } = {}) {
+  resetMock();
+  mock.configuration.set('portcullis.serverUrl', 'http://127.0.0.1:1');
+  mock.configuration.set('portcullis.mongoshPath', mongosh);
+  const { PortcullisController } = await import('../portcullis-controller');
+  const { FakeApi, fakeStartAccess } = await import('../test/fixtures');
+  const api = new FakeApi('http://127.0.0.1:1');
+  const access = fakeStartAccess(options);
+  const context = makeExtensionContext();
+  context.storedSecrets.set('portcullis.token:http://127.0.0.1:1', 'tok_secret');
+  const controller = new PortcullisController(context as never, { startAccess: access.start, createClient: () => api as never });
+  await controller.activate();
+  const { AccountTreeItem } = await import('../explorer/account-tree-item');
+  const { accountDto, resourceDto } = await import('../test/fixtures');
+  const item = new AccountTreeItem(accountDto({ mfaRequired: options.mfaCode !== undefined }), resourceDto(), undefined, false);
+  return { controller, api, access, item };
+}
+
+describe('Access from the Resources view', () => {
+  beforeEach(() => resetMock());
+
+  it('starts a session with the stored token, opens mongosh on the local address in a terminal named resource / account', async () => {
+    const { controller, access, item } = await setUp();
+    await mock.commands.get('portcullis.access')!(item);
+    assert.equal(access.started.length, 1);
+    assert.equal(access.started[0].options.token, 'tok_secret');
+    assert.equal(access.started[0].options.accountId, 'acc_1');
+    assert.match(access.started[0].options.clientAgent ?? '', /^portcullis-vscode\//);
+    assert.equal(mock.terminals.length, 1);
+    const terminal = mock.terminals[0];
+    assert.equal(terminal.name, 'orders-db / reader');
+    assert.equal(terminal.options.shellPath, mongosh);
+    assert.deepEqual(terminal.options.shellArgs, ['mongodb://127.0.0.1:27999/']);
+    assert.ok(terminal.shown);
+    assert.equal(controller.book.size, 1);
+    assert.equal(mock.context.get('portcullis.hasLocalSessions'), true);
+    const status = mock.statusBarItems[0];
+    assert.ok(status.visible);
+    assert.match(status.text, /1 Portcullis session$/);
+  });
+
+  it('asks for the MFA code, asks again with the error after a wrong one, and never logs the code', async () => {
+    const { access, item } = await setUp({ mfaCode: '654321' });
+    mock.inputAnswers.push('111111', '654321');
+    await mock.commands.get('portcullis.access')!(item);
+    assert.equal(access.started.length, 1);
+    assert.equal(mock.inputPrompts.length, 2);
+    assert.doesNotMatch(String(mock.inputPrompts[0].prompt), /not valid/);
+    assert.match(String(mock.inputPrompts[1].prompt), /the code is not valid/);
+    assert.ok(mock.messages.every((m) => !m.text.includes('111111') && !m.text.includes('654321')));
+  });
+
+  it('cancelling the MFA prompt starts nothing and shows no error', async () => {
+    const { controller, item } = await setUp({ mfaCode: '654321' });
+    mock.inputAnswers.push(undefined);
+    await mock.commands.get('portcullis.access')!(item);
+    assert.equal(controller.book.size, 0);
+    assert.equal(mock.terminals.length, 0);
+    assert.deepEqual(
+      mock.messages.filter((m) => m.severity === 'error'),
+      [],
+    );
+  });
+
+  it('reports a failure to start with the reason', async () => {
+    const { item } = await setUp({ fail: new Error('the gateway that reaches this database is offline') });
+    await mock.commands.get('portcullis.access')!(item);
+    const error = mock.messages.find((m) => m.severity === 'error');
+    assert.match(error?.text ?? '', /could not start a session on orders-db \/ reader: the gateway .* offline/);
+    assert.equal(mock.terminals.length, 0);
+  });
+
+  it('when mongosh is missing, says so and offers to copy the address instead of opening a broken terminal', async () => {
+    const { item } = await setUp();
+    mock.configuration.set('portcullis.mongoshPath', join(bin, 'no-such-mongosh'));
+    mock.messageAnswers.push('Copy Connection URI');
+    await mock.commands.get('portcullis.access')!(item);
+    await settle();
+    assert.equal(mock.terminals.length, 0);
+    const warning = mock.messages.find((m) => m.severity === 'warning');
+    assert.match(warning?.text ?? '', /mongosh was not found/);
+    assert.deepEqual(warning?.items, ['Copy Connection URI', 'Open Install Page']);
+    assert.equal(mock.clipboard, 'mongodb://127.0.0.1:27999/');
+  });
+
+  it('tells the user why a session ended, forgets it, and updates the status bar', async () => {
+    const { controller, access, item } = await setUp();
+    await mock.commands.get('portcullis.access')!(item);
+    access.started[0].handle.end({ reason: 'terminated', message: 'an admin terminated the session' });
+    await settle();
+    assert.equal(controller.book.size, 0);
+    assert.ok(
+      mock.messages.some((m) => m.severity === 'warning' && /orders-db \/ reader ended: an administrator terminated it/.test(m.text)),
+    );
+    assert.equal(mock.statusBarItems[0].visible, false);
+    assert.equal(mock.context.get('portcullis.hasLocalSessions'), false);
+  });
+
+  it('Stop Session on the account ends it through the handle', async () => {
+    const { controller, access, item } = await setUp();
+    await mock.commands.get('portcullis.access')!(item);
+    const { AccountTreeItem } = await import('../explorer/account-tree-item');
+    const activeItem = new AccountTreeItem(item.account, item.resource, controller.book.findByAccount('acc_1'), false);
+    assert.equal(activeItem.contextValue, 'account.active');
+    await mock.commands.get('portcullis.stopSession')!(activeItem);
+    assert.equal(access.started[0].handle.stopped, 1);
+    assert.equal(controller.book.size, 0);
+    assert.ok(mock.messages.some((m) => m.severity === 'information' && /orders-db \/ reader ended\./.test(m.text)));
+  });
+
+  it('Access on an account with a running session opens another terminal instead of a second session', async () => {
+    const { access, item } = await setUp();
+    await mock.commands.get('portcullis.access')!(item);
+    await mock.commands.get('portcullis.access')!(item);
+    assert.equal(access.started.length, 1);
+    assert.equal(mock.terminals.length, 2);
+  });
+
+  it('deactivate ends every session of the window', async () => {
+    const { controller, access, item } = await setUp();
+    await mock.commands.get('portcullis.access')!(item);
+    await controller.deactivate();
+    assert.equal(access.started[0].handle.stopped, 1);
+    assert.equal(controller.book.size, 0);
+  });
+});
+
+describe('closing the mongosh terminal', () => {
+  async function closeWith(rule: string, answer?: string) {
+    const ctx = await setUp();
+    mock.configuration.set('portcullis.endSessionOnTerminalClose', rule);
+    await mock.commands.get('portcullis.access')!(ctx.item);
+    if (answer !== undefined) mock.messageAnswers.push(answer);
+    (mock.terminals[0] as MockTerminal).dispose();
+    await settle();
+    return ctx;
+  }
+
+  it('ask: ends the session when the user says End Session', async () => {
+    const { access } = await closeWith('ask', 'End Session');
+    assert.ok(mock.messages.some((m) => /End the session\?/.test(m.text)));
+    assert.equal(access.started[0].handle.stopped, 1);
+  });
+
+  it('ask: keeps it running otherwise', async () => {
+    const { access, controller } = await closeWith('ask', 'Keep Running');
+    assert.equal(access.started[0].handle.stopped, 0);
+    assert.equal(controller.book.size, 1);
+  });
+
+  it('always: ends it without asking', async () => {
+    const { access } = await closeWith('always');
+    assert.ok(!mock.messages.some((m) => /End the session\?/.test(m.text)));
+    assert.equal(access.started[0].handle.stopped, 1);
+  });
+
+  it('never: keeps it without asking', async () => {
+    const { access, controller } = await closeWith('never');
+    assert.ok(!mock.messages.some((m) => /End the session\?/.test(m.text)));
+    assert.equal(access.started[0].handle.stopped, 0);
+    assert.equal(controller.book.size, 1);
+  });
+
+  it('does not ask while another terminal of the session is still open', async () => {
+    const { access, item } = await setUp();
+    mock.configuration.set('portcullis.endSessionOnTerminalClose', 'always');
+    await mock.commands.get('portcullis.access')!(item);
+    await mock.commands.get('portcullis.openMongosh')!();
+    mock.terminals[0].dispose();
+    await settle();
+    assert.equal(access.started[0].handle.stopped, 0);
+    mock.terminals[1].dispose();
+    await settle();
+    assert.equal(access.started[0].handle.stopped, 1);
+  });
+});

@@ -1,0 +1,174 @@
+import * as vscode from 'vscode';
+import type { AccessMfaChallenge } from '../../protocol/api';
+import { describeError } from '../commands/describe-error';
+import type { ConnectionController } from '../connection/connection-controller';
+import type { Settings } from '../storage/settings';
+import type { AccessEnded, StartAccessLike } from './access-types';
+import { describeSessionEnd } from './end-reasons';
+import { locateExecutable, MONGOSH_INSTALL_PAGE } from './mongosh-locator';
+import { type LocalSession, SessionBook } from './session-book';
+
+export interface AccessTarget {
+  accountId: string;
+  accountName: string;
+  resourceName: string;
+}
+
+/**
+ * Starting, using and ending this window's sessions: MFA prompt, progress while connecting, a mongosh
+ * terminal per session, the terminal-close rule, and telling the user when and why a session ended.
+ */
+export class AccessController implements vscode.Disposable {
+  private readonly ended = new vscode.EventEmitter<LocalSession>();
+  /** Fires after a session of this window ended, for whatever reason (the trees refresh on it). */
+  readonly onDidEndSession = this.ended.event;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly connection: ConnectionController,
+    private readonly book: SessionBook,
+    private readonly settings: Settings,
+    private readonly startAccess: StartAccessLike,
+    private readonly clientAgent: string,
+  ) {
+    this.disposables.push(vscode.window.onDidCloseTerminal((terminal) => this.terminalClosed(terminal)));
+  }
+
+  /** Access: reuses this window's session for the account if there is one, else starts one; then opens mongosh. */
+  async access(target: AccessTarget): Promise<LocalSession | undefined> {
+    const existing = this.book.findByAccount(target.accountId);
+    if (existing) {
+      this.openMongosh(existing);
+      return existing;
+    }
+    const signedIn = this.connection.current;
+    if (!signedIn) throw new Error('you are not signed in; run "Portcullis: Sign In" first');
+    const label = `${target.resourceName} / ${target.accountName}`;
+    let handle: Awaited<ReturnType<StartAccessLike>>;
+    try {
+      handle = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Portcullis: connecting to ${label}…` },
+        () =>
+          this.startAccess({
+            server: signedIn.server,
+            token: signedIn.token,
+            accountId: target.accountId,
+            clientAgent: this.clientAgent,
+            onMfa: (challenge, context) => this.askMfaCode(label, challenge, context.error),
+          }),
+      );
+    } catch (error) {
+      await this.connection.handleError(error);
+      if (isCancellation(error)) return undefined;
+      throw new Error(`could not start a session on ${label}: ${describeError(error)}`);
+    }
+    const session = SessionBook.fromHandle(handle, { resourceName: target.resourceName, accountName: target.accountName });
+    handle.on('ended', (ended: AccessEnded) => this.sessionEnded(session, ended));
+    this.book.add(session);
+    this.openMongosh(session);
+    return session;
+  }
+
+  /** Opens another mongosh terminal on a running session, or explains why it cannot. */
+  openMongosh(session: LocalSession): vscode.Terminal | undefined {
+    const setting = this.settings.mongoshPath;
+    const mongosh = locateExecutable(setting);
+    if (!mongosh) {
+      void vscode.window
+        .showWarningMessage(
+          `mongosh was not found ("${setting}"). Install it or set portcullis.mongoshPath; the session is running at ${session.uri}.`,
+          'Copy Connection URI',
+          'Open Install Page',
+        )
+        .then(async (choice) => {
+          if (choice === 'Copy Connection URI') await vscode.env.clipboard.writeText(session.uri);
+          if (choice === 'Open Install Page') await vscode.env.openExternal(vscode.Uri.parse(MONGOSH_INSTALL_PAGE));
+        });
+      return undefined;
+    }
+    const terminal = vscode.window.createTerminal({
+      name: `${session.resourceName} / ${session.accountName}`,
+      shellPath: mongosh,
+      shellArgs: [session.uri],
+      iconPath: new vscode.ThemeIcon('database'),
+    });
+    session.terminals.add(terminal);
+    this.book.touch();
+    terminal.show();
+    return terminal;
+  }
+
+  /** Ends a session of this window: the local listener closes and the server ends the session. */
+  async stop(session: LocalSession): Promise<void> {
+    if (!this.book.get(session.id)) return;
+    session.stopping = true;
+    try {
+      await session.handle.stop();
+    } finally {
+      // A handle that stopped without an `ended` event must not leave the session listed.
+      this.sessionEnded(session, { reason: 'stopped', message: 'the session was stopped' });
+    }
+  }
+
+  /** On deactivate and sign-out: ends every session of this window, each independently. */
+  async stopAll(): Promise<void> {
+    await Promise.allSettled(this.book.list().map((session) => this.stop(session)));
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+    this.ended.dispose();
+  }
+
+  private async askMfaCode(label: string, challenge: AccessMfaChallenge, error: string | undefined): Promise<string | undefined> {
+    const where =
+      challenge.method === 'email'
+        ? `Enter the code sent to ${challenge.sentTo ?? 'your email address'}`
+        : 'Enter the code from your authenticator app';
+    const code = await vscode.window.showInputBox({
+      title: `Portcullis: verification code for ${label}`,
+      prompt: error ? `${error}. ${where}.` : `${where}.`,
+      placeHolder: '123456',
+      ignoreFocusOut: true,
+      validateInput: (value) => (value.trim() === '' ? (error ?? 'enter the code') : undefined),
+    });
+    const trimmed = code?.trim();
+    return trimmed ? trimmed : undefined;
+  }
+
+  private sessionEnded(session: LocalSession, ended: AccessEnded): void {
+    if (!this.book.remove(session.id)) return;
+    const notice = describeSessionEnd(`${session.resourceName} / ${session.accountName}`, ended, session.stopping);
+    if (notice.severity === 'warning') void vscode.window.showWarningMessage(notice.text);
+    else void vscode.window.showInformationMessage(notice.text);
+    this.ended.fire(session);
+  }
+
+  private async terminalClosed(terminal: vscode.Terminal): Promise<void> {
+    const session = this.book.findByTerminal(terminal);
+    if (!session) return;
+    session.terminals.delete(terminal);
+    this.book.touch();
+    if (session.terminals.size > 0 || session.stopping) return;
+    const rule = this.settings.endSessionOnTerminalClose;
+    if (rule === 'never') return;
+    if (rule === 'ask') {
+      const choice = await vscode.window.showInformationMessage(
+        `The mongosh terminal for ${session.resourceName} / ${session.accountName} closed. End the session?`,
+        'End Session',
+        'Keep Running',
+      );
+      if (choice !== 'End Session') return;
+    }
+    try {
+      await this.stop(session);
+    } catch (error) {
+      void vscode.window.showErrorMessage(`Portcullis: could not end the session: ${describeError(error)}`);
+    }
+  }
+}
+
+function isCancellation(error: unknown): boolean {
+  const e = error as { name?: string } | undefined;
+  return e?.name === 'AbortError' || /^access cancelled/.test((error as Error | undefined)?.message ?? '');
+}

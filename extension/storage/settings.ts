@@ -1,0 +1,31 @@
+import * as vscode from 'vscode';
+
+export const SETTINGS_SECTION = 'portcullis';
+
+export const END_SESSION_ON_TERMINAL_CLOSE = Object.freeze({ ask: 'ask', always: 'always', never: 'never' } as const);
+export type EndSessionOnTerminalClose = (typeof END_SESSION_ON_TERMINAL_CLOSE)[keyof typeof END_SESSION_ON_TERMINAL_CLOSE];
+
+/** Typed access to the `portcullis.*` settings declared in package.json. */
+export class Settings {
+  private get config(): vscode.WorkspaceConfiguration {
+    return vscode.workspace.getConfiguration(SETTINGS_SECTION);
+  }
+
+  get serverUrl(): string {
+    return (this.config.get<string>('serverUrl') ?? '').trim();
+  }
+
+  /** Remembered for the next sign-in, in the user's (global) settings. */
+  async setServerUrl(url: string): Promise<void> {
+    await this.config.update('serverUrl', url, vscode.ConfigurationTarget.Global);
+  }
+
+  get mongoshPath(): string {
+    return (this.config.get<string>('mongoshPath') ?? '').trim() || 'mongosh';
+  }
+
+  get endSessionOnTerminalClose(): EndSessionOnTerminalClose {
+    const value = this.config.get<string>('endSessionOnTerminalClose');
+    return value === 'always' || value === 'never' ? value : 'ask';
+  }
+}

@@ -1,0 +1,380 @@
+/**
+ * A scriptable stand-in for the `vscode` module, for unit tests of the extension's controllers, trees and
+ * commands. Importing this file registers it as `vscode` for every later require, so load the code under
+ * test afterwards (with `await import(...)`). Prompts answer from queues the test fills; everything the code
+ * shows is recorded.
+ */
+import Module from 'node:module';
+
+type Listener<T> = (value: T) => unknown;
+
+export class EventEmitter<T> {
+  private listeners = new Set<Listener<T>>();
+  event = (listener: Listener<T>) => {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  };
+  fire(value: T): void {
+    for (const l of [...this.listeners]) l(value);
+  }
+  dispose(): void {
+    this.listeners.clear();
+  }
+}
+
+export class Disposable {
+  constructor(private readonly fn: () => void = () => {}) {}
+  dispose(): void {
+    this.fn();
+  }
+}
+
+export const TreeItemCollapsibleState = Object.freeze({ None: 0, Collapsed: 1, Expanded: 2 });
+export const StatusBarAlignment = Object.freeze({ Left: 1, Right: 2 });
+export const ProgressLocation = Object.freeze({ SourceControl: 1, Window: 10, Notification: 15 });
+export const ConfigurationTarget = Object.freeze({ Global: 1, Workspace: 2, WorkspaceFolder: 3 });
+
+export class TreeItem {
+  id?: string;
+  description?: string;
+  tooltip?: unknown;
+  iconPath?: unknown;
+  contextValue?: string;
+  command?: { command: string; title: string; arguments?: unknown[] };
+  constructor(
+    public label: string,
+    public collapsibleState: number = 0,
+  ) {}
+}
+
+export class ThemeIcon {
+  constructor(
+    readonly id: string,
+    readonly color?: ThemeColor,
+  ) {}
+}
+export class ThemeColor {
+  constructor(readonly id: string) {}
+}
+export class MarkdownString {
+  constructor(readonly value: string = '') {}
+}
+
+export class Uri {
+  private constructor(
+    readonly scheme: string,
+    readonly path: string,
+    readonly query = '',
+  ) {}
+  static parse(value: string): Uri {
+    const url = new URL(value);
+    return new Uri(url.protocol.replace(':', ''), decodeURIComponent(url.pathname), url.search.replace(/^\?/, ''));
+  }
+  static from(parts: { scheme: string; path?: string; query?: string }): Uri {
+    return new Uri(parts.scheme, parts.path ?? '', parts.query ?? '');
+  }
+  toString(): string {
+    return `${this.scheme}:${this.path}${this.query ? `?${this.query}` : ''}`;
+  }
+}
+
+export interface ShownMessage {
+  severity: 'information' | 'warning' | 'error';
+  text: string;
+  items: string[];
+  options?: unknown;
+}
+
+export interface MockTerminal {
+  name: string;
+  options: { name: string; shellPath?: string; shellArgs?: string[] };
+  shown: boolean;
+  disposed: boolean;
+  show(): void;
+  dispose(): void;
+}
+
+export interface MockStatusBarItem {
+  text: string;
+  tooltip?: string;
+  command?: string;
+  name?: string;
+  visible: boolean;
+  show(): void;
+  hide(): void;
+  dispose(): void;
+}
+
+export const ViewColumn = Object.freeze({ Active: -1, Beside: -2, One: 1, Two: 2 });
+
+export interface MockWebviewPanel {
+  viewType: string;
+  title: string;
+  options: unknown;
+  webview: { html: string; cspSource: string };
+  disposed: boolean;
+  onDidDispose(listener: () => void): Disposable;
+  dispose(): void;
+}
+
+/** What the code under test did, and the answers it will get. Reset with `resetMock()`. */
+export const mock = {
+  commands: new Map<string, (...args: unknown[]) => unknown>(),
+  context: new Map<string, unknown>(),
+  configuration: new Map<string, unknown>(),
+  configurationUpdates: [] as Array<{ key: string; value: unknown; target: unknown }>,
+  inputAnswers: [] as Array<string | undefined | ((options: Record<string, unknown>) => string | undefined)>,
+  inputPrompts: [] as Array<Record<string, unknown>>,
+  quickPickAnswers: [] as Array<(items: Array<{ label: string }>) => unknown>,
+  messageAnswers: [] as Array<string | undefined>,
+  messages: [] as ShownMessage[],
+  terminals: [] as MockTerminal[],
+  statusBarItems: [] as MockStatusBarItem[],
+  clipboard: '',
+  openedExternal: [] as string[],
+  documents: [] as Array<{ uri: Uri; text: string }>,
+  contentProviders: new Map<string, { provideTextDocumentContent(uri: Uri): unknown }>(),
+  closeTerminalEmitter: new EventEmitter<MockTerminal>(),
+  treeViews: new Map<string, unknown>(),
+  webviewPanels: [] as MockWebviewPanel[],
+};
+
+export function resetMock(): void {
+  mock.commands.clear();
+  mock.context.clear();
+  mock.configuration.clear();
+  mock.configurationUpdates.length = 0;
+  mock.inputAnswers.length = 0;
+  mock.inputPrompts.length = 0;
+  mock.quickPickAnswers.length = 0;
+  mock.messageAnswers.length = 0;
+  mock.messages.length = 0;
+  mock.terminals.length = 0;
+  mock.statusBarItems.length = 0;
+  mock.clipboard = '';
+  mock.openedExternal.length = 0;
+  mock.documents.length = 0;
+  mock.contentProviders.clear();
+  mock.closeTerminalEmitter = new EventEmitter<MockTerminal>();
+  mock.treeViews.clear();
+  mock.webviewPanels.length = 0;
+}
+
+/** Waits until queued work (promise chains started by the code under test) has run. */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+}
+
+function message(severity: ShownMessage['severity']) {
+  return (text: string, ...rest: unknown[]) => {
+    const options = typeof rest[0] === 'object' && rest[0] !== null ? rest.shift() : undefined;
+    mock.messages.push({ severity, text, items: rest as string[], options });
+    return Promise.resolve(mock.messageAnswers.shift());
+  };
+}
+
+export const window = {
+  showInformationMessage: message('information'),
+  showWarningMessage: message('warning'),
+  showErrorMessage: message('error'),
+  async showInputBox(options: Record<string, unknown> = {}) {
+    mock.inputPrompts.push(options);
+    if (mock.inputAnswers.length === 0) throw new Error(`unexpected input box: ${String(options.title ?? options.prompt)}`);
+    const answer = mock.inputAnswers.shift();
+    const value = typeof answer === 'function' ? answer(options) : answer;
+    if (value !== undefined && typeof options.validateInput === 'function') {
+      const problem = await (options.validateInput as (v: string) => unknown)(value);
+      if (problem) throw new Error(`input "${String(options.title)}" rejected: ${String(problem)}`);
+    }
+    return value;
+  },
+  async showQuickPick(items: unknown, _options?: unknown) {
+    const resolved = (await items) as Array<{ label: string }> | string[];
+    const answer = mock.quickPickAnswers.shift();
+    if (!answer) throw new Error('unexpected quick pick');
+    const asItems = resolved.map((i) => (typeof i === 'string' ? { label: i } : i));
+    const picked = answer(asItems) as { label: string } | undefined;
+    if (picked && typeof resolved[0] === 'string') return picked.label;
+    return picked;
+  },
+  createQuickPick() {
+    throw new Error('createQuickPick is not mocked');
+  },
+  withProgress<R>(_options: unknown, task: (progress: { report(): void }, token: unknown) => Promise<R>): Promise<R> {
+    return task({ report() {} }, { isCancellationRequested: false, onCancellationRequested: () => new Disposable() });
+  },
+  createTerminal(options: MockTerminal['options']): MockTerminal {
+    const terminal: MockTerminal = {
+      name: options.name,
+      options,
+      shown: false,
+      disposed: false,
+      show() {
+        terminal.shown = true;
+      },
+      dispose() {
+        terminal.disposed = true;
+        mock.closeTerminalEmitter.fire(terminal);
+      },
+    };
+    mock.terminals.push(terminal);
+    return terminal;
+  },
+  onDidCloseTerminal: (listener: Listener<MockTerminal>) => mock.closeTerminalEmitter.event(listener),
+  createStatusBarItem(): MockStatusBarItem {
+    const item: MockStatusBarItem = {
+      text: '',
+      visible: false,
+      show() {
+        item.visible = true;
+      },
+      hide() {
+        item.visible = false;
+      },
+      dispose() {
+        item.visible = false;
+      },
+    };
+    mock.statusBarItems.push(item);
+    return item;
+  },
+  createWebviewPanel(viewType: string, title: string, _column: unknown, options: unknown): MockWebviewPanel {
+    const onDispose = new EventEmitter<void>();
+    const panel: MockWebviewPanel = {
+      viewType,
+      title,
+      options,
+      webview: { html: '', cspSource: 'vscode-webview://mock' },
+      disposed: false,
+      onDidDispose: (listener) => {
+        const subscription = onDispose.event(listener);
+        return new Disposable(() => subscription.dispose());
+      },
+      dispose() {
+        if (panel.disposed) return;
+        panel.disposed = true;
+        onDispose.fire();
+      },
+    };
+    mock.webviewPanels.push(panel);
+    return panel;
+  },
+  createTreeView(id: string, options: { treeDataProvider: unknown }) {
+    mock.treeViews.set(id, options.treeDataProvider);
+    return { visible: true, onDidChangeVisibility: () => new Disposable(), dispose() {} };
+  },
+  async showTextDocument(document: { uri: Uri; text: string }) {
+    return document;
+  },
+};
+
+export const commands = {
+  registerCommand(id: string, handler: (...args: unknown[]) => unknown) {
+    if (mock.commands.has(id)) throw new Error(`command ${id} registered twice`);
+    mock.commands.set(id, handler);
+    return new Disposable(() => mock.commands.delete(id));
+  },
+  async executeCommand(id: string, ...args: unknown[]) {
+    if (id === 'setContext') {
+      mock.context.set(args[0] as string, args[1]);
+      return undefined;
+    }
+    const handler = mock.commands.get(id);
+    if (!handler) throw new Error(`command ${id} not found`);
+    return handler(...args);
+  },
+};
+
+export const workspace = {
+  getConfiguration(section: string) {
+    return {
+      get<T>(key: string): T | undefined {
+        return mock.configuration.get(`${section}.${key}`) as T | undefined;
+      },
+      async update(key: string, value: unknown, target: unknown) {
+        mock.configuration.set(`${section}.${key}`, value);
+        mock.configurationUpdates.push({ key: `${section}.${key}`, value, target });
+      },
+    };
+  },
+  registerTextDocumentContentProvider(scheme: string, provider: { provideTextDocumentContent(uri: Uri): unknown }) {
+    mock.contentProviders.set(scheme, provider);
+    return new Disposable(() => mock.contentProviders.delete(scheme));
+  },
+  async openTextDocument(uri: Uri) {
+    const provider = mock.contentProviders.get(uri.scheme);
+    if (!provider) throw new Error(`no content provider for ${uri.scheme}`);
+    const document = { uri, text: String(await provider.provideTextDocumentContent(uri)) };
+    mock.documents.push(document);
+    return document;
+  },
+};
+
+export const env = {
+  clipboard: {
+    async writeText(text: string) {
+      mock.clipboard = text;
+    },
+    async readText() {
+      return mock.clipboard;
+    },
+  },
+  async openExternal(uri: Uri) {
+    mock.openedExternal.push(uri.toString());
+    return true;
+  },
+};
+
+export const version = '1.100.0-mock';
+
+/** An ExtensionContext with in-memory SecretStorage. */
+export function makeExtensionContext() {
+  const secrets = new Map<string, string>();
+  return {
+    subscriptions: [] as Array<{ dispose(): void }>,
+    secrets: {
+      store: async (key: string, value: string) => void secrets.set(key, value),
+      get: async (key: string) => secrets.get(key),
+      delete: async (key: string) => void secrets.delete(key),
+      onDidChange: () => new Disposable(),
+    },
+    storedSecrets: secrets,
+    extension: { packageJSON: { version: '0.1.0' } },
+  };
+}
+
+const vscodeModule = {
+  EventEmitter,
+  Disposable,
+  TreeItem,
+  TreeItemCollapsibleState,
+  StatusBarAlignment,
+  ProgressLocation,
+  ConfigurationTarget,
+  ViewColumn,
+  ThemeIcon,
+  ThemeColor,
+  MarkdownString,
+  Uri,
+  window,
+  commands,
+  workspace,
+  env,
+  version,
+};
+
+// Make `require('vscode')` (and `import ... from 'vscode'`) return this module.
+const MOCK_ID = '\0vscode-mock';
+const moduleInternals = Module as unknown as {
+  _resolveFilename: (request: string, ...rest: unknown[]) => string;
+  _cache: Record<string, unknown>;
+};
+const originalResolve = moduleInternals._resolveFilename;
+moduleInternals._resolveFilename = function resolve(this: unknown, request: string, ...rest: unknown[]) {
+  if (request === 'vscode') return MOCK_ID;
+  return originalResolve.call(this, request, ...rest);
+};
+const cached = new Module(MOCK_ID);
+cached.exports = vscodeModule;
+cached.loaded = true;
+(require.cache as Record<string, unknown>)[MOCK_ID] = cached;

@@ -1,0 +1,365 @@
+/**
+ * startGatewayAgent: the gateway process. It keeps the control channel (control-channel.ts), and for each
+ * `stream.open` gets the session's credentials (from memory, or once over the channel), opens the data stream
+ * and serves it with the engine. Log events are numbered and uploaded until acknowledged (log-uploader.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import WebSocket from 'ws';
+import type { ServerToGateway } from '../../protocol/gateway-channel';
+import { GATEWAY_STREAM_PATH } from '../../protocol/gateway-channel';
+import { RELAY_CLOSE_CODES, RELAY_MAX_PAYLOAD_BYTES } from '../../protocol/relay';
+import type { SessionLogEvent } from '../../protocol/session-log';
+import type { MongoTarget } from '../../protocol/target';
+import { serveClient } from '../engine/serve-client';
+import { type ChannelStatus, ControlChannel, type ReconnectOptions, webSocketUrl } from './control-channel';
+import { LogUploader } from './log-uploader';
+import { type LiveConnection, SessionTable } from './session-table';
+import { WebSocketDuplex } from './websocket-duplex';
+
+export const GATEWAY_AGENT_VERSION = '0.1.0';
+
+type ServeOptions = Parameters<typeof serveClient>[1];
+
+export interface GatewayLogger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface GatewayAgentOptions {
+  server: string;
+  credential: string;
+  name?: string;
+  maskPatterns?: RegExp[];
+  resolver?: ServeOptions['resolver'];
+  logger?: GatewayLogger;
+  reconnect?: ReconnectOptions;
+  /** Log batching; defaults 250 ms / 200 events / 50,000 buffered events (see log-uploader.ts). */
+  logs?: { flushIntervalMs?: number; maxBatchEvents?: number; maxBufferedEvents?: number };
+  /** How often changed session counters are sent. Default 5 s. */
+  statsIntervalMs?: number;
+  /** How long to wait for the control plane's answer to a credentials request. Default 10 s. */
+  credentialsTimeoutMs?: number;
+}
+
+export interface GatewayAgentEvents {
+  status: [ChannelStatus];
+  /** The control plane refused the credential; the agent keeps retrying slowly. */
+  rejected: [string];
+  'connection-opened': [{ sessionId: string; connectionId: string }];
+  'connection-closed': [{ sessionId: string; connectionId: string }];
+  'session-ended': [{ sessionId: string; reason: string }];
+  /** The log buffer is full: connections are closed and refused until the control plane acknowledges logs. */
+  'logs-full': [boolean];
+}
+
+export interface GatewayAgent extends EventEmitter<GatewayAgentEvents> {
+  readonly origin: string;
+  status(): ChannelStatus;
+  stats(): { activeConnections: number; bufferedLogEvents: number };
+  /** Closes every connection, uploads the remaining logs (waits up to 3 s), and closes the channel. */
+  stop(): Promise<void>;
+}
+
+interface PendingCredentials {
+  promise: Promise<MongoTarget>;
+  requestId: string;
+  resolve(target: MongoTarget): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * Starts the agent. Resolves once the first connection attempt is settled: online, or offline and retrying
+ * (the control plane may start later). Rejects when the control plane refuses the credential.
+ */
+export async function startGatewayAgent(options: GatewayAgentOptions): Promise<GatewayAgent> {
+  const agent = new Agent(options);
+  await agent.firstAttempt();
+  return agent;
+}
+
+class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
+  private readonly channel: ControlChannel;
+  private readonly uploader: LogUploader;
+  private readonly sessions: SessionTable;
+  private readonly pendingCredentials = new Map<string, PendingCredentials>();
+  private readonly statsTimer: NodeJS.Timeout;
+  private readonly logger: GatewayLogger;
+  private stopped = false;
+
+  constructor(private readonly options: GatewayAgentOptions) {
+    super();
+    this.logger = options.logger ?? { info() {}, warn() {}, error() {} };
+    this.channel = new ControlChannel({
+      server: options.server,
+      credential: options.credential,
+      name: options.name,
+      version: GATEWAY_AGENT_VERSION,
+      reconnect: options.reconnect,
+      log: (level, message) => this.logger[level](message),
+    });
+    this.uploader = new LogUploader({
+      send: (message) => this.channel.send(message),
+      ...options.logs,
+      onFull: (full) => {
+        this.emit('logs-full', full);
+        if (!full) return;
+        this.logger.error('the log buffer is full (the control plane does not acknowledge logs); closing client connections');
+        this.sessions.endAllConnections(RELAY_CLOSE_CODES.peerLost, 'the gateway cannot record commands right now');
+      },
+    });
+    this.sessions = new SessionTable((sessionId) => this.endSession(sessionId, 'expired'));
+    this.channel.on('status', (status) => this.emit('status', status));
+    this.channel.on('rejected', (message) => {
+      this.logger.error(message);
+      this.emit('rejected', message);
+    });
+    this.channel.on('welcome', () => {
+      this.logger.info('connected to the control plane');
+      this.sessions.dropIdleTargets();
+      this.uploader.resendAll();
+    });
+    this.channel.on('message', (message) => this.handle(message));
+    this.statsTimer = setInterval(() => this.sendStats(), options.statsIntervalMs ?? 5000);
+    this.statsTimer.unref();
+    this.channel.start();
+  }
+
+  get origin(): string {
+    return this.uploader.origin;
+  }
+
+  firstAttempt(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        this.channel.off('status', onStatus);
+        this.channel.off('rejected', onRejected);
+      };
+      const onStatus = (status: ChannelStatus) => {
+        if (status === 'connecting') return;
+        done();
+        resolve();
+      };
+      const onRejected = (message: string) => {
+        done();
+        this.stop().finally(() => reject(new Error(`${message}; enroll the gateway again`)));
+      };
+      this.channel.on('status', onStatus);
+      this.channel.on('rejected', onRejected);
+    });
+  }
+
+  status(): ChannelStatus {
+    return this.stopped ? 'offline' : this.channel.status;
+  }
+
+  stats() {
+    return { activeConnections: this.sessions.activeConnections, bufferedLogEvents: this.uploader.buffered };
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.statsTimer);
+    this.sessions.endAllConnections(RELAY_CLOSE_CODES.normal, 'the gateway is stopping');
+    for (const pending of this.pendingCredentials.values()) {
+      clearTimeout(pending.timer);
+      pending.reject(new Error('the gateway is stopping'));
+    }
+    this.pendingCredentials.clear();
+    // The connections' last events (connection closed) arrive on the next turns of the event loop.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    if (this.channel.status === 'online' && !(await this.uploader.drain(3000))) {
+      this.logger.warn(`stopping with ${this.uploader.buffered} log events not acknowledged by the control plane`);
+    }
+    this.sendStats();
+    this.uploader.stop();
+    this.channel.stop();
+    this.sessions.clear();
+  }
+
+  private handle(message: ServerToGateway): void {
+    switch (message.type) {
+      case 'stream.open':
+        this.openStream(message.streamId, message.sessionId).catch((error) => {
+          this.logger.error(`stream ${message.streamId} failed: ${(error as Error).message}`);
+        });
+        return;
+      case 'credentials': {
+        const pending = this.pendingCredentials.get(message.sessionId);
+        if (!pending || pending.requestId !== message.requestId) return;
+        const expiresAt = new Date(message.expiresAt);
+        if (!(expiresAt.getTime() > Date.now())) {
+          pending.reject(new Error('the session has expired'));
+          return;
+        }
+        this.sessions.setTarget(message.sessionId, message.target, expiresAt);
+        pending.resolve(message.target);
+        return;
+      }
+      case 'credentials.denied': {
+        const pending = this.pendingCredentials.get(message.sessionId);
+        if (pending && pending.requestId === message.requestId) pending.reject(new Error(message.message));
+        return;
+      }
+      case 'session.end':
+        this.endSession(message.sessionId, message.reason);
+        return;
+      case 'logs.ack':
+        this.uploader.acknowledge(message.batchId);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private endSession(sessionId: string, reason: string): void {
+    this.sessions.end(sessionId, RELAY_CLOSE_CODES.sessionEnded, reason);
+    const pending = this.pendingCredentials.get(sessionId);
+    pending?.reject(new Error(`the session has ended (${reason})`));
+    this.emit('session-ended', { sessionId, reason });
+  }
+
+  private async openStream(streamId: string, sessionId: string): Promise<void> {
+    const refusal = this.stopped
+      ? 'the gateway is stopping'
+      : this.uploader.isFull
+        ? 'the gateway cannot record commands right now (log buffer full)'
+        : this.sessions.refusal(sessionId);
+    if (refusal) {
+      this.channel.send({ type: 'stream.failed', streamId, message: refusal });
+      return;
+    }
+    // Both round trips at once: the data stream's upgrade and (on a session's first stream) the credentials.
+    const opening = this.openDataSocket(streamId);
+    let target: MongoTarget;
+    try {
+      target = await this.credentials(sessionId);
+    } catch (error) {
+      this.channel.send({ type: 'stream.failed', streamId, message: (error as Error).message });
+      opening
+        .then((duplex) => duplex.closeWith(RELAY_CLOSE_CODES.gatewayUnavailable, (error as Error).message.slice(0, 120)))
+        .catch(() => {});
+      return;
+    }
+    let duplex: WebSocketDuplex;
+    try {
+      duplex = await opening;
+    } catch (error) {
+      this.channel.send({ type: 'stream.failed', streamId, message: `could not open the data stream: ${(error as Error).message}` });
+      return;
+    }
+    const lateRefusal = this.stopped ? 'the gateway is stopping' : this.sessions.refusal(sessionId);
+    if (lateRefusal) {
+      duplex.closeWith(RELAY_CLOSE_CODES.gatewayUnavailable, lateRefusal);
+      return;
+    }
+    this.serve(streamId, sessionId, target, duplex);
+  }
+
+  private serve(streamId: string, sessionId: string, target: MongoTarget, duplex: WebSocketDuplex): void {
+    const served = serveClient(duplex, {
+      target,
+      connectionId: streamId,
+      maskPatterns: this.options.maskPatterns,
+      resolver: this.options.resolver,
+      onEvent: (event: SessionLogEvent) => {
+        if (event.kind === 'command') this.sessions.countCommand(sessionId);
+        this.uploader.add(sessionId, event);
+      },
+    });
+    const connection: LiveConnection = {
+      end: (code, reason) => {
+        duplex.closeWith(code, reason);
+        served.close(reason);
+      },
+    };
+    this.sessions.addConnection(sessionId, connection);
+    this.emit('connection-opened', { sessionId, connectionId: streamId });
+    served.done
+      .catch((error) => this.logger.warn(`connection ${streamId} ended with an error: ${(error as Error).message}`))
+      .finally(() => {
+        this.sessions.removeConnection(sessionId, connection);
+        duplex.destroy();
+        this.emit('connection-closed', { sessionId, connectionId: streamId });
+      });
+  }
+
+  /** The session's target from memory, or asked for once over the channel (concurrent streams share the request). */
+  private credentials(sessionId: string): Promise<MongoTarget> {
+    const known = this.sessions.target(sessionId);
+    if (known) return Promise.resolve(known);
+    const inFlight = this.pendingCredentials.get(sessionId);
+    if (inFlight) return inFlight.promise;
+    const requestId = `cr_${randomBytes(9).toString('base64url')}`;
+    let resolveFn!: (target: MongoTarget) => void;
+    let rejectFn!: (error: Error) => void;
+    const promise = new Promise<MongoTarget>((resolve, reject) => {
+      resolveFn = resolve;
+      rejectFn = reject;
+    });
+    const settle = () => {
+      clearTimeout(pending.timer);
+      if (this.pendingCredentials.get(sessionId) === pending) this.pendingCredentials.delete(sessionId);
+    };
+    const pending: PendingCredentials = {
+      promise,
+      requestId,
+      resolve: (target) => {
+        settle();
+        resolveFn(target);
+      },
+      reject: (error) => {
+        settle();
+        rejectFn(error);
+      },
+      timer: setTimeout(
+        () => pending.reject(new Error('the control plane did not send the session credentials in time')),
+        this.options.credentialsTimeoutMs ?? 10_000,
+      ),
+    };
+    this.pendingCredentials.set(sessionId, pending);
+    if (!this.channel.send({ type: 'credentials.request', requestId, sessionId })) {
+      pending.reject(new Error('the gateway is not connected to the control plane'));
+    }
+    return promise;
+  }
+
+  /** Opens the stream's data WebSocket; the Duplex exists from 'open' on, so no early frame is missed. */
+  private openDataSocket(streamId: string): Promise<WebSocketDuplex> {
+    return new Promise((resolve, reject) => {
+      const url = webSocketUrl(this.options.server, `${GATEWAY_STREAM_PATH}/${encodeURIComponent(streamId)}`);
+      const ws = new WebSocket(url, {
+        headers: { authorization: `Bearer ${this.options.credential}` },
+        perMessageDeflate: false,
+        maxPayload: RELAY_MAX_PAYLOAD_BYTES,
+        handshakeTimeout: 10_000,
+      });
+      let socket: Socket | undefined;
+      ws.once('upgrade', (response) => {
+        socket = response.socket as Socket;
+      });
+      ws.once('open', () => {
+        if (socket) resolve(new WebSocketDuplex(ws, socket));
+        else reject(new Error('the data stream opened without a socket'));
+      });
+      // Kept for the socket's whole life: after 'open' the duplex learns of failures from 'close'.
+      ws.on('error', (error) => reject(error));
+      ws.once('unexpected-response', (_req, res) => {
+        reject(new Error(`the control plane answered HTTP ${res.statusCode}`));
+        res.resume();
+        ws.terminate();
+      });
+    });
+  }
+
+  private sendStats(): void {
+    if (this.channel.status !== 'online') return;
+    for (const { sessionId, connections, commands } of this.sessions.changedStats()) {
+      this.channel.send({ type: 'session.stats', sessionId, connections, commands });
+    }
+  }
+}

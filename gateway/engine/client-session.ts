@@ -1,0 +1,420 @@
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Document } from 'bson';
+import type { ConnectionEvent } from '../../protocol/session-log';
+import { CommandRecorder } from '../recording/recorder';
+import { type AuthenticatedUpstream, connectUpstream, UpstreamFailure } from '../upstream/connect-upstream';
+import { DEFAULT_MAX_MESSAGE_SIZE } from '../wire/constants';
+import { errorReplyFor, type ReplyError, type RequestRef } from '../wire/error-reply';
+import { MONGO_ERROR_CODES, WireProtocolError } from '../wire/errors';
+import { MessageFramer } from '../wire/framer';
+import { type CommandInfo, commandOf, headerOf, type ParsedMessage, parseMessage } from '../wire/message';
+import { peekResponseTo } from '../wire/peek';
+import { locateBadFrame } from './bad-frame';
+import {
+  CLIENT_AUTH_REFUSED_MESSAGE,
+  describeClientMetadata,
+  isClientAuthCommand,
+  isHelloCommand,
+  type Presentation,
+  presentationFor,
+  rewriteHelloReply,
+  rewriteHelloRequest,
+} from './handshake';
+import type { ServeClientOptions, ServedClientStats } from './serve-client';
+
+/**
+ * connecting: upstream being opened, client messages queued. ready: relaying. failed: the upstream could not be
+ * reached; the next client command gets the reason. closing: a last reply was written, waiting for the client to
+ * hang up. closed: both sides destroyed.
+ */
+const PHASES = Object.freeze({ connecting: 'connecting', ready: 'ready', failed: 'failed', closing: 'closing', closed: 'closed' } as const);
+type Phase = (typeof PHASES)[keyof typeof PHASES];
+
+/** After answering a failed connection's first command, give the client this long to read it and hang up. */
+const FAILED_LINGER_MS = 5_000;
+/** A client that never sends a command after the upstream failed is dropped after this long. */
+const FAILED_IDLE_MS = 30_000;
+
+/** Replies the gateway makes itself get request ids from a range drivers' own counters are unlikely to reach. */
+let gatewayRequestId = 0x40000000;
+function nextGatewayRequestId(): number {
+  gatewayRequestId = gatewayRequestId >= 0x7ffffff0 ? 0x40000000 : gatewayRequestId + 1;
+  return gatewayRequestId;
+}
+
+function requestRefOf(parsed: ParsedMessage): RequestRef {
+  const header = headerOf(parsed);
+  return { opCode: header.opCode, requestId: header.requestId };
+}
+
+function asReplyError(error: unknown, fallbackMessage: string): ReplyError {
+  if (error instanceof WireProtocolError || error instanceof UpstreamFailure) {
+    return { code: error.code, codeName: error.codeName, message: error.message };
+  }
+  return { code: MONGO_ERROR_CODES.InternalError, codeName: 'InternalError', message: `${fallbackMessage}: ${(error as Error).message}` };
+}
+
+/**
+ * One client byte stream and its one upstream connection: authenticate upstream first, then relay every message,
+ * rewriting only the handshake and refusing client authentication, and record each command.
+ */
+export class ClientSession {
+  private phase: Phase = PHASES.connecting;
+  private upstream: Socket | undefined;
+  private upstreamInfo: AuthenticatedUpstream | undefined;
+  private presentation: Presentation | undefined;
+  private readonly clientFramer = new MessageFramer({ maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE });
+  private readonly upstreamFramer = new MessageFramer({ maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE });
+  private readonly recorder: CommandRecorder;
+  /** Client messages that arrived while the upstream was being opened. */
+  private queued: Buffer[] = [];
+  /** Request ids of hellos whose replies must be rewritten. */
+  private readonly pendingHellos = new Set<number>();
+  private opened = false;
+  private failure: UpstreamFailure | undefined;
+  private failedTimer: NodeJS.Timeout | undefined;
+  private closeReason: string | undefined;
+  private bytesFromClient = 0;
+  private bytesToClient = 0;
+  private clientPausedForUpstream = false;
+  private upstreamPausedForClient = false;
+  private resolveDone!: () => void;
+  readonly done: Promise<void>;
+
+  constructor(
+    private readonly client: Duplex,
+    private readonly options: ServeClientOptions,
+  ) {
+    this.done = new Promise((resolve) => {
+      this.resolveDone = resolve;
+    });
+    this.recorder = new CommandRecorder({
+      connectionId: options.connectionId,
+      onEvent: options.onEvent,
+      maskPatterns: options.maskPatterns ?? [],
+      maxEventBytes: options.maxEventBytes ?? 8192,
+    });
+  }
+
+  start(): void {
+    const client = this.client;
+    (client as Partial<Socket>).setNoDelay?.(true);
+    client.on('data', (chunk: Buffer) => this.onClientData(chunk));
+    client.on('end', () => {
+      // While closing, a last reply may still be in flight: let 'close' or the linger timer end it.
+      if (this.phase !== PHASES.closing) this.finish();
+    });
+    client.on('close', () => this.finish());
+    client.on('error', (error: NodeJS.ErrnoException) => {
+      // A reset is how many clients hang up; it is not worth a reason in the log.
+      const normal = error.code === 'ECONNRESET' || error.code === 'EPIPE';
+      this.finish(normal ? undefined : `the client connection failed: ${error.message}`);
+    });
+    connectUpstream(this.options.target, { resolver: this.options.resolver, connectTimeoutMs: this.options.connectTimeoutMs }).then(
+      (upstream) => this.onUpstreamReady(upstream),
+      (error: unknown) => this.onUpstreamFailed(error),
+    );
+  }
+
+  stats(): ServedClientStats {
+    const counts = this.recorder.counts();
+    return {
+      commands: counts.commands,
+      handshakeCommands: counts.handshakeCommands,
+      bytesFromClient: this.bytesFromClient,
+      bytesToClient: this.bytesToClient,
+    };
+  }
+
+  close(reason?: string): void {
+    this.finish(reason ?? 'closed by the gateway');
+  }
+
+  // ---- upstream lifecycle -------------------------------------------------------------------------------------
+
+  private onUpstreamReady(info: AuthenticatedUpstream): void {
+    if (this.phase !== PHASES.connecting) {
+      info.socket.destroy();
+      return;
+    }
+    this.phase = PHASES.ready;
+    this.upstreamInfo = info;
+    this.presentation = presentationFor(info.role, info.loadBalanced);
+    this.clientFramer.maxMessageSize = info.maxMessageSizeBytes;
+    this.upstreamFramer.maxMessageSize = info.maxMessageSizeBytes;
+    const upstream = info.socket;
+    this.upstream = upstream;
+    upstream.on('data', (chunk: Buffer) => this.onUpstreamData(chunk));
+    // While closing, the gateway itself destroyed the upstream; the client still reads its last reply.
+    upstream.on('close', () => {
+      if (this.phase !== PHASES.closing) this.finish('the database closed the connection');
+    });
+    upstream.on('error', (error: Error) => this.finish(`the database connection failed: ${error.message}`));
+    upstream.resume();
+    const queued = this.queued;
+    this.queued = [];
+    if (queued.length > 0) this.relayClientMessages(queued);
+    if (!this.clientPausedForUpstream) this.client.resume();
+  }
+
+  private onUpstreamFailed(error: unknown): void {
+    const failure =
+      error instanceof UpstreamFailure
+        ? error
+        : new UpstreamFailure(`Portcullis gateway could not reach the database: ${(error as Error).message}`, 'HostUnreachable');
+    // Recorded even when the client has already given up waiting: the database was still unreachable.
+    if (this.phase === PHASES.connecting || this.phase === PHASES.closed)
+      this.emitConnectionEvent({ phase: 'failed', message: failure.message });
+    if (this.phase !== PHASES.connecting) return;
+    this.phase = PHASES.failed;
+    this.failure = failure;
+    const queued = this.queued;
+    this.queued = [];
+    if (queued.length > 0) this.answerFailed(queued[0]);
+    else {
+      this.client.resume();
+      this.failedTimer = setTimeout(() => this.finish(), FAILED_IDLE_MS);
+    }
+  }
+
+  /** Answers the client's first command with the reason the database cannot be reached, then hangs up. */
+  private answerFailed(raw: Buffer): void {
+    // The framer guarantees a whole header; compression is never negotiated, so the header's opcode is the format.
+    const ref = { requestId: raw.readInt32LE(4), opCode: raw.readInt32LE(12) };
+    this.writeClient(errorReplyFor(ref, asReplyError(this.failure, ''), nextGatewayRequestId()));
+    this.endAfterReply();
+  }
+
+  // ---- client → upstream --------------------------------------------------------------------------------------
+
+  private onClientData(chunk: Buffer): void {
+    this.bytesFromClient += chunk.length;
+    if (this.phase === PHASES.closed || this.phase === PHASES.closing) return;
+    const bufferedBefore = this.clientFramer.bufferedBytes;
+    let messages: Buffer[];
+    try {
+      messages = this.clientFramer.push(chunk);
+    } catch (error) {
+      this.onClientFramingError(chunk, bufferedBefore, error);
+      return;
+    }
+    if (messages.length === 0) return;
+    if (this.phase === PHASES.connecting) {
+      // Hold everything until the upstream is authenticated; drivers wait for their hello reply anyway.
+      this.queued.push(...messages.map((m) => Buffer.from(m)));
+      this.client.pause();
+      return;
+    }
+    if (this.phase === PHASES.failed) {
+      this.answerFailed(messages[0]);
+      return;
+    }
+    this.relayClientMessages(messages);
+  }
+
+  private relayClientMessages(messages: Buffer[]): void {
+    const upstream = this.upstream!;
+    upstream.cork();
+    this.client.cork();
+    try {
+      for (const raw of messages) {
+        if (this.phase !== PHASES.ready) break;
+        this.relayClientMessage(raw);
+      }
+    } finally {
+      upstream.uncork();
+      this.client.uncork();
+    }
+  }
+
+  private relayClientMessage(raw: Buffer): void {
+    let parsed: ParsedMessage;
+    let command: CommandInfo | null;
+    try {
+      parsed = parseMessage(raw, { maxMessageSize: this.clientFramer.maxMessageSize, requireDb: true });
+      command = commandOf(parsed);
+    } catch (error) {
+      this.refuseMalformed(raw, error);
+      return;
+    }
+    if ('wasCompressed' in parsed && parsed.wasCompressed) {
+      this.refuse(raw, parsed, {
+        code: MONGO_ERROR_CODES.ProtocolError,
+        codeName: 'ProtocolError',
+        message: 'compressed messages are not accepted: the Portcullis gateway does not negotiate compression',
+      });
+      return;
+    }
+    if (command && isHelloCommand(command.name) && !this.opened) this.emitOpened(command.body);
+    if (!this.opened) this.emitOpened(undefined);
+    if (
+      command &&
+      (isClientAuthCommand(command.name) || (isHelloCommand(command.name) && command.body.speculativeAuthenticate !== undefined))
+    ) {
+      this.refuse(raw, parsed, {
+        code: MONGO_ERROR_CODES.AuthenticationFailed,
+        codeName: 'AuthenticationFailed',
+        message: CLIENT_AUTH_REFUSED_MESSAGE,
+      });
+      return;
+    }
+    this.recorder.onRequest(raw, parsed);
+    if (command && isHelloCommand(command.name)) {
+      this.pendingHellos.add(headerOf(parsed).requestId);
+      this.writeUpstream(rewriteHelloRequest(parsed, command, this.upstreamInfo?.loadBalanced ?? false));
+      return;
+    }
+    this.writeUpstream(raw);
+  }
+
+  /** Answers one request with an error and records both; the connection stays open. */
+  private refuse(raw: Buffer, parsed: ParsedMessage, error: ReplyError): void {
+    this.recorder.onRequest(raw, parsed);
+    const reply = errorReplyFor(requestRefOf(parsed), error, nextGatewayRequestId());
+    this.recorder.onReply(reply);
+    this.writeClient(reply);
+  }
+
+  /** A message that does not parse: answer it when its header is readable, then close this connection only. */
+  private refuseMalformed(raw: Buffer, error: unknown): void {
+    if (raw.length >= 16) {
+      const ref = { requestId: raw.readInt32LE(4), opCode: raw.readInt32LE(12) };
+      this.writeClient(errorReplyFor(ref, asReplyError(error, 'the message could not be read'), nextGatewayRequestId()));
+    }
+    this.endAfterReply(`the client sent a malformed message: ${(error as Error).message}`);
+  }
+
+  private onClientFramingError(chunk: Buffer, bufferedBefore: number, error: unknown): void {
+    const ref = bufferedBefore === 0 ? locateBadFrame(chunk, this.clientFramer.maxMessageSize) : undefined;
+    if (ref) this.writeClient(errorReplyFor(ref, asReplyError(error, 'the message could not be read'), nextGatewayRequestId()));
+    this.endAfterReply(`the client sent a malformed message: ${(error as Error).message}`);
+  }
+
+  /** Ends the client side gracefully (so a reply just written is delivered) and the upstream at once. */
+  private endAfterReply(reason?: string): void {
+    if (this.phase === PHASES.closed || this.phase === PHASES.closing) return;
+    // A connection whose first message was malformed still gets opened/closed events, so the attempt is on record.
+    if (reason && !this.opened && this.phase !== PHASES.failed) this.emitOpened(undefined);
+    this.phase = PHASES.closing;
+    this.closeReason = reason;
+    clearTimeout(this.failedTimer);
+    this.failedTimer = setTimeout(() => this.finish(), FAILED_LINGER_MS);
+    this.upstream?.destroy();
+    this.client.end();
+  }
+
+  // ---- upstream → client --------------------------------------------------------------------------------------
+
+  private onUpstreamData(chunk: Buffer): void {
+    if (this.phase === PHASES.closed) return;
+    let messages: Buffer[];
+    try {
+      messages = this.upstreamFramer.push(chunk);
+    } catch (error) {
+      this.finish(`the database sent a malformed message: ${(error as Error).message}`);
+      return;
+    }
+    if (messages.length === 0) return;
+    this.client.cork();
+    try {
+      for (const raw of messages) {
+        this.recorder.onReply(raw);
+        if (this.pendingHellos.size > 0 && this.pendingHellos.delete(peekResponseTo(raw))) {
+          this.forwardHelloReply(raw);
+          if (this.phase !== PHASES.ready) return;
+        } else {
+          this.writeClient(raw);
+        }
+      }
+    } finally {
+      this.client.uncork();
+    }
+  }
+
+  /** Rewrites a hello reply; one that cannot be read is not forwarded (it could name internal hosts). */
+  private forwardHelloReply(raw: Buffer): void {
+    let rewritten: ReturnType<typeof rewriteHelloReply>;
+    try {
+      rewritten = rewriteHelloReply(raw, this.presentation!);
+    } catch (error) {
+      this.finish(`the database sent a hello reply the gateway could not read: ${(error as Error).message}`);
+      return;
+    }
+    if (rewritten.maxMessageSizeBytes !== undefined) {
+      this.clientFramer.maxMessageSize = rewritten.maxMessageSizeBytes;
+      this.upstreamFramer.maxMessageSize = rewritten.maxMessageSizeBytes;
+    }
+    this.writeClient(rewritten.message);
+  }
+
+  // ---- writes with backpressure -------------------------------------------------------------------------------
+
+  private writeUpstream(buf: Buffer): void {
+    const upstream = this.upstream!;
+    if (upstream.write(buf) || this.clientPausedForUpstream) return;
+    this.clientPausedForUpstream = true;
+    this.client.pause();
+    upstream.once('drain', () => {
+      this.clientPausedForUpstream = false;
+      if (this.phase === PHASES.ready) this.client.resume();
+    });
+  }
+
+  private writeClient(buf: Buffer): void {
+    this.bytesToClient += buf.length;
+    if (this.client.write(buf) || this.upstreamPausedForClient || !this.upstream) return;
+    const upstream = this.upstream;
+    this.upstreamPausedForClient = true;
+    upstream.pause();
+    this.client.once('drain', () => {
+      this.upstreamPausedForClient = false;
+      upstream.resume();
+    });
+  }
+
+  // ---- events and teardown ------------------------------------------------------------------------------------
+
+  private emitOpened(helloBody: Document | undefined): void {
+    this.opened = true;
+    this.emitConnectionEvent({ phase: 'opened', message: describeClientMetadata(helloBody) });
+  }
+
+  private emitConnectionEvent(fields: Pick<ConnectionEvent, 'phase'> & Partial<ConnectionEvent>): void {
+    const event: ConnectionEvent = {
+      kind: 'connection',
+      time: new Date().toISOString(),
+      connectionId: this.options.connectionId,
+      ...fields,
+    };
+    if (event.message === undefined) delete event.message;
+    try {
+      this.options.onEvent(event);
+    } catch {
+      // A failing event sink must not take the connection down.
+    }
+  }
+
+  private finish(reason?: string): void {
+    if (this.phase === PHASES.closed) return;
+    const wasOpened = this.opened;
+    this.phase = PHASES.closed;
+    clearTimeout(this.failedTimer);
+    this.recorder.flush();
+    this.upstream?.destroy();
+    this.client.destroy();
+    if (wasOpened) {
+      const stats = this.stats();
+      const message = this.closeReason ?? reason;
+      this.emitConnectionEvent({
+        phase: 'closed',
+        message,
+        commands: stats.commands,
+        handshakeCommands: stats.handshakeCommands,
+        bytesFromClient: stats.bytesFromClient,
+        bytesToClient: stats.bytesToClient,
+      });
+    }
+    this.resolveDone();
+  }
+}

@@ -1,0 +1,46 @@
+import type { Duplex } from 'node:stream';
+import type { SessionLogEvent } from '../../protocol/session-log';
+import type { MongoTarget } from '../../protocol/target';
+import type { SrvResolver } from '../upstream/srv';
+import { ClientSession } from './client-session';
+
+export interface ServeClientOptions {
+  target: MongoTarget;
+  connectionId: string;
+  /** CommandEvents and ConnectionEvents (opened, closed, failed); never throws back into the engine. */
+  onEvent(event: SessionLogEvent): void;
+  maskPatterns?: RegExp[];
+  /** Default 8192. */
+  maxEventBytes?: number;
+  /** For `mongodb+srv://` (and, when it has resolve4, host names); default: the system resolver. */
+  resolver?: SrvResolver;
+  connectTimeoutMs?: number;
+}
+
+export interface ServedClientStats {
+  commands: number;
+  handshakeCommands: number;
+  bytesFromClient: number;
+  bytesToClient: number;
+}
+
+export interface ServedClient {
+  /** Resolves once both sides are closed and the closed event (if any) was emitted. */
+  readonly done: Promise<void>;
+  close(reason?: string): void;
+  stats(): ServedClientStats;
+}
+
+/**
+ * Serves one client byte stream (a TCP socket, or a relay stream) as one MongoDB connection: the upstream is
+ * opened and authenticated as the target's account first, then messages are relayed and recorded.
+ */
+export function serveClient(client: Duplex, options: ServeClientOptions): ServedClient {
+  const session = new ClientSession(client, options);
+  session.start();
+  return {
+    done: session.done,
+    close: (reason) => session.close(reason),
+    stats: () => session.stats(),
+  };
+}

@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Long } from 'bson';
+import type { CommandEvent } from '../../protocol/session-log';
+import { OP_MSG_FLAGS } from '../wire/constants';
+import { parseMessage } from '../wire/message';
+import { encodeOpMsg } from '../wire/op-msg';
+import { encodeOpQuery } from '../wire/op-query';
+import { encodeOpReply } from '../wire/op-reply';
+import { CommandRecorder } from './recorder';
+
+function setup(extra: Partial<ConstructorParameters<typeof CommandRecorder>[0]> = {}) {
+  const events: CommandEvent[] = [];
+  let clock = 1000;
+  const recorder = new CommandRecorder({
+    maskPatterns: [],
+    maxEventBytes: 8192,
+    connectionId: 'conn-1',
+    onEvent: (e) => events.push(e),
+    now: () => clock,
+    wallClock: () => Date.UTC(2026, 0, 2, 3, 4, 5),
+    ...extra,
+  });
+  const request = (requestId: number, body: object, flags = 0, sequences?: { identifier: string; documents: object[] }[]) => {
+    const raw = encodeOpMsg({ requestId, flags, body, sequences });
+    recorder.onRequest(raw, parseMessage(raw, { maxMessageSize: 48_000_000, requireDb: true }));
+  };
+  const reply = (requestId: number, responseTo: number, body: object, flags = 0) =>
+    recorder.onReply(encodeOpMsg({ requestId, responseTo, flags, body }));
+  return { events, recorder, request, reply, advance: (ms: number) => (clock += ms) };
+}
+
+describe('CommandRecorder', () => {
+  it('emits one event per command, matching the reply by responseTo, with its duration', () => {
+    const { events, request, reply, advance } = setup();
+    request(10, { find: 'items', filter: { a: 1 }, $db: 'shop' });
+    request(11, { insert: 'items', $db: 'shop' }, 0, [{ identifier: 'documents', documents: [{ a: 1 }, { a: 2 }] }]);
+    advance(2.5);
+    reply(500, 11, { n: 2, ok: 1 });
+    advance(1);
+    reply(501, 10, { cursor: { firstBatch: [{ a: 1 }], id: Long.ZERO, ns: 'shop.items' }, ok: 1 });
+    assert.deepEqual(events, [
+      {
+        kind: 'command',
+        time: '2026-01-02T03:04:05.000Z',
+        connectionId: 'conn-1',
+        database: 'shop',
+        command: 'insert',
+        collection: 'items',
+        input: '{"insert":"items","documents":"<2 documents>"}',
+        outcome: 'ok',
+        durationMs: 2.5,
+        affected: 2,
+      },
+      {
+        kind: 'command',
+        time: '2026-01-02T03:04:05.000Z',
+        connectionId: 'conn-1',
+        database: 'shop',
+        command: 'find',
+        collection: 'items',
+        input: '{"find":"items","filter":{"a":1}}',
+        outcome: 'ok',
+        durationMs: 3.5,
+        documents: 1,
+      },
+    ]);
+  });
+
+  it('records errors with code, name and message', () => {
+    const { events, request, reply } = setup();
+    request(1, { frobnicate: 1, $db: 'admin' });
+    reply(2, 1, { ok: 0, errmsg: 'no such command: frobnicate', code: 59, codeName: 'CommandNotFound' });
+    assert.equal(events.length, 1);
+    assert.equal(events[0].outcome, 'error');
+    assert.equal(events[0].errorCode, 59);
+    assert.equal(events[0].errorName, 'CommandNotFound');
+    assert.equal(events[0].errorMessage, 'no such command: frobnicate');
+  });
+
+  it('counts handshake commands without logging them', () => {
+    const { events, recorder, request, reply } = setup();
+    request(1, { hello: 1, $db: 'admin' });
+    reply(2, 1, { isWritablePrimary: true, ok: 1 });
+    request(3, { ping: 1, $db: 'admin' });
+    reply(4, 3, { ok: 1 });
+    const legacy = encodeOpQuery({ requestId: 5, fullCollectionName: 'admin.$cmd', query: { isMaster: 1 } });
+    recorder.onRequest(legacy, parseMessage(legacy, { maxMessageSize: 1000 }));
+    recorder.onReply(encodeOpReply({ requestId: 6, responseTo: 5, documents: [{ ismaster: true, ok: 1 }] }));
+    request(7, { count: 'c', $db: 'a' });
+    reply(8, 7, { n: 12, ok: 1 });
+    assert.equal(events.length, 1);
+    assert.equal(events[0].command, 'count');
+    assert.equal(events[0].affected, undefined, 'a count result is not a number of documents written');
+    assert.deepEqual(recorder.counts(), { commands: 4, handshakeCommands: 3 });
+  });
+
+  it('records a moreToCome request at once with outcome ok and no documents', () => {
+    const { events, request } = setup();
+    request(1, { insert: 'logs', writeConcern: { w: 0 }, $db: 'app' }, OP_MSG_FLAGS.moreToCome, [
+      { identifier: 'documents', documents: [{ m: 'x' }] },
+    ]);
+    assert.equal(events.length, 1);
+    assert.equal(events[0].outcome, 'ok');
+    assert.equal(events[0].documents, undefined);
+    assert.equal(events[0].durationMs, 0);
+  });
+
+  it('follows an exhaust stream: replies chained by requestId belong to one command, documents summed', () => {
+    const { events, request, reply } = setup();
+    request(1, { getMore: Long.fromNumber(9), collection: 'c', $db: 'a' }, OP_MSG_FLAGS.exhaustAllowed);
+    reply(100, 1, { cursor: { nextBatch: [{}, {}], id: Long.fromNumber(9), ns: 'a.c' }, ok: 1 }, OP_MSG_FLAGS.moreToCome);
+    reply(101, 100, { cursor: { nextBatch: [{}, {}, {}], id: Long.fromNumber(9), ns: 'a.c' }, ok: 1 }, OP_MSG_FLAGS.moreToCome);
+    assert.equal(events.length, 0);
+    reply(102, 101, { cursor: { nextBatch: [{}], id: Long.ZERO, ns: 'a.c' }, ok: 1 });
+    assert.equal(events.length, 1);
+    assert.equal(events[0].documents, 6);
+    assert.equal(events[0].collection, 'c');
+  });
+
+  it('keeps the whole event within maxEventBytes, cutting the input', () => {
+    const { events, request, reply } = setup({ maxEventBytes: 2048 });
+    request(1, { find: 'c', filter: { big: 'z'.repeat(10_000) }, $db: 'a' });
+    reply(2, 1, { ok: 0, errmsg: 'm'.repeat(5000), code: 2, codeName: 'BadValue' });
+    const event = events[0];
+    assert.equal(event.truncated, true);
+    assert.match(event.input, /…\[truncated \d+ bytes\]$/);
+    assert.ok(Buffer.byteLength(JSON.stringify(event)) <= 2048, `${Buffer.byteLength(JSON.stringify(event))} bytes`);
+  });
+
+  it('flushes unanswered commands as errors and ignores replies it did not see a request for', () => {
+    const { events, recorder, request, reply } = setup();
+    reply(9, 12345, { ok: 1 });
+    request(1, { find: 'c', $db: 'a' });
+    recorder.flush();
+    assert.equal(events.length, 1);
+    assert.equal(events[0].outcome, 'error');
+    assert.match(events[0].errorMessage ?? '', /closed before the reply/);
+  });
+
+  it('records an unreadable reply as an error instead of throwing', () => {
+    const { events, recorder, request } = setup();
+    request(1, { find: 'c', $db: 'a' });
+    const bad = encodeOpMsg({ requestId: 2, responseTo: 1, body: { ok: 1 } });
+    bad[bad.length - 1] = 7;
+    recorder.onReply(bad);
+    assert.equal(events[0].outcome, 'error');
+    assert.match(events[0].errorMessage ?? '', /could not be read/);
+  });
+});

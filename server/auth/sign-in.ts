@@ -1,0 +1,127 @@
+/**
+ * Signing in with email and password, bearer tokens (stored as SHA-256, with an expiry), signing out, and the
+ * failed-sign-in rate limit (per email and per client address, in memory).
+ */
+import type { LoginResponse } from '../../protocol/api';
+import { AUDIT_ACTIONS, recordAudit } from '../services/audit';
+import { type Actor, nowIso, type ServiceContext } from '../services/context';
+import { ServiceError } from '../services/service-error';
+import { findUserByEmail, normalizeEmail, toUserDto } from '../services/users';
+import { newId } from '../store/ids';
+import { verifyAgainstNothing, verifyPassword } from './passwords';
+import { FailureRateLimiter } from './rate-limiter';
+import { hashSecretToken, newSecretToken, SECRET_PREFIXES } from './secret-tokens';
+
+export const SIGN_IN_LIMITS = Object.freeze({
+  perEmail: { maxFailures: 5, windowMs: 15 * 60_000 },
+  // Higher: several people may share one address (an office NAT).
+  perAddress: { maxFailures: 20, windowMs: 15 * 60_000 },
+});
+
+export interface SignInLimiters {
+  perEmail: FailureRateLimiter;
+  perAddress: FailureRateLimiter;
+}
+
+export function newSignInLimiters(now?: () => number): SignInLimiters {
+  return {
+    perEmail: new FailureRateLimiter({ ...SIGN_IN_LIMITS.perEmail, now }),
+    perAddress: new FailureRateLimiter({ ...SIGN_IN_LIMITS.perAddress, now }),
+  };
+}
+
+const WRONG = 'wrong email or password';
+
+export async function signIn(
+  ctx: ServiceContext,
+  limiters: SignInLimiters,
+  input: { email: string; password: string; clientAddress: string; userAgent?: string },
+): Promise<LoginResponse> {
+  const email = normalizeEmail(input.email);
+  const wait = Math.max(limiters.perEmail.retryAfterSeconds(email), limiters.perAddress.retryAfterSeconds(input.clientAddress));
+  if (wait > 0) {
+    throw new ServiceError('rate_limited', `too many failed sign-ins: try again in ${wait} seconds`, wait);
+  }
+  const user = await findUserByEmail(ctx.store.db, email);
+  const ok = user ? await verifyPassword(user.password_hash, input.password) : await verifyAgainstNothing(input.password);
+  const now = ctx.now();
+  const time = now.toISOString();
+  if (!user || !ok) {
+    limiters.perEmail.recordFailure(email);
+    limiters.perAddress.recordFailure(input.clientAddress);
+    await recordAudit(ctx.store.db, time, {
+      projectId: null,
+      actor: user ? { userId: user.id, email: user.email } : null,
+      action: AUDIT_ACTIONS.signInFailed,
+      targetType: 'user',
+      targetId: user?.id ?? null,
+      details: { email, clientAddress: input.clientAddress },
+    });
+    throw new ServiceError('unauthenticated', WRONG);
+  }
+  limiters.perEmail.reset(email);
+  const token = newSecretToken(SECRET_PREFIXES.signIn);
+  const expiresAt = new Date(now.getTime() + ctx.config.tokenTtlSeconds * 1000).toISOString();
+  await ctx.store.transaction(async (trx) => {
+    await trx
+      .insertInto('api_tokens')
+      .values({
+        id: newId('tok_'),
+        user_id: user.id,
+        token_hash: hashSecretToken(token),
+        created_at: time,
+        expires_at: expiresAt,
+        revoked_at: null,
+        last_used_at: null,
+        user_agent: input.userAgent?.slice(0, 200) ?? null,
+      })
+      .execute();
+    await recordAudit(trx, time, {
+      projectId: null,
+      actor: { userId: user.id, email: user.email },
+      action: AUDIT_ACTIONS.signInSucceeded,
+      targetType: 'user',
+      targetId: user.id,
+      details: { clientAddress: input.clientAddress },
+    });
+  });
+  return { token, expiresAt, user: toUserDto(user) };
+}
+
+export interface AuthenticatedUser extends Actor {
+  tokenId: string;
+}
+
+/** The user a bearer token signs in, or null when it is unknown, revoked or expired. */
+export async function authenticateToken(ctx: ServiceContext, token: string): Promise<AuthenticatedUser | null> {
+  if (!token.startsWith(SECRET_PREFIXES.signIn)) return null;
+  const row = await ctx.store.db
+    .selectFrom('api_tokens')
+    .innerJoin('users', 'users.id', 'api_tokens.user_id')
+    .select([
+      'api_tokens.id',
+      'api_tokens.expires_at',
+      'api_tokens.revoked_at',
+      'api_tokens.last_used_at',
+      'users.id as user_id',
+      'users.email',
+    ])
+    .where('api_tokens.token_hash', '=', hashSecretToken(token))
+    .executeTakeFirst();
+  const now = ctx.now();
+  if (!row || row.revoked_at !== null || Date.parse(row.expires_at) <= now.getTime()) return null;
+  // A write per request would be wasteful: last_used_at is good to the minute.
+  if (row.last_used_at === null || now.getTime() - Date.parse(row.last_used_at) > 60_000) {
+    await ctx.store.db.updateTable('api_tokens').set({ last_used_at: now.toISOString() }).where('id', '=', row.id).execute();
+  }
+  return { tokenId: row.id, userId: row.user_id, email: row.email };
+}
+
+export async function signOut(ctx: ServiceContext, tokenId: string): Promise<void> {
+  await ctx.store.db
+    .updateTable('api_tokens')
+    .set({ revoked_at: nowIso(ctx) })
+    .where('id', '=', tokenId)
+    .where('revoked_at', 'is', null)
+    .execute();
+}

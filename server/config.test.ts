@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { loadConfigFromEnv } from './config';
+
+describe('control plane configuration from the environment', () => {
+  it('has defaults for everything', () => {
+    const config = loadConfigFromEnv({});
+    assert.equal(config.listenHost, '127.0.0.1');
+    assert.equal(config.dataDir, '.portcullis-data');
+    assert.equal(config.tokenTtlSeconds, 12 * 3600);
+    assert.equal(config.idleTimeoutSeconds, 30 * 60);
+    assert.equal(config.defaultSessionSeconds, 3600);
+    assert.equal(config.maxSessionSecondsCap, 12 * 3600);
+    assert.equal(config.bootstrapEmail, 'admin@localhost');
+    assert.equal(config.databaseUrl, undefined);
+    assert.equal(config.tls, undefined);
+  });
+
+  it('reads PORTCULLIS_* variables and refuses bad numbers and half a TLS setup', () => {
+    const config = loadConfigFromEnv({
+      PORTCULLIS_PORT: '0',
+      PORTCULLIS_DATA_DIR: '/tmp/x',
+      PORTCULLIS_DATABASE_URL: 'postgres://db/portcullis',
+      PORTCULLIS_TLS_CERT_FILE: 'c.pem',
+      PORTCULLIS_TLS_KEY_FILE: 'k.pem',
+      PORTCULLIS_IDLE_TIMEOUT_SECONDS: '600',
+      PORTCULLIS_LOG: 'off',
+    });
+    assert.equal(config.listenPort, 0);
+    assert.equal(config.databaseUrl, 'postgres://db/portcullis');
+    assert.deepEqual(config.tls, { certFile: 'c.pem', keyFile: 'k.pem' });
+    assert.equal(config.idleTimeoutSeconds, 600);
+    assert.equal(config.logger, false);
+    assert.throws(() => loadConfigFromEnv({ PORTCULLIS_PORT: 'eighty' }), /PORTCULLIS_PORT must be a whole number/);
+    assert.throws(() => loadConfigFromEnv({ PORTCULLIS_TLS_CERT_FILE: 'c.pem' }), /both a certificate file and a key file/);
+  });
+});

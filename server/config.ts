@@ -1,0 +1,107 @@
+/**
+ * The control plane's settings, and how they are read from PORTCULLIS_* environment variables.
+ */
+import { join } from 'node:path';
+
+/** Where Fastify's (pino) log lines go: `false` = off, `true` = standard output, or any writable stream. */
+export type LoggerSetting = boolean | { write(line: string): unknown };
+
+export interface ControlPlaneConfig {
+  listenHost: string;
+  /** 0 picks a free port. */
+  listenPort: number;
+  /** SQLite file, root key file (when no key is given) live here. */
+  dataDir: string;
+  /** postgres://... ; SQLite in dataDir when absent. */
+  databaseUrl?: string;
+  /** Base64 of 32 bytes; takes precedence over keyFile. */
+  rootKey?: string;
+  /** Defaults to <dataDir>/root.key (created with mode 0600 on first start). */
+  keyFile?: string;
+  /** Address clients use (e.g. https://portcullis.example.com) when it differs from what the request says. */
+  publicUrl?: string;
+  tls?: { certFile: string; keyFile: string };
+  /** Lifetime of a sign-in token. */
+  tokenTtlSeconds: number;
+  /** A session with no open connection and no traffic for this long ends with reason `idle`. */
+  idleTimeoutSeconds: number;
+  /** Duration of a session when the client does not ask for one. */
+  defaultSessionSeconds: number;
+  /** No session lasts longer than this, whatever the account allows. */
+  maxSessionSecondsCap: number;
+  /** Gateways are expected to heartbeat this often; a gateway unseen for two intervals is offline. */
+  gatewayHeartbeatSeconds: number;
+  /** Email of the first admin, created on first start. */
+  bootstrapEmail: string;
+  logger?: LoggerSetting;
+}
+
+export const CONFIG_DEFAULTS = Object.freeze({
+  listenHost: '127.0.0.1',
+  listenPort: 8443,
+  tokenTtlSeconds: 12 * 3600,
+  idleTimeoutSeconds: 30 * 60,
+  defaultSessionSeconds: 3600,
+  maxSessionSecondsCap: 12 * 3600,
+  gatewayHeartbeatSeconds: 10,
+  bootstrapEmail: 'admin@localhost',
+});
+
+/** Fills in every default; `dataDir` is the only setting without one. */
+export function resolveConfig(partial: Partial<ControlPlaneConfig> & { dataDir: string }): ControlPlaneConfig {
+  const config = { ...CONFIG_DEFAULTS, ...stripUndefined(partial), dataDir: partial.dataDir } as ControlPlaneConfig;
+  if (config.tls && (!config.tls.certFile || !config.tls.keyFile)) {
+    throw new Error('TLS needs both a certificate file and a key file (PORTCULLIS_TLS_CERT_FILE and PORTCULLIS_TLS_KEY_FILE)');
+  }
+  if (config.defaultSessionSeconds > config.maxSessionSecondsCap) config.defaultSessionSeconds = config.maxSessionSecondsCap;
+  return config;
+}
+
+/** Path of the root key file for this configuration. */
+export function keyFileOf(config: ControlPlaneConfig): string {
+  return config.keyFile ?? join(config.dataDir, 'root.key');
+}
+
+/**
+ * Reads the configuration from the environment:
+ * PORTCULLIS_HOST, PORTCULLIS_PORT, PORTCULLIS_DATA_DIR (default ./.portcullis-data), PORTCULLIS_DATABASE_URL,
+ * PORTCULLIS_ROOT_KEY, PORTCULLIS_KEY_FILE, PORTCULLIS_PUBLIC_URL, PORTCULLIS_TLS_CERT_FILE, PORTCULLIS_TLS_KEY_FILE,
+ * PORTCULLIS_TOKEN_TTL_SECONDS, PORTCULLIS_IDLE_TIMEOUT_SECONDS, PORTCULLIS_DEFAULT_SESSION_SECONDS,
+ * PORTCULLIS_MAX_SESSION_SECONDS, PORTCULLIS_GATEWAY_HEARTBEAT_SECONDS, PORTCULLIS_ADMIN_EMAIL,
+ * PORTCULLIS_LOG (`off` turns logging off).
+ */
+export function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ControlPlaneConfig {
+  const certFile = env.PORTCULLIS_TLS_CERT_FILE;
+  const tlsKeyFile = env.PORTCULLIS_TLS_KEY_FILE;
+  return resolveConfig({
+    listenHost: env.PORTCULLIS_HOST,
+    listenPort: integer(env, 'PORTCULLIS_PORT', 0, 65535),
+    dataDir: env.PORTCULLIS_DATA_DIR || '.portcullis-data',
+    databaseUrl: env.PORTCULLIS_DATABASE_URL || undefined,
+    rootKey: env.PORTCULLIS_ROOT_KEY || undefined,
+    keyFile: env.PORTCULLIS_KEY_FILE || undefined,
+    publicUrl: env.PORTCULLIS_PUBLIC_URL || undefined,
+    tls: certFile || tlsKeyFile ? { certFile: certFile ?? '', keyFile: tlsKeyFile ?? '' } : undefined,
+    tokenTtlSeconds: integer(env, 'PORTCULLIS_TOKEN_TTL_SECONDS', 60, 90 * 86400),
+    idleTimeoutSeconds: integer(env, 'PORTCULLIS_IDLE_TIMEOUT_SECONDS', 10, 7 * 86400),
+    defaultSessionSeconds: integer(env, 'PORTCULLIS_DEFAULT_SESSION_SECONDS', 60, 7 * 86400),
+    maxSessionSecondsCap: integer(env, 'PORTCULLIS_MAX_SESSION_SECONDS', 60, 7 * 86400),
+    gatewayHeartbeatSeconds: integer(env, 'PORTCULLIS_GATEWAY_HEARTBEAT_SECONDS', 1, 3600),
+    bootstrapEmail: env.PORTCULLIS_ADMIN_EMAIL || undefined,
+    logger: env.PORTCULLIS_LOG !== 'off',
+  });
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, min: number, max: number): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,141 @@
+/**
+ * The control plane's composition root: opens (and migrates) the store, loads the root key, creates the first
+ * admin on first start, builds the services and the JSON API, and listens. The relay (WebSockets) is attached
+ * to `httpServer` by the caller, using `services`.
+ */
+import { EventEmitter } from 'node:events';
+import type http from 'node:http';
+import type https from 'node:https';
+import type { FastifyInstance } from 'fastify';
+import { API_PREFIX } from '../protocol/api';
+import type { LogBatch } from '../protocol/gateway-channel';
+import { type BootstrapResult, bootstrap } from './auth/bootstrap';
+import { FailureRateLimiter } from './auth/rate-limiter';
+import { newSignInLimiters } from './auth/sign-in';
+import { type ControlPlaneConfig, keyFileOf } from './config';
+import { buildApp } from './http/app';
+import type { AppDeps, GatewayEvents } from './http/app-deps';
+import { createMfa } from './mfa/create-mfa';
+import type { SmtpConfig } from './mfa/smtp-config';
+import { deriveKey } from './secrets/derive-key';
+import { newWrappedDataKey } from './secrets/envelope';
+import { loadRootKey } from './secrets/root-key';
+import type { ServiceContext } from './services/context';
+import { authenticateGateway, setGatewayConnected } from './services/gateways';
+import { newProjectKeys } from './services/project-keys';
+import { type AccessDeps, type VerifiedRelayTicket, verifyRelayTicket } from './sessions/access';
+import { SessionLifecycle } from './sessions/lifecycle';
+import type { MfaProvider } from './sessions/mfa';
+import { type AppendLogResult, appendLogBatch, recordStats } from './sessions/session-logs';
+import { getSessionTarget, type SessionTargetAnswer } from './sessions/session-target';
+import { openStore } from './store/open-store';
+import type { Store } from './store/store';
+
+/** What the relay (and other in-process parts) call. */
+export interface ControlPlaneServices {
+  /** The gateway a credential belongs to, or null. */
+  authenticateGateway(credential: string): Promise<{ gatewayId: string; projectId: string; name: string } | null>;
+  /** Channel opened/closed, or a heartbeat (connected = true refreshes last_seen_at). */
+  setGatewayConnected(gatewayId: string, connected: boolean, at: Date, version?: string): Promise<void>;
+  /** How often gateways should heartbeat (send it in `welcome`); unseen for two intervals = offline. */
+  gatewayHeartbeatIntervalMs: number;
+  /** Null unless the ticket is genuine, unexpired, for this session, and the session is active. */
+  verifyRelayTicket(ticket: string, sessionId: string): Promise<VerifiedRelayTicket | null>;
+  /** Credentials for a gateway, only for an active session assigned to it. */
+  getSessionTarget(sessionId: string, gatewayId: string): Promise<SessionTargetAnswer>;
+  /** Idempotent; pass the uploading gateway's id so a gateway can only write its own sessions' logs. */
+  appendLogBatch(batch: LogBatch, gatewayId?: string): Promise<AppendLogResult>;
+  recordStats(sessionId: string, stats: { connections: number; commands?: number }): Promise<void>;
+  /** `on('ended', (sessionId, reason, gatewayId) => ...)`, `touch`, `connectionOpened/Closed`, `gatewayWentOffline`. */
+  sessions: SessionLifecycle;
+  /** `on('deleted', (gatewayId) => ...)`: close that gateway's channel. */
+  gatewayEvents: EventEmitter<GatewayEvents>;
+}
+
+export interface ControlPlane {
+  /** Base URL (publicUrl when configured), without /api/v1. */
+  url: string;
+  port: number;
+  fastify: FastifyInstance;
+  httpServer: http.Server | https.Server;
+  store: Store;
+  services: ControlPlaneServices;
+  /** The first admin's one-time sign-in, on the very first start only. */
+  bootstrapResult: BootstrapResult | null;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Replaces the built-in MFA (server/mfa) as the access route's second factor. */
+  mfa?: MfaProvider;
+  /** SMTP server for email MFA codes; `null` = none; default: PORTCULLIS_SMTP_* from the environment. */
+  smtp?: SmtpConfig | null;
+  /** Clock, for tests. */
+  now?: () => Date;
+}
+
+export async function startControlPlane(config: ControlPlaneConfig, options: StartOptions = {}): Promise<ControlPlane> {
+  const rootKey = loadRootKey({ env: config.rootKey, keyFile: keyFileOf(config) });
+  const store = await openStore({ url: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    const ctx: ServiceContext = { store, keys: newProjectKeys(store.db, rootKey), rootKey, config, now: options.now ?? (() => new Date()) };
+    const bootstrapResult = await bootstrap(store, {
+      email: config.bootstrapEmail,
+      newWrappedKey: () => newWrappedDataKey(rootKey),
+      now: ctx.now(),
+    });
+    const sessions = new SessionLifecycle(ctx);
+    const mfa = createMfa({ ctx, rootKey, smtp: options.smtp });
+    const access: AccessDeps = { ctx, ticketKey: deriveKey(rootKey, 'relay-ticket'), mfa: options.mfa ?? mfa.provider };
+    const gatewayEvents = new EventEmitter<GatewayEvents>();
+    const deps: AppDeps = {
+      ctx,
+      sessions,
+      access,
+      signInLimiters: newSignInLimiters(() => ctx.now().getTime()),
+      enrollLimiter: new FailureRateLimiter({ maxFailures: 20, windowMs: 15 * 60_000, now: () => ctx.now().getTime() }),
+      gatewayEvents,
+    };
+    const app = buildApp(config, deps);
+    app.register(async (api) => mfa.registerRoutes(api), { prefix: API_PREFIX });
+    await app.listen({ host: config.listenHost, port: config.listenPort });
+    sessions.start();
+    const address = app.server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : config.listenPort;
+    const host = ['0.0.0.0', '::', ''].includes(config.listenHost) ? 'localhost' : config.listenHost;
+    const local = `${config.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const services: ControlPlaneServices = {
+      authenticateGateway: (credential) => authenticateGateway(store.db, credential),
+      setGatewayConnected: (gatewayId, connected, at, version) => setGatewayConnected(store.db, gatewayId, connected, at, version),
+      gatewayHeartbeatIntervalMs: config.gatewayHeartbeatSeconds * 1000,
+      verifyRelayTicket: (ticket, sessionId) => verifyRelayTicket(access, ticket, sessionId),
+      getSessionTarget: (sessionId, gatewayId) => getSessionTarget(ctx, sessionId, gatewayId),
+      appendLogBatch: (batch, gatewayId) => appendLogBatch(ctx, batch, gatewayId),
+      recordStats: (sessionId, stats) => recordStats(ctx, sessionId, stats),
+      sessions,
+      gatewayEvents,
+    };
+    let closing: Promise<void> | undefined;
+    return {
+      url: config.publicUrl?.replace(/\/$/, '') ?? local,
+      port,
+      fastify: app,
+      httpServer: app.server,
+      store,
+      services,
+      bootstrapResult,
+      close: () => {
+        closing ??= (async () => {
+          sessions.stopSweeper();
+          await app.close();
+          mfa.close();
+          await store.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}

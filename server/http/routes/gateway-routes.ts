@@ -1,0 +1,61 @@
+/** Gateway enrollment tokens, enrollment itself (authenticated by the token), listing and deletion. */
+import type { FastifyInstance } from 'fastify';
+import { GATEWAY_ENROLL_PATH, type GatewayEnrollRequest } from '../../../protocol/gateway-channel';
+import { projectsOf, requireRole } from '../../services/authorization';
+import { createEnrollmentToken, deleteGateway, enrollGateway, findGateway, listGateways } from '../../services/gateways';
+import { ServiceError } from '../../services/service-error';
+import type { AppDeps } from '../app-deps';
+import { actorOf } from '../authentication';
+import { idParams, idSchema, nameSchema, object, text } from '../schemas';
+
+export function gatewayRoutes(api: FastifyInstance, deps: AppDeps): void {
+  const { ctx } = deps;
+
+  api.post<{ Body: { projectId: string; name?: string } }>(
+    '/gateways/enrollment-tokens',
+    { schema: { body: object({ projectId: idSchema('prj_'), name: nameSchema }, ['projectId']) } },
+    async (request, reply) => {
+      const actor = actorOf(request);
+      await requireRole(ctx, actor, request.body.projectId, 'admin', 'project');
+      return reply.code(201).send(await createEnrollmentToken(ctx, actor, request.body.projectId, request.body.name));
+    },
+  );
+
+  api.post<{ Body: GatewayEnrollRequest }>(
+    GATEWAY_ENROLL_PATH,
+    { config: { auth: 'none' }, schema: { body: object({ token: text(200, 1), name: nameSchema }, ['token']) } },
+    async (request, reply) => {
+      const wait = deps.enrollLimiter.retryAfterSeconds(request.ip);
+      if (wait > 0) throw new ServiceError('rate_limited', `too many failed enrollments: try again in ${wait} seconds`, wait);
+      try {
+        return reply.code(201).send(await enrollGateway(ctx, request.body));
+      } catch (error) {
+        if (error instanceof ServiceError && error.code === 'unauthenticated') deps.enrollLimiter.recordFailure(request.ip);
+        throw error;
+      }
+    },
+  );
+
+  api.get<{ Querystring: { projectId?: string } }>(
+    '/gateways',
+    { schema: { querystring: object({ projectId: idSchema('prj_') }) } },
+    async (request) => {
+      const actor = actorOf(request);
+      if (request.query.projectId !== undefined) {
+        await requireRole(ctx, actor, request.query.projectId, 'admin', 'project');
+        return listGateways(ctx, [request.query.projectId]);
+      }
+      return listGateways(ctx, (await projectsOf(ctx, actor.userId)).admin);
+    },
+  );
+
+  api.delete<{ Params: { id: string } }>('/gateways/:id', { schema: { params: idParams('id', 'gw_') } }, async (request, reply) => {
+    const actor = actorOf(request);
+    const gateway = await findGateway(ctx, request.params.id);
+    if (!gateway) throw new ServiceError('not_found', 'gateway not found');
+    await requireRole(ctx, actor, gateway.project_id, 'admin', 'gateway');
+    await deleteGateway(ctx, actor, gateway);
+    deps.gatewayEvents.emit('deleted', gateway.id);
+    return reply.code(204).send();
+  });
+}

@@ -1,0 +1,43 @@
+/**
+ * RelayDeps over the control plane's services (server/control-plane.ts): the adapter the composition root
+ * passes to attachRelay.
+ */
+import type { ControlPlaneServices } from '../control-plane';
+import type { RelayDeps } from './deps';
+
+export function relayDepsFromServices(services: ControlPlaneServices, log?: RelayDeps['log']): RelayDeps {
+  const { sessions, gatewayEvents } = services;
+  return {
+    authenticateGateway: async (credential) => {
+      const found = await services.authenticateGateway(credential);
+      return found ? { gatewayId: found.gatewayId, projectId: found.projectId } : null;
+    },
+    setGatewayConnected: (gatewayId, connected, at, version) => services.setGatewayConnected(gatewayId, connected, at, version),
+    verifyRelayTicket: async (ticket, sessionId) => {
+      const grant = await services.verifyRelayTicket(ticket, sessionId);
+      return grant ? { sessionId: grant.sessionId, userId: grant.userId, gatewayId: grant.gatewayId } : null;
+    },
+    getSessionTarget: (sessionId, gatewayId) => services.getSessionTarget(sessionId, gatewayId),
+    appendLogBatch: async (batch, gatewayId) => {
+      const result = await services.appendLogBatch(batch, gatewayId);
+      // A refused batch is still acknowledged: sending it again would not change the answer.
+      if (result.refused) log?.('warn', `refused a log batch: ${result.refused}`, { gatewayId, sessionId: batch.sessionId });
+    },
+    touch: (sessionId) => sessions.touch(sessionId),
+    connectionOpened: (sessionId) => sessions.connectionOpened(sessionId),
+    connectionClosed: (sessionId) => sessions.connectionClosed(sessionId),
+    gatewayWentOffline: async (gatewayId) => {
+      await sessions.gatewayWentOffline(gatewayId);
+    },
+    onSessionEnded: (listener) => {
+      sessions.on('ended', listener);
+      return () => sessions.off('ended', listener);
+    },
+    onGatewayRevoked: (listener) => {
+      gatewayEvents.on('deleted', listener);
+      return () => gatewayEvents.off('deleted', listener);
+    },
+    recordSessionStats: (sessionId, _gatewayId, stats) => services.recordStats(sessionId, stats),
+    log,
+  };
+}

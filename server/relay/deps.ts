@@ -1,0 +1,57 @@
+/**
+ * What the relay needs from the rest of the control plane. attachRelay depends on this interface only, so the
+ * relay can be tested without HTTP routes and the control plane can change its services freely: the composition
+ * root adapts its services to it. Every method may be sync or async; the relay awaits them and treats a throw as
+ * "no" (authentication) or "try again later" (log batches are not acknowledged, so the gateway resends them).
+ */
+import type { SessionEndReason } from '../../protocol/api';
+import type { LogBatch } from '../../protocol/gateway-channel';
+import type { MongoTarget } from '../../protocol/target';
+
+type MaybePromise<T> = T | Promise<T>;
+
+export interface GatewayIdentity {
+  gatewayId: string;
+  projectId: string;
+}
+
+export interface RelayTicketGrant {
+  sessionId: string;
+  userId: string;
+  /** The gateway that serves the session: the relay sends it `stream.open`. */
+  gatewayId: string;
+}
+
+export type SessionTargetAnswer = { target: MongoTarget; expiresAt: Date | string } | { denied: string };
+
+export type SessionEndedListener = (sessionId: string, reason: SessionEndReason, gatewayId: string) => void;
+
+export interface RelayDeps {
+  /** The gateway owning this credential, or null when it is unknown or revoked. */
+  authenticateGateway(credential: string): MaybePromise<GatewayIdentity | null>;
+  /** Records the gateway's channel state and last-seen time (called on connect, on heartbeats, on disconnect). */
+  setGatewayConnected(gatewayId: string, connected: boolean, at: Date, version?: string): MaybePromise<void>;
+  /** The ticket's grant when it is valid, unexpired and for this session (which must be active); otherwise null. */
+  verifyRelayTicket(ticket: string, sessionId: string): MaybePromise<RelayTicketGrant | null>;
+  /** The session's target for its gateway, or why it is refused (not active, not this gateway's). */
+  getSessionTarget(sessionId: string, gatewayId: string): MaybePromise<SessionTargetAnswer>;
+  /**
+   * Stores a batch of log events sent by `gatewayId`; must be idempotent on (sessionId, origin, seq), and should
+   * refuse (throw) a batch for a session that is not this gateway's.
+   */
+  appendLogBatch(batch: LogBatch, gatewayId: string): MaybePromise<void>;
+  /** Data flowed on one of the session's streams recently (for the idle timeout). Called at most every few seconds. */
+  touch(sessionId: string): MaybePromise<void>;
+  connectionOpened(sessionId: string): MaybePromise<void>;
+  connectionClosed(sessionId: string): MaybePromise<void>;
+  /** The gateway stayed away longer than the grace period: end its active sessions (reason gateway_offline). */
+  gatewayWentOffline(gatewayId: string): MaybePromise<void>;
+  /** Subscribes to session ends (stop, expiry, termination, idle, gateway offline); returns an unsubscribe. */
+  onSessionEnded(listener: SessionEndedListener): () => void;
+  /** Subscribes to gateway deletions (the channel and streams of that gateway are closed). Optional. */
+  onGatewayRevoked?(listener: (gatewayId: string) => void): () => void;
+  /** Counters the gateway reports for a session (totals seen by one gateway process run). Optional. */
+  recordSessionStats?(sessionId: string, gatewayId: string, stats: { connections: number; commands: number }): MaybePromise<void>;
+  /** Where the relay reports problems (never with secrets). Defaults to nothing. */
+  log?(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
+}

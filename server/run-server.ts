@@ -1,0 +1,48 @@
+/**
+ * The control plane as it runs: the JSON API (startControlPlane) with the relay's WebSocket endpoints attached
+ * to the same HTTP server. `portcullis server`, `portcullis start`, the benchmarks and the end-to-end tests all
+ * start it through here, so there is one composition of the two.
+ */
+import type { BootstrapResult } from './auth/bootstrap';
+import type { ControlPlaneConfig } from './config';
+import { type ControlPlane, type StartOptions, startControlPlane } from './control-plane';
+import { relayDepsFromServices } from './relay/control-plane-deps';
+import { type Relay, type RelayOptions, attachRelay } from './relay/relay';
+
+export interface RunningServer {
+  /** Base URL, without /api/v1. */
+  url: string;
+  port: number;
+  /** The first admin's one-time sign-in, on the very first start only. */
+  bootstrap: BootstrapResult | null;
+  controlPlane: ControlPlane;
+  relay: Relay;
+  close(): Promise<void>;
+}
+
+export interface RunServerOptions extends StartOptions {
+  relay?: RelayOptions;
+}
+
+export async function runServer(config: ControlPlaneConfig, options: RunServerOptions = {}): Promise<RunningServer> {
+  const controlPlane = await startControlPlane(config, options);
+  const log = controlPlane.fastify.log;
+  const relay = attachRelay(
+    controlPlane.httpServer,
+    relayDepsFromServices(controlPlane.services, (level, message, fields) => log[level](fields ?? {}, message)),
+    { heartbeatIntervalMs: controlPlane.services.gatewayHeartbeatIntervalMs, ...options.relay },
+  );
+  let closing: Promise<void> | undefined;
+  return {
+    url: controlPlane.url,
+    port: controlPlane.port,
+    bootstrap: controlPlane.bootstrapResult,
+    controlPlane,
+    relay,
+    close() {
+      // Relay first: its streams close with "going away" before the HTTP server stops accepting.
+      closing ??= relay.close().then(() => controlPlane.close());
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,116 @@
+/** Project membership: add (creating the user when new), change role, remove. A project keeps at least one admin. */
+import type { AddMemberRequest, MemberDto, Role } from '../../protocol/api';
+import { isUniqueViolation } from '../store/errors';
+import { AUDIT_ACTIONS, recordAudit } from './audit';
+import { type Actor, nowIso, type ServiceContext } from './context';
+import { conflict, invalid, notFound } from './service-error';
+import { createUser, findUserByEmail } from './users';
+
+export async function listMembers(ctx: ServiceContext, projectId: string): Promise<MemberDto[]> {
+  const rows = await ctx.store.db
+    .selectFrom('project_members')
+    .innerJoin('users', 'users.id', 'project_members.user_id')
+    .select(['users.id', 'users.email', 'users.name', 'project_members.role', 'project_members.created_at'])
+    .where('project_members.project_id', '=', projectId)
+    .orderBy('users.email')
+    .execute();
+  return rows.map((r) => ({ userId: r.id, email: r.email, name: r.name, role: r.role, createdAt: r.created_at }));
+}
+
+export async function addMember(ctx: ServiceContext, actor: Actor, projectId: string, input: AddMemberRequest): Promise<MemberDto> {
+  const time = nowIso(ctx);
+  let user = await findUserByEmail(ctx.store.db, input.email);
+  if (user && input.password !== undefined) {
+    throw invalid('password: this user already exists and keeps their own password; add them without one');
+  }
+  if (!user && input.password === undefined) {
+    throw invalid(`password: no user has the email ${input.email} yet; give a password (and a name) to create one`);
+  }
+  try {
+    return await ctx.store.transaction(async (trx) => {
+      const created = !user;
+      if (!user) user = await createUser(trx, { email: input.email, name: input.name, password: input.password as string }, time);
+      await trx
+        .insertInto('project_members')
+        .values({ project_id: projectId, user_id: user.id, role: input.role, created_at: time })
+        .execute();
+      await recordAudit(trx, time, {
+        projectId,
+        actor,
+        action: AUDIT_ACTIONS.memberAdded,
+        targetType: 'user',
+        targetId: user.id,
+        details: { email: user.email, role: input.role, newUser: created },
+      });
+      return { userId: user.id, email: user.email, name: user.name, role: input.role, createdAt: time };
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw conflict(`${input.email} is already a member of this project (change their role instead)`);
+    throw error;
+  }
+}
+
+export async function updateMember(ctx: ServiceContext, actor: Actor, projectId: string, userId: string, role: Role): Promise<MemberDto> {
+  const time = nowIso(ctx);
+  return ctx.store.transaction(async (trx) => {
+    const member = await trx
+      .selectFrom('project_members')
+      .innerJoin('users', 'users.id', 'project_members.user_id')
+      .select(['users.id', 'users.email', 'users.name', 'project_members.role', 'project_members.created_at'])
+      .where('project_members.project_id', '=', projectId)
+      .where('project_members.user_id', '=', userId)
+      .executeTakeFirst();
+    if (!member) throw notFound('member');
+    if (member.role === 'admin' && role !== 'admin') await requireAnotherAdmin(ctx, trx, projectId, userId);
+    await trx.updateTable('project_members').set({ role }).where('project_id', '=', projectId).where('user_id', '=', userId).execute();
+    await recordAudit(trx, time, {
+      projectId,
+      actor,
+      action: AUDIT_ACTIONS.memberUpdated,
+      targetType: 'user',
+      targetId: userId,
+      details: { email: member.email, from: member.role, role },
+    });
+    return { userId: member.id, email: member.email, name: member.name, role, createdAt: member.created_at };
+  });
+}
+
+export async function removeMember(ctx: ServiceContext, actor: Actor, projectId: string, userId: string): Promise<void> {
+  const time = nowIso(ctx);
+  await ctx.store.transaction(async (trx) => {
+    const member = await trx
+      .selectFrom('project_members')
+      .innerJoin('users', 'users.id', 'project_members.user_id')
+      .select(['users.email', 'project_members.role'])
+      .where('project_members.project_id', '=', projectId)
+      .where('project_members.user_id', '=', userId)
+      .executeTakeFirst();
+    if (!member) throw notFound('member');
+    if (member.role === 'admin') await requireAnotherAdmin(ctx, trx, projectId, userId);
+    await trx.deleteFrom('project_members').where('project_id', '=', projectId).where('user_id', '=', userId).execute();
+    await recordAudit(trx, time, {
+      projectId,
+      actor,
+      action: AUDIT_ACTIONS.memberRemoved,
+      targetType: 'user',
+      targetId: userId,
+      details: { email: member.email, role: member.role },
+    });
+  });
+}
+
+async function requireAnotherAdmin(
+  _ctx: ServiceContext,
+  trx: Parameters<Parameters<ServiceContext['store']['transaction']>[0]>[0],
+  projectId: string,
+  userId: string,
+): Promise<void> {
+  const other = await trx
+    .selectFrom('project_members')
+    .select('user_id')
+    .where('project_id', '=', projectId)
+    .where('role', '=', 'admin')
+    .where('user_id', '!=', userId)
+    .executeTakeFirst();
+  if (!other) throw conflict('a project needs at least one admin: make someone else admin first');
+}

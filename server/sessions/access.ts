@@ -1,0 +1,169 @@
+/**
+ * `POST /accounts/:id/access`: membership, gateway online, MFA, duration cap, then a new active session and
+ * a relay ticket. Also fresh tickets for a running session, and checking a ticket for the relay.
+ */
+import type { AccessRequest, AccessResponse, RelayTicketDto } from '../../protocol/api';
+import { AUDIT_ACTIONS, recordAudit } from '../services/audit';
+import { requireRole } from '../services/authorization';
+import type { Actor, ServiceContext } from '../services/context';
+import { isGatewayOnline } from '../services/gateways';
+import { ServiceError } from '../services/service-error';
+import { fromFlag } from '../store/flags';
+import { newId } from '../store/ids';
+import type { SessionRow } from '../store/schema';
+import type { MfaProvider } from './mfa';
+import { checkRelayTicket, issueRelayTicket } from './relay-ticket';
+import { findSession, findVisibleSession, toSessionDto } from './session-queries';
+
+export interface AccessDeps {
+  ctx: ServiceContext;
+  /** HMAC key of relay tickets (deriveKey(rootKey, 'relay-ticket')). */
+  ticketKey: Buffer;
+  mfa?: MfaProvider;
+}
+
+export interface AccessClient {
+  address: string | null;
+  /** ws:// or wss:// URL of the relay endpoint, as this client reaches the server. */
+  relayUrl: string;
+}
+
+/** The duration a session gets: the request (or the default), capped by the account and the server. */
+export function grantedSeconds(
+  requested: number | undefined,
+  accountMax: number,
+  defaults: { defaultSeconds: number; capSeconds: number },
+): number {
+  return Math.max(1, Math.min(requested ?? defaults.defaultSeconds, accountMax, defaults.capSeconds));
+}
+
+export async function requestAccess(
+  deps: AccessDeps,
+  actor: Actor,
+  accountId: string,
+  request: AccessRequest,
+  client: AccessClient,
+): Promise<AccessResponse> {
+  const { ctx } = deps;
+  const db = ctx.store.db;
+  const account = await db.selectFrom('accounts').selectAll().where('id', '=', accountId).executeTakeFirst();
+  if (!account) throw new ServiceError('not_found', 'account not found');
+  await requireRole(ctx, actor, account.project_id, 'member', 'account');
+  const resource = await db
+    .selectFrom('resources')
+    .innerJoin('gateways', 'gateways.id', 'resources.gateway_id')
+    .select([
+      'resources.id',
+      'resources.name',
+      'resources.gateway_id',
+      'gateways.name as gateway_name',
+      'gateways.connected',
+      'gateways.last_seen_at',
+    ])
+    .where('resources.id', '=', account.resource_id)
+    .executeTakeFirstOrThrow();
+  if (!isGatewayOnline(ctx, resource)) {
+    throw new ServiceError(
+      'gateway_offline',
+      `the gateway ${resource.gateway_name} of ${resource.name} is offline: ask an admin to start it, then try again`,
+    );
+  }
+  const project = await db
+    .selectFrom('projects')
+    .select('mfa_enforced_method')
+    .where('id', '=', account.project_id)
+    .executeTakeFirstOrThrow();
+  let mfaMethod: SessionRow['mfa_method'] = null;
+  // The project's enforced method chooses HOW MFA is done; whether it is done is the account's setting.
+  if (fromFlag(account.mfa_required)) {
+    if (!deps.mfa) {
+      // Never a bypass: without an MFA provider these accounts cannot be accessed.
+      throw new ServiceError('mfa_not_configured', 'this account requires MFA, but the server has no MFA set up: ask an admin');
+    }
+    const user = { userId: actor.userId, email: actor.email };
+    if (!request.mfa) {
+      const challenge = await deps.mfa.challenge(user, account, project.mfa_enforced_method);
+      return { kind: 'mfa', ...challenge };
+    }
+    const verdict = await deps.mfa.verify(user, account, request.mfa);
+    if (!verdict.ok) throw new ServiceError(verdict.code, verdict.message);
+    mfaMethod = verdict.method;
+  }
+
+  const now = ctx.now();
+  const time = now.toISOString();
+  const seconds = grantedSeconds(request.durationSeconds, account.max_session_seconds, {
+    defaultSeconds: ctx.config.defaultSessionSeconds,
+    capSeconds: ctx.config.maxSessionSecondsCap,
+  });
+  const row: SessionRow = {
+    id: newId('ses_'),
+    project_id: account.project_id,
+    user_id: actor.userId,
+    user_email: actor.email,
+    resource_id: resource.id,
+    resource_name: resource.name,
+    account_id: account.id,
+    account_name: account.name,
+    gateway_id: resource.gateway_id,
+    state: 'active',
+    created_at: time,
+    started_at: time,
+    ended_at: null,
+    expires_at: new Date(now.getTime() + seconds * 1000).toISOString(),
+    last_activity_at: time,
+    end_reason: null,
+    ended_by: null,
+    client_address: client.address,
+    client_agent: request.clientAgent ?? null,
+    mfa_method: mfaMethod,
+    connections: 0,
+    commands: 0,
+  };
+  await ctx.store.transaction(async (trx) => {
+    await trx.insertInto('sessions').values(row).execute();
+    await recordAudit(trx, time, {
+      projectId: row.project_id,
+      actor,
+      action: AUDIT_ACTIONS.sessionStarted,
+      targetType: 'session',
+      targetId: row.id,
+      details: { resourceName: row.resource_name, accountName: row.account_name, seconds, mfaMethod },
+    });
+  });
+  const ticket = issueRelayTicket(deps.ticketKey, { sessionId: row.id, userId: actor.userId }, now);
+  return { kind: 'session', session: toSessionDto(row, now), relay: { ...ticket, url: client.relayUrl } };
+}
+
+/** `POST /sessions/:id/relay-tickets`: the session's user, while it is active. */
+export async function issueTicketFor(deps: AccessDeps, actor: Actor, sessionId: string): Promise<RelayTicketDto> {
+  const { row } = await findVisibleSession(deps.ctx, actor, sessionId);
+  if (row.user_id !== actor.userId) throw new ServiceError('forbidden', 'only the user of a session can open connections in it');
+  if (row.state !== 'active' || Date.parse(row.expires_at) <= deps.ctx.now().getTime()) {
+    throw new ServiceError(
+      'session_not_active',
+      `the session is over (${row.state === 'active' ? 'expired' : row.state}): request access again`,
+    );
+  }
+  return issueRelayTicket(deps.ticketKey, { sessionId, userId: actor.userId }, deps.ctx.now());
+}
+
+export interface VerifiedRelayTicket {
+  sessionId: string;
+  userId: string;
+  gatewayId: string;
+  expiresAt: string;
+}
+
+/**
+ * For the relay: the ticket is genuine, unexpired, for this session and its user, and the session is active.
+ * Returns what the relay needs to route the stream, or null.
+ */
+export async function verifyRelayTicket(deps: AccessDeps, ticket: string, sessionId: string): Promise<VerifiedRelayTicket | null> {
+  const claims = checkRelayTicket(deps.ticketKey, ticket, sessionId, deps.ctx.now());
+  if (!claims) return null;
+  const row = await findSession(deps.ctx, sessionId);
+  if (!row || row.user_id !== claims.userId || row.state !== 'active') return null;
+  if (Date.parse(row.expires_at) <= deps.ctx.now().getTime()) return null;
+  return { sessionId, userId: claims.userId, gatewayId: row.gateway_id, expiresAt: row.expires_at };
+}

@@ -1,0 +1,117 @@
+/**
+ * Session log events: stored idempotently as gateways upload them (a batch sent twice is stored once), counted
+ * into the session's commands, and served back in the order they arrived.
+ */
+import type { SessionLogPage } from '../../protocol/api';
+import type { LogBatch } from '../../protocol/gateway-channel';
+import type { StoredSessionLogEvent } from '../../protocol/session-log';
+import type { ServiceContext } from '../services/context';
+import { DEFAULT_PAGE_SIZE, decodeCursor, pageOf } from '../services/cursor';
+import type { NewSessionLogEventRow } from '../store/schema';
+
+/** Rows per INSERT: well under SQLite's limit on bound parameters. */
+const INSERT_CHUNK = 500;
+
+export interface AppendLogResult {
+  /** Events stored now (not counting ones already stored by an earlier upload of the same batch). */
+  stored: number;
+  /** Why nothing was stored, when the batch was refused. Acknowledge it anyway: resending will not help. */
+  refused?: string;
+}
+
+export async function appendLogBatch(ctx: ServiceContext, batch: LogBatch, gatewayId?: string): Promise<AppendLogResult> {
+  const session = await ctx.store.db
+    .selectFrom('sessions')
+    .select(['id', 'gateway_id', 'state'])
+    .where('id', '=', batch.sessionId)
+    .executeTakeFirst();
+  if (!session) return { stored: 0, refused: `no session ${batch.sessionId}` };
+  if (gatewayId !== undefined && session.gateway_id !== gatewayId)
+    return { stored: 0, refused: 'the session is not assigned to this gateway' };
+  const rows: NewSessionLogEventRow[] = [];
+  for (const event of batch.events) {
+    if (!isStorable(event)) continue;
+    const { seq, ...data } = event;
+    rows.push({
+      session_id: batch.sessionId,
+      origin: batch.origin,
+      seq,
+      time: event.time,
+      kind: event.kind,
+      connection_id: event.connectionId,
+      data: JSON.stringify(data),
+    });
+  }
+  if (rows.length === 0) return { stored: 0 };
+  const time = ctx.now().toISOString();
+  return ctx.store.transaction(async (trx) => {
+    let stored = 0;
+    let commands = 0;
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+      const inserted = await trx
+        .insertInto('session_log_events')
+        .values(rows.slice(i, i + INSERT_CHUNK))
+        .onConflict((oc) => oc.columns(['session_id', 'origin', 'seq']).doNothing())
+        .returning('kind')
+        .execute();
+      stored += inserted.length;
+      commands += inserted.filter((r) => r.kind === 'command').length;
+    }
+    if (stored > 0) {
+      let update = trx.updateTable('sessions').where('id', '=', batch.sessionId);
+      update = commands > 0 ? update.set((eb) => ({ commands: eb('commands', '+', commands) })) : update;
+      if (session.state === 'active') update = update.set({ last_activity_at: time });
+      if (commands > 0 || session.state === 'active') await update.execute();
+    }
+    return { stored };
+  });
+}
+
+function isStorable(event: LogBatch['events'][number]): boolean {
+  return (
+    typeof event === 'object' &&
+    event !== null &&
+    Number.isSafeInteger(event.seq) &&
+    event.seq >= 0 &&
+    (event.kind === 'command' || event.kind === 'connection') &&
+    typeof event.time === 'string' &&
+    typeof event.connectionId === 'string'
+  );
+}
+
+/** Raises the session's connection count to what the gateway reports (never lowers it). */
+export async function recordStats(
+  ctx: ServiceContext,
+  sessionId: string,
+  stats: { connections: number; commands?: number },
+): Promise<void> {
+  await ctx.store.db
+    .updateTable('sessions')
+    .set({ connections: Math.max(0, Math.floor(stats.connections)) })
+    .where('id', '=', sessionId)
+    .where('connections', '<', Math.floor(stats.connections))
+    .execute();
+}
+
+export async function listSessionLogs(
+  ctx: ServiceContext,
+  sessionId: string,
+  query: { limit?: number; cursor?: string },
+): Promise<SessionLogPage> {
+  const limit = query.limit ?? DEFAULT_PAGE_SIZE * 4;
+  let q = ctx.store.db.selectFrom('session_log_events').select(['id', 'seq', 'data']).where('session_id', '=', sessionId);
+  if (query.cursor) {
+    const [after] = decodeCursor(query.cursor, ['n']) as [number];
+    q = q.where('id', '>', after);
+  }
+  const rows = await q
+    .orderBy('id')
+    .limit(limit + 1)
+    .execute();
+  return pageOf(
+    rows,
+    limit,
+    (r) => ({ ...(JSON.parse(r.data) as object), sessionId, seq: r.seq }) as StoredSessionLogEvent,
+    (r) => [r.id],
+  );
+}

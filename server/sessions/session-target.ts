@@ -1,0 +1,42 @@
+/**
+ * What a gateway gets to reach MongoDB for a session: the connection details and the decrypted account
+ * password (and CA). Only for an active, unexpired session assigned to that very gateway.
+ */
+import type { MongoTarget } from '../../protocol/target';
+import { findAccount } from '../services/accounts';
+import type { ServiceContext } from '../services/context';
+import { secretAad } from '../services/project-keys';
+import { fromFlag } from '../store/flags';
+import { findSession } from './session-queries';
+
+export type SessionTargetAnswer = { target: MongoTarget; expiresAt: string } | { denied: string };
+
+export async function getSessionTarget(ctx: ServiceContext, sessionId: string, gatewayId: string): Promise<SessionTargetAnswer> {
+  const session = await findSession(ctx, sessionId);
+  if (!session || session.gateway_id !== gatewayId) return { denied: 'no such session on this gateway' };
+  if (session.state !== 'active') return { denied: `the session is not active (${session.state})` };
+  if (Date.parse(session.expires_at) <= ctx.now().getTime()) return { denied: 'the session has expired' };
+  const account = await findAccount(ctx, session.account_id);
+  if (!account) return { denied: 'the account of this session was deleted' };
+  const resource = await ctx.store.db.selectFrom('resources').selectAll().where('id', '=', session.resource_id).executeTakeFirst();
+  if (!resource) return { denied: 'the resource of this session was deleted' };
+  const password = await ctx.keys.decrypt(account.project_id, account.password_enc, secretAad.accountPassword(account.id));
+  const caCertificate =
+    resource.ca_certificate_enc === null
+      ? undefined
+      : await ctx.keys.decrypt(resource.project_id, resource.ca_certificate_enc, secretAad.resourceCaCertificate(resource.id));
+  return {
+    target: {
+      connectionString: resource.connection_string,
+      authDatabase: resource.auth_database,
+      tls: {
+        enabled: fromFlag(resource.tls_enabled),
+        rejectUnauthorized: fromFlag(resource.tls_reject_unauthorized),
+        ...(caCertificate !== undefined ? { caCertificate } : {}),
+      },
+      username: account.username,
+      password,
+    },
+    expiresAt: session.expires_at,
+  };
+}

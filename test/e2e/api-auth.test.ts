@@ -1,0 +1,237 @@
+/**
+ * Signing in: bearer tokens expire and can be revoked, failed sign-ins are rate-limited, the first start
+ * bootstraps an admin once, the admin password can be reset, and admin actions land in the audit trail.
+ */
+import assert from 'node:assert/strict';
+import { before, it } from 'node:test';
+import type { AuditEventDto, Page } from '../../protocol/api';
+import { resetAdminPassword } from '../../server/auth/bootstrap';
+import { resolveConfig } from '../../server/config';
+import { startControlPlane } from '../../server/control-plane';
+import { newWrappedDataKey } from '../../server/secrets/envelope';
+import { loadRootKey } from '../../server/secrets/root-key';
+import { openStore } from '../../server/store/open-store';
+import { type ApiServer, describeApi, MEMBER_PASSWORD, seedWorld, startApiServer, type World } from './api-harness';
+
+describeApi('sign-in tokens, rate limit and audit', ['sqlite'], (server) => {
+  let w: World;
+  before(async () => {
+    w = await seedWorld(server());
+  });
+
+  it('a token stops working once revoked by sign-out; other tokens of the user keep working', async () => {
+    const s = server();
+    const a = await s.login(w.memberEmail, MEMBER_PASSWORD);
+    const b = await s.login(w.memberEmail, MEMBER_PASSWORD);
+    assert.equal((await s.call('GET', '/me', { token: a })).status, 200);
+    assert.equal((await s.call('POST', '/auth/logout', { token: a })).status, 204);
+    const revoked = await s.call('GET', '/me', { token: a });
+    assert.equal(revoked.status, 401);
+    assert.equal(revoked.body.error.code, 'unauthenticated');
+    assert.equal((await s.call('GET', '/me', { token: b })).status, 200);
+  });
+
+  it('a token expires after the configured lifetime (12 hours by default)', async () => {
+    const s = server();
+    const login = await s.call('POST', '/auth/login', { body: { email: w.memberEmail, password: MEMBER_PASSWORD } });
+    assert.equal(login.status, 200);
+    assert.match(login.body.token, /^pcu_[A-Za-z0-9_-]{43}$/);
+    const lifetime = Date.parse(login.body.expiresAt) - (Date.now() + s.clock.offsetMs);
+    assert.ok(lifetime > 12 * 3600_000 - 60_000 && lifetime <= 12 * 3600_000);
+    s.clock.offsetMs += 12 * 3600_000 + 1000;
+    try {
+      const expired = await s.call('GET', '/me', { token: login.body.token });
+      assert.equal(expired.status, 401);
+      assert.match(expired.body.error.message, /expired, revoked or unknown/);
+    } finally {
+      s.clock.offsetMs -= 12 * 3600_000 + 1000;
+    }
+    assert.equal((await s.call('GET', '/me', { token: login.body.token })).status, 200);
+  });
+
+  it('rate-limits failed sign-ins per email: 5 failures in 15 minutes, then 429 with Retry-After, even for the right password', async () => {
+    const s = server();
+    const email = w.memberEmail;
+    for (let i = 0; i < 5; i++) {
+      const wrong = await s.call('POST', '/auth/login', { body: { email, password: `wrong-${i}` } });
+      assert.equal(wrong.status, 401);
+      assert.equal(wrong.body.error.message, 'wrong email or password');
+    }
+    const limited = await s.call('POST', '/auth/login', { body: { email: email.toUpperCase(), password: MEMBER_PASSWORD } });
+    assert.equal(limited.status, 429);
+    assert.equal(limited.body.error.code, 'rate_limited');
+    const retryAfter = Number(limited.headers.get('retry-after'));
+    assert.ok(retryAfter > 0 && retryAfter <= 15 * 60, `Retry-After ${retryAfter}`);
+    // Another user at the same address is not locked out by this one's failures.
+    assert.equal((await s.call('POST', '/auth/login', { body: { email: s.bootstrap.email, password: s.bootstrap.password } })).status, 200);
+    s.clock.offsetMs += 15 * 60_000 + 1000;
+    assert.equal((await s.call('POST', '/auth/login', { body: { email, password: MEMBER_PASSWORD } })).status, 200);
+  });
+
+  it('rate-limits failed sign-ins per client address across emails', async () => {
+    const s = server();
+    let status = 0;
+    let attempts = 0;
+    while (attempts < 25) {
+      attempts++;
+      status = (await s.call('POST', '/auth/login', { body: { email: `nobody${attempts}@example.com`, password: 'whatever-it-is' } }))
+        .status;
+      if (status === 429) break;
+    }
+    assert.equal(status, 429);
+    assert.equal(attempts, 21);
+    s.clock.offsetMs += 15 * 60_000 + 1000;
+  });
+
+  it('records admin actions and sign-ins in the audit trail, without secrets', async () => {
+    const s = server();
+    const t = w.adminToken;
+    const resource = await s.call('POST', '/resources', {
+      token: t,
+      body: { projectId: w.projectId, name: 'audited', gatewayId: w.gateway.gatewayId, connectionString: 'mongodb://a' },
+    });
+    await s.call('PATCH', `/resources/${resource.body.id}`, { token: t, body: { authDatabase: 'users' } });
+    const account = await s.call('POST', `/resources/${resource.body.id}/accounts`, {
+      token: t,
+      body: { name: 'audited', username: 'u', password: 'audit-secret-pw-123' },
+    });
+    await s.call('PATCH', `/accounts/${account.body.id}`, { token: t, body: { password: 'audit-secret-pw-456' } });
+    await s.call('DELETE', `/accounts/${account.body.id}`, { token: t });
+    await s.call('DELETE', `/resources/${resource.body.id}`, { token: t });
+    await s.call('PATCH', `/projects/${w.projectId}/members/${w.member.userId}`, { token: t, body: { role: 'member' } });
+    assert.equal(
+      (await s.call('POST', `/projects/${w.projectId}/members`, { token: t, body: { email: w.spareEmail, role: 'member' } })).status,
+      201,
+    );
+    assert.equal((await s.call('DELETE', `/projects/${w.projectId}/members/${w.spareUserId}`, { token: t })).status, 204);
+    assert.equal((await s.call('POST', `/accounts/${w.account.id}/access`, { token: w.memberToken, body: {} })).status, 201);
+
+    const events: AuditEventDto[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await s.call<Page<AuditEventDto>>('GET', `/projects/${w.projectId}/audit?limit=7${cursor ? `&cursor=${cursor}` : ''}`, {
+        token: t,
+      });
+      assert.equal(page.status, 200);
+      events.push(...page.body.items);
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    const actions = new Set(events.map((e) => e.action));
+    for (const action of [
+      'member.added',
+      'member.removed',
+      'member.updated',
+      'gateway.enrollment_token.created',
+      'gateway.enrolled',
+      'resource.created',
+      'resource.updated',
+      'resource.deleted',
+      'account.created',
+      'account.updated',
+      'account.deleted',
+      'session.started',
+    ]) {
+      assert.ok(actions.has(action), `no ${action} in the audit trail`);
+    }
+    const updated = events.find((e) => e.action === 'account.updated' && e.targetId === account.body.id)!;
+    assert.equal(updated.actorEmail, s.bootstrap.email);
+    assert.deepEqual(updated.details, { name: 'audited', changed: ['password'] });
+    assert.ok(!JSON.stringify(events).includes('audit-secret-pw'));
+    const times = events.map((e) => e.time);
+    assert.deepEqual(times, [...times].sort().reverse());
+
+    // Sign-ins belong to no project: they are in the store.
+    const signIns = await s.cp.store.db
+      .selectFrom('audit_events')
+      .select(['action', 'details'])
+      .where('action', 'like', 'auth.sign_in.%')
+      .execute();
+    assert.ok(signIns.some((e) => e.action === 'auth.sign_in.succeeded'));
+    assert.ok(signIns.some((e) => e.action === 'auth.sign_in.failed'));
+    assert.ok(!signIns.some((e) => e.details.includes('wrong-')));
+  });
+});
+
+describeApi('bootstrap', ['sqlite'], (server) => {
+  it('creates the first admin and the default project once, with a one-time password that signs in', async () => {
+    const s: ApiServer = server();
+    assert.equal(s.bootstrap.email, 'admin@localhost');
+    assert.ok(s.bootstrap.password.length >= 20);
+    const token = await s.login(s.bootstrap.email, s.bootstrap.password);
+    const me = await s.call('GET', '/me', { token });
+    assert.deepEqual(
+      me.body.projects.map((p: { name: string; role: string }) => [p.name, p.role]),
+      [['default', 'admin']],
+    );
+  });
+
+  it('a second start on the same data does not bootstrap again; a reset gives a new password and revokes old tokens', async () => {
+    const s: ApiServer = server();
+    const oldToken = await s.login(s.bootstrap.email, s.bootstrap.password);
+    const again = await startControlPlane(resolveConfig({ dataDir: s.dataDir, listenPort: 0, logger: false }));
+    try {
+      assert.equal(again.bootstrapResult, null);
+    } finally {
+      await again.close();
+    }
+    const store = await openStore({ dataDir: s.dataDir });
+    let reset: { email: string; password: string };
+    try {
+      const rootKey = loadRootKey({ keyFile: `${s.dataDir}/root.key` });
+      reset = await resetAdminPassword(store, { newWrappedKey: () => newWrappedDataKey(rootKey) });
+    } finally {
+      await store.close();
+    }
+    assert.equal(reset.email, s.bootstrap.email);
+    assert.notEqual(reset.password, s.bootstrap.password);
+    assert.equal((await s.call('GET', '/me', { token: oldToken })).status, 401);
+    assert.equal((await s.call('POST', '/auth/login', { body: { email: reset.email, password: s.bootstrap.password } })).status, 401);
+    await s.login(reset.email, reset.password);
+  });
+
+  it('answers an unexpected failure with internal_error and keeps the details in the log', async () => {
+    const broken = await startApiServer('sqlite');
+    try {
+      await broken.cp.store.close();
+      const result = await broken.call('POST', '/auth/login', { body: { email: 'a@example.com', password: 'whatever-password' } });
+      assert.equal(result.status, 500);
+      assert.deepEqual(result.body, { error: { code: 'internal_error', message: 'something went wrong on the server; the details are in its log' } });
+      assert.ok(broken.logs.some((line) => line.includes('"request failed"') && line.includes('"err"')));
+    } finally {
+      await broken.close();
+    }
+  });
+
+  it('serves HTTPS when given a certificate and key', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { makeTestCerts } = await import('../bed/certs');
+    const dir = mkdtempSync(join(tmpdir(), 'portcullis-tls-'));
+    try {
+      const certs = makeTestCerts(dir);
+      const tls = await startApiServer('sqlite', {
+        tls: { certFile: certs.verified.certFile, keyFile: certs.verified.keyFile },
+        listenHost: '127.0.0.1',
+      });
+      try {
+        assert.match(tls.cp.url, /^https:\/\//);
+        const https = await import('node:https');
+        const body = await new Promise<string>((resolve, reject) => {
+          https
+            .get(`${tls.base}/health`, { ca: certs.ca.certPem }, (res) => {
+              let text = '';
+              res.on('data', (c) => (text += c));
+              res.on('end', () => resolve(text));
+            })
+            .on('error', reject);
+        });
+        assert.deepEqual(JSON.parse(body), { ok: true });
+      } finally {
+        await tls.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
