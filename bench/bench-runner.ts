@@ -65,7 +65,11 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
           try {
             figures = await workload.run({ path, endpoint, bed, options, repetition });
           } catch (error) {
-            throw new Error(`${workload.name} via ${path} failed: ${(error as Error).message}`);
+            // One failed run should not throw away the others: it is reported under the table instead.
+            const note = `Failed: ${workload.name} via ${path} in repetition ${repetition + 1}: ${(error as Error).message}`;
+            notes.push(note);
+            log(note);
+            continue;
           }
           for (const [id, value] of Object.entries(figures)) {
             const byPath = samples.get(id) ?? new Map<PathName, number[]>();
