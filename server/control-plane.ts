@@ -45,7 +45,9 @@ export interface ControlPlaneServices {
   getSessionTarget(sessionId: string, gatewayId: string): Promise<SessionTargetAnswer>;
   /** Idempotent; pass the uploading gateway's id so a gateway can only write its own sessions' logs. */
   appendLogBatch(batch: LogBatch, gatewayId?: string): Promise<AppendLogResult>;
-  recordStats(sessionId: string, stats: { connections: number; commands?: number }): Promise<void>;
+  recordStats(sessionId: string, stats: { connections: number; commands?: number }, gatewayId?: string): Promise<void>;
+  /** Gateways serving active sessions (asked by the relay at start, to apply the offline grace after a restart). */
+  gatewaysWithActiveSessions(): Promise<string[]>;
   /** `on('ended', (sessionId, reason, gatewayId) => ...)`, `touch`, `connectionOpened/Closed`, `gatewayWentOffline`. */
   sessions: SessionLifecycle;
   /** `on('deleted', (gatewayId) => ...)`: close that gateway's channel. */
@@ -111,7 +113,11 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       verifyRelayTicket: (ticket, sessionId) => verifyRelayTicket(access, ticket, sessionId),
       getSessionTarget: (sessionId, gatewayId) => getSessionTarget(ctx, sessionId, gatewayId),
       appendLogBatch: (batch, gatewayId) => appendLogBatch(ctx, batch, gatewayId),
-      recordStats: (sessionId, stats) => recordStats(ctx, sessionId, stats),
+      recordStats: (sessionId, stats, gatewayId) => recordStats(ctx, sessionId, stats, gatewayId),
+      gatewaysWithActiveSessions: async () =>
+        (await store.db.selectFrom('sessions').select('gateway_id').distinct().where('state', '=', 'active').execute()).map(
+          (row) => row.gateway_id,
+        ),
       sessions,
       gatewayEvents,
     };

@@ -7,7 +7,7 @@ import type { BootstrapResult } from './auth/bootstrap';
 import type { ControlPlaneConfig } from './config';
 import { type ControlPlane, type StartOptions, startControlPlane } from './control-plane';
 import { relayDepsFromServices } from './relay/control-plane-deps';
-import { type Relay, type RelayOptions, attachRelay } from './relay/relay';
+import { attachRelay, type Relay, type RelayOptions } from './relay/relay';
 
 export interface RunningServer {
   /** Base URL, without /api/v1. */

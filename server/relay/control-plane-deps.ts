@@ -37,7 +37,8 @@ export function relayDepsFromServices(services: ControlPlaneServices, log?: Rela
       gatewayEvents.on('deleted', listener);
       return () => gatewayEvents.off('deleted', listener);
     },
-    recordSessionStats: (sessionId, _gatewayId, stats) => services.recordStats(sessionId, stats),
+    recordSessionStats: (sessionId, gatewayId, stats) => services.recordStats(sessionId, stats, gatewayId),
+    gatewaysWithActiveSessions: () => services.gatewaysWithActiveSessions(),
     log,
   };
 }

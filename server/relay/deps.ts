@@ -46,6 +46,8 @@ export interface RelayDeps {
   connectionClosed(sessionId: string): MaybePromise<void>;
   /** The gateway stayed away longer than the grace period: end its active sessions (reason gateway_offline). */
   gatewayWentOffline(gatewayId: string): MaybePromise<void>;
+  /** Gateways with active sessions, asked once at start: those not back within the grace period go offline. Optional. */
+  gatewaysWithActiveSessions?(): MaybePromise<string[]>;
   /** Subscribes to session ends (stop, expiry, termination, idle, gateway offline); returns an unsubscribe. */
   onSessionEnded(listener: SessionEndedListener): () => void;
   /** Subscribes to gateway deletions (the channel and streams of that gateway are closed). Optional. */

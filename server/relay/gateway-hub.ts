@@ -211,6 +211,21 @@ export class GatewayHub {
     this.log('info', 'gateway disconnected', gatewayId);
     this.call(() => this.deps.setGatewayConnected(gatewayId, false, new Date()), 'recording a gateway offline', gatewayId);
     this.events.onDisconnected(gatewayId);
+    this.startOfflineTimer(gatewayId);
+  }
+
+  /**
+   * After a control plane (re)start: these gateways had active sessions, and their channels died with the old
+   * process. Each gets the same grace period as a gateway that just disconnected; one that does not come back
+   * in time has its sessions ended with gateway_offline, as it would have without the restart.
+   */
+  expectBack(gatewayIds: Iterable<string>): void {
+    for (const gatewayId of gatewayIds) {
+      if (!this.closed && !this.channels.has(gatewayId) && !this.offlineTimers.has(gatewayId)) this.startOfflineTimer(gatewayId);
+    }
+  }
+
+  private startOfflineTimer(gatewayId: string): void {
     const timer = setTimeout(() => {
       this.offlineTimers.delete(gatewayId);
       if (this.channels.has(gatewayId)) return;

@@ -23,6 +23,7 @@ class MemoryDeps implements RelayDeps {
   opened = 0;
   closed = 0;
   offline: string[] = [];
+  expectedBack: string[] = [];
   listeners = new Set<SessionEndedListener>();
   authenticateGateway(credential: string) {
     return this.gateways.get(credential) ?? null;
@@ -60,6 +61,9 @@ class MemoryDeps implements RelayDeps {
   gatewayWentOffline(gatewayId: string) {
     this.offline.push(gatewayId);
   }
+  gatewaysWithActiveSessions() {
+    return this.expectedBack;
+  }
   onSessionEnded(listener: SessionEndedListener) {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -81,8 +85,9 @@ let relay: Relay;
 let deps: MemoryDeps;
 const peers: WebSocket[] = [];
 
-async function startRelay(options: Parameters<typeof attachRelay>[2] = {}) {
+async function startRelay(options: Parameters<typeof attachRelay>[2] = {}, expectedBack: string[] = []) {
   deps = new MemoryDeps();
+  deps.expectedBack = expectedBack;
   server = createServer((_req, res) => res.end());
   relay = attachRelay(server, deps, { heartbeatIntervalMs: 200, offlineGraceMs: 300, streamOpenTimeoutMs: 1000, ...options });
   server.listen(0, '127.0.0.1');
@@ -216,6 +221,27 @@ describe('relay: gateway control channel', () => {
     assert.deepEqual(deps.offline, []);
     again.ws.close();
     await closeOf(again.ws);
+  });
+});
+
+describe('relay: gateways expected back after a control plane restart', () => {
+  afterEach(stopRelay);
+
+  it('ends the sessions of a gateway with active sessions that does not reconnect within the grace period', async () => {
+    await startRelay({}, ['gw_1']);
+    const deadline = Date.now() + 5000;
+    while (deps.offline.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(deps.offline, ['gw_1'], 'the gateway that never came back went offline');
+  });
+
+  it('leaves the sessions of a gateway that reconnects within the grace period', async () => {
+    await startRelay({ heartbeatIntervalMs: 60_000, offlineGraceMs: 600 }, ['gw_1']);
+    const gateway = await connectGateway();
+    await new Promise((r) => setTimeout(r, 900));
+    assert.deepEqual(deps.offline, []);
+    const closed = closeOf(gateway.ws);
+    gateway.ws.close();
+    await closed;
   });
 });
 

@@ -117,6 +117,11 @@ export function attachRelay(server: HttpServer | HttpsServer, deps: RelayDeps, o
     },
   );
 
+  Promise.resolve()
+    .then(() => deps.gatewaysWithActiveSessions?.() ?? [])
+    .then((ids) => hub.expectBack(ids))
+    .catch((error) => log('error', 'listing the gateways of active sessions failed', { error: String(error) }));
+
   const unsubscribe = deps.onSessionEnded((sessionId, reason, gatewayId) => endSession(sessionId, reason, gatewayId));
   const unsubscribeRevoked = deps.onGatewayRevoked?.((gatewayId) => {
     hub.revoke(gatewayId);

@@ -84,13 +84,16 @@ export async function recordStats(
   ctx: ServiceContext,
   sessionId: string,
   stats: { connections: number; commands?: number },
+  /** The reporting gateway: a gateway may only report on its own sessions. */
+  gatewayId?: string,
 ): Promise<void> {
-  await ctx.store.db
+  let update = ctx.store.db
     .updateTable('sessions')
     .set({ connections: Math.max(0, Math.floor(stats.connections)) })
     .where('id', '=', sessionId)
-    .where('connections', '<', Math.floor(stats.connections))
-    .execute();
+    .where('connections', '<', Math.floor(stats.connections));
+  if (gatewayId !== undefined) update = update.where('gateway_id', '=', gatewayId);
+  await update.execute();
 }
 
 export async function listSessionLogs(
