@@ -1,11 +1,7 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { type ProcessResult, runProcess } from './processes';
 
-export interface MongoshResult {
-  stdout: string;
-  stderr: string;
-  code: number | null;
-}
+export type MongoshResult = ProcessResult;
 
 export const MONGOSH_BIN = join(__dirname, '..', '..', 'node_modules', '.bin', 'mongosh');
 
@@ -18,27 +14,8 @@ export function runMongosh(
   script: string,
   options: { timeoutMs?: number; extraArgs?: string[] } = {},
 ): Promise<MongoshResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(MONGOSH_BIN, [uri, '--quiet', '--norc', ...(options.extraArgs ?? []), '--eval', script], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, MONGOSH_NO_UPDATE_CHECK: '1', DO_NOT_TRACK: '1' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ stdout, stderr, code });
-    });
+  return runProcess(MONGOSH_BIN, [uri, '--quiet', '--norc', ...(options.extraArgs ?? []), '--eval', script], {
+    env: { ...process.env, MONGOSH_NO_UPDATE_CHECK: '1', DO_NOT_TRACK: '1' },
+    timeoutMs: options.timeoutMs ?? 60_000,
   });
 }

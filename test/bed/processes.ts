@@ -63,3 +63,41 @@ export function captureOutput(child: ChildProcess): () => string {
   child.stderr?.on('data', append);
   return () => out;
 }
+
+export interface ProcessResult {
+  stdout: string;
+  stderr: string;
+  code: number | null;
+}
+
+/**
+ * Runs a command to completion and returns its output and exit code; never rejects on a non-zero exit (callers
+ * assert on it). Killed after `timeoutMs`. `input` is written to its standard input, which is then closed.
+ */
+export function runProcess(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {},
+): Promise<ProcessResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ stdout, stderr, code });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}

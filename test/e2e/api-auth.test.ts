@@ -195,7 +195,9 @@ describeApi('bootstrap', ['sqlite'], (server) => {
       await broken.cp.store.close();
       const result = await broken.call('POST', '/auth/login', { body: { email: 'a@example.com', password: 'whatever-password' } });
       assert.equal(result.status, 500);
-      assert.deepEqual(result.body, { error: { code: 'internal_error', message: 'something went wrong on the server; the details are in its log' } });
+      assert.deepEqual(result.body, {
+        error: { code: 'internal_error', message: 'something went wrong on the server; the details are in its log' },
+      });
       assert.ok(broken.logs.some((line) => line.includes('"request failed"') && line.includes('"err"')));
     } finally {
       await broken.close();

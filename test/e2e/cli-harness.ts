@@ -3,20 +3,16 @@
  * scripts/build.mjs, written to a per-run file under dist/ so parallel test files do not overwrite each other),
  * each run with its own config folder and HOME so nothing touches the real home.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { captureOutput, spawnTracked, stopProcess, trackTempDir } from '../bed/processes';
+import { captureOutput, type ProcessResult, runProcess, spawnTracked, stopProcess, trackTempDir } from '../bed/processes';
 
 const ROOT = join(__dirname, '..', '..');
 
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type CliResult = ProcessResult;
 
 /**
  * Bundles cli/main.ts like `npm run build` does; returns the path of the bundle. PORTCULLIS_CLI_BUNDLE names an
@@ -73,33 +69,19 @@ export class CliRunner {
   constructor(private readonly bundle: string) {}
 
   /** Runs one command to completion, with `input` on stdin. */
-  run(user: CliUser, args: string[], options: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [this.bundle, ...args], {
-        cwd: user.home,
-        env: { ...user.env, ...options.env },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => {
-        stdout += d.toString();
-      });
-      child.stderr.on('data', (d: Buffer) => {
-        stderr += d.toString();
-      });
-      const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
-      child.once('error', (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-      child.once('close', (code) => {
-        clearTimeout(timer);
-        this.outputs.push(`$ portcullis ${args.join(' ')}\n${stdout}${stderr}`);
-        resolve({ code, stdout, stderr });
-      });
-      child.stdin.end(options.input ?? '');
+  async run(
+    user: CliUser,
+    args: string[],
+    options: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+  ): Promise<CliResult> {
+    const result = await runProcess(process.execPath, [this.bundle, ...args], {
+      cwd: user.home,
+      env: { ...user.env, ...options.env },
+      input: options.input,
+      timeoutMs: options.timeoutMs ?? 60_000,
     });
+    this.outputs.push(`$ portcullis ${args.join(' ')}\n${result.stdout}${result.stderr}`);
+    return result;
   }
 
   /** Runs a command that keeps running (server, gateway, access); the caller stops it. */
