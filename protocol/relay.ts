@@ -1,30 +1,27 @@
 /**
- * The user's side of the relay. For each local client connection, proxy-core opens a WebSocket to
- * `${API_PREFIX}${RELAY_PATH}` with `Authorization: Ticket <ticket>` and the session id in the
- * `X-Portcullis-Session` header. Binary frames carry raw MongoDB bytes both ways. The control plane pairs it
- * with a gateway stream and closes it with one of these codes and a short reason text.
+ * Data streams: one per client connection, raw bytes over an HTTP Upgrade (no WebSocket framing on the hot path).
+ *
+ * The user's side: proxy-core sends `GET ${API_PREFIX}${RELAY_PATH}` with `Connection: Upgrade`,
+ * `Upgrade: ${RELAY_UPGRADE_PROTOCOL}`, `Authorization: Ticket <ticket>` and the session id in the
+ * `X-Portcullis-Session` header. The gateway's side: `GET ${API_PREFIX}${GATEWAY_STREAM_PATH}/:streamId` with the same
+ * Upgrade headers and `Authorization: Bearer <gateway credential>`, after the control channel's `stream.open`.
+ * (The relay address in AccessGranted is written ws(s)://; a client uses the http(s):// form of it.)
+ *
+ * The control plane answers both sides `HTTP/1.1 101 Switching Protocols` only once it has paired them, and from
+ * then on each socket carries the client's MongoDB bytes as they are, both ways. Until then it does not read the
+ * user's socket: bytes the user sends early wait in the kernel and are delivered after pairing. A refusal is an
+ * HTTP error status with the API's JSON error body (`{error: {code, message}}`) and the socket closes:
+ *   401 unauthenticated      the ticket (or gateway credential) is missing, expired or not for this session
+ *   503 gateway_offline      the session's gateway is offline, did not pick up in time, or refused the stream
+ *   410 session_not_active   the session ended while the stream waited
+ *   404 not_found            (gateway side) no stream with that id is waiting for this gateway
+ *   400 bad_request          not an Upgrade to RELAY_UPGRADE_PROTOCOL
+ *
+ * Raw sockets have no close codes: a stream just closes (FIN when one side hung up, the other side is ended
+ * after it; both sides are destroyed when the session ends). A proxy whose stream closed without it closing it
+ * asks `GET /sessions/:id` to learn whether (and why) the session ended.
  */
 export const RELAY_PATH = '/relay';
 export const RELAY_SESSION_HEADER = 'x-portcullis-session';
-
-export const RELAY_CLOSE_CODES = Object.freeze({
-  /** Normal close of one connection (client or database hung up). */
-  normal: 1000,
-  /** The control plane is shutting down or restarting. */
-  goingAway: 1001,
-  /** The session ended; the reason text is a SessionEndReason. */
-  sessionEnded: 4000,
-  /** Ticket missing, expired or not for this session/user. */
-  unauthorized: 4001,
-  /** The session's gateway is offline or did not pick up the stream in time. */
-  gatewayUnavailable: 4002,
-  /** The peer of this stream went away unexpectedly. */
-  peerLost: 4003,
-} as const);
-
-/**
- * Largest data frame a sender puts on a relay or gateway stream; bigger writes are split (the bytes are a
- * stream, frame boundaries mean nothing). Receivers refuse frames above RELAY_MAX_PAYLOAD_BYTES.
- */
-export const RELAY_MAX_FRAME_BYTES = 256 * 1024;
-export const RELAY_MAX_PAYLOAD_BYTES = 1024 * 1024;
+/** The `Upgrade` token of a data stream; a new version of the byte protocol gets a new token. */
+export const RELAY_UPGRADE_PROTOCOL = 'portcullis-stream/1';

@@ -1,10 +1,11 @@
 /**
  * startAccess: asks the control plane for access to one account (answering MFA through a callback), listens on
- * 127.0.0.1, and tunnels each accepted connection through its own relay WebSocket (relay-connection.ts).
+ * 127.0.0.1, and tunnels each accepted connection through its own relay data stream (relay-connection.ts).
  *
- * The session's end is learnt three ways: a relay stream closed with 4000 (reason = why), a local timer at
- * expiresAt, and a light poll of GET /sessions/:id (so an admin's termination is noticed with no connection
- * open). When the control plane cannot be reached for `networkLostAfterMs` (default 60 s) in a row, the session
+ * The session's end is learnt three ways: a relay stream closed or refused by the relay's side (then GET
+ * /sessions/:id is asked at once, and says whether and why the session ended: raw streams carry no reason), a
+ * local timer at expiresAt, and a light poll of the same GET (so an admin's termination is noticed with no
+ * connection open). When the control plane cannot be reached for `networkLostAfterMs` (default 60 s) in a row, the session
  * ends locally with `network_lost`. A single relay stream that drops closes only its client connection.
  */
 import { EventEmitter } from 'node:events';
@@ -19,7 +20,7 @@ import {
   type SessionDto,
   type SessionEndReason,
 } from '../protocol/api';
-import { RELAY_CLOSE_CODES, RELAY_PATH } from '../protocol/relay';
+import { RELAY_PATH } from '../protocol/relay';
 import { ApiClient, isApiError } from './api-client';
 import { registerExitStop } from './exit-stop';
 import { tunnel } from './relay-connection';
@@ -84,7 +85,6 @@ const END_MESSAGES: Record<AccessEndReason, string> = {
   signed_out: 'your sign-in is no longer valid; sign in again',
 };
 
-const SESSION_END_REASONS = new Set<string>(['stopped', 'expired', 'terminated', 'idle', 'gateway_offline', 'failed']);
 /** A relay ticket with less time left than this is replaced before use. */
 const TICKET_MARGIN_MS = 30_000;
 const MAX_MFA_ATTEMPTS = 5;
@@ -162,9 +162,11 @@ class Access extends EventEmitter<AccessEvents> implements AccessHandle {
   private nextId = 0;
   private totals = { connections: 0, bytesIn: 0, bytesOut: 0 };
   private isEnded = false;
+  private endReason: AccessEndReason | undefined;
   private stopping: Promise<void> | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
+  private sessionCheck: Promise<void> | undefined;
   private unreachableSince: number | undefined;
   private readonly listenerClosed: Promise<void>;
   private readonly unregisterExit: () => void;
@@ -183,8 +185,8 @@ class Access extends EventEmitter<AccessEvents> implements AccessHandle {
     this.expiresAt = new Date(granted.session.expiresAt);
     this.ticket = { ticket: granted.relay.ticket, expiresAt: granted.relay.expiresAt };
     this.relayUrl = granted.relay.url
-      ? toWebSocketUrl(granted.relay.url, api.server)
-      : toWebSocketUrl(`${api.server}${API_PREFIX}${RELAY_PATH}`, api.server);
+      ? toStreamUrl(granted.relay.url, api.server)
+      : toStreamUrl(`${api.server}${API_PREFIX}${RELAY_PATH}`, api.server);
     this.listenerClosed = new Promise((resolve) => listener.once('close', () => resolve()));
     listener.on('connection', (socket) => this.accept(socket));
     this.armExpiry();
@@ -250,16 +252,14 @@ class Access extends EventEmitter<AccessEvents> implements AccessHandle {
         }
         const link = tunnel(socket, { url: this.relayUrl, ticket: ticket.ticket, sessionId: this.session.id });
         this.live.set(id, link);
-        return link.done.then((result) => {
-          if (result.code === RELAY_CLOSE_CODES.sessionEnded) {
-            const reason = SESSION_END_REASONS.has(result.reason) ? (result.reason as SessionEndReason) : 'terminated';
-            this.end(reason);
-          } else if (result.code === RELAY_CLOSE_CODES.unauthorized) {
+        return link.done.then(async (result) => {
+          if (result.refused?.status === 401) {
             this.ticket = { ...this.ticket, expiresAt: new Date(0).toISOString() }; // fetch a fresh one next time
           }
-          const error =
-            result.error ??
-            (result.code !== undefined && result.code !== RELAY_CLOSE_CODES.normal ? describeClose(result.code, result.reason) : undefined);
+          let error = result.error;
+          // The relay's side closed or refused the stream: the session may have ended (terminated, expired...).
+          if ((result.closedByRelay || result.refused) && !this.isEnded) await this.checkSession();
+          if (this.endReason && (result.closedByRelay || result.refused)) error = `the session ended (${this.endReason})`;
           this.finishConnection(id, result.bytesIn, result.bytesOut, error);
         });
       })
@@ -310,19 +310,29 @@ class Access extends EventEmitter<AccessEvents> implements AccessHandle {
   }
 
   private async poll(): Promise<void> {
-    try {
-      const session = await this.api.getSession(this.session.id);
-      this.unreachableSince = undefined;
-      if (session.state !== 'active' && session.state !== 'starting') {
-        const reason =
-          session.endReason ?? (session.state === 'terminated' ? 'terminated' : session.state === 'expired' ? 'expired' : 'failed');
-        this.end(reason);
-        return;
-      }
-    } catch (error) {
-      this.noteApiFailure(error);
-    }
+    await this.checkSession();
     this.schedulePoll();
+  }
+
+  /** Asks the control plane for the session's state and ends here if it ended there; concurrent callers share it. */
+  private checkSession(): Promise<void> {
+    this.sessionCheck ??= this.api
+      .getSession(this.session.id)
+      .then(
+        (session) => {
+          this.unreachableSince = undefined;
+          if (session.state !== 'active' && session.state !== 'starting') {
+            this.end(
+              session.endReason ?? (session.state === 'terminated' ? 'terminated' : session.state === 'expired' ? 'expired' : 'failed'),
+            );
+          }
+        },
+        (error) => this.noteApiFailure(error),
+      )
+      .finally(() => {
+        this.sessionCheck = undefined;
+      });
+    return this.sessionCheck;
   }
 
   private noteApiFailure(error: unknown): void {
@@ -355,33 +365,17 @@ class Access extends EventEmitter<AccessEvents> implements AccessHandle {
   private end(reason: AccessEndReason, message = END_MESSAGES[reason]): void {
     if (this.isEnded) return;
     this.isEnded = true;
+    this.endReason = reason;
     this.unregisterExit();
     this.closeLocal();
     this.emit('ended', { reason, message });
   }
 }
 
-function describeClose(code: number, reason: string): string {
-  switch (code) {
-    case RELAY_CLOSE_CODES.unauthorized:
-      return 'the relay refused the ticket';
-    case RELAY_CLOSE_CODES.gatewayUnavailable:
-      return reason || 'the gateway is unavailable';
-    case RELAY_CLOSE_CODES.peerLost:
-      return reason || 'the gateway side of the connection was lost';
-    case RELAY_CLOSE_CODES.goingAway:
-      return 'the control plane is restarting';
-    case RELAY_CLOSE_CODES.sessionEnded:
-      return `the session ended (${reason})`;
-    default:
-      return reason || `the relay connection closed (code ${code})`;
-  }
-}
-
-/** ws(s):// form of an http(s):// address (relative addresses resolve against the server). */
-function toWebSocketUrl(address: string, server: string): string {
+/** http(s):// form of the relay address, which the API gives as ws(s):// (relative addresses resolve against the server). */
+function toStreamUrl(address: string, server: string): string {
   const url = new URL(address, server);
-  if (url.protocol === 'http:') url.protocol = 'ws:';
-  else if (url.protocol === 'https:') url.protocol = 'wss:';
+  if (url.protocol === 'ws:') url.protocol = 'http:';
+  else if (url.protocol === 'wss:') url.protocol = 'https:';
   return url.toString();
 }

@@ -1,18 +1,28 @@
 /**
- * Carries one accepted local TCP connection through its own relay WebSocket, with backpressure both ways: the TCP
- * socket is paused while the WebSocket has too much queued, and the WebSocket is paused while the TCP socket does.
- * Bytes are handed over as they come (no stream wrappers on the hot path).
+ * Carries one accepted local TCP connection through its own relay data stream: an HTTP Upgrade to the raw stream
+ * protocol (protocol/relay.ts), then the two sockets piped into each other. pipe() gives backpressure both ways
+ * (a side whose write buffer is full pauses the other), and no bytes are framed, copied or wrapped on the way.
  */
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
-import WebSocket from 'ws';
-import { RELAY_CLOSE_CODES, RELAY_MAX_FRAME_BYTES, RELAY_MAX_PAYLOAD_BYTES, RELAY_SESSION_HEADER } from '../protocol/relay';
+import { RELAY_SESSION_HEADER, RELAY_UPGRADE_PROTOCOL } from '../protocol/relay';
 
 export interface RelayConnectionOptions {
-  /** ws(s)://…/api/v1/relay */
+  /** http(s)://…/api/v1/relay (ws(s):// is accepted and means the same). */
   url: string;
   ticket: string;
   sessionId: string;
-  highWaterMark?: number;
+  /** How long the relay may take to pair the stream and answer. Default 15 s. */
+  timeoutMs?: number;
+}
+
+export interface RelayRefusal {
+  /** The HTTP status of the refusal (401 bad ticket, 503 gateway unavailable, 410 session ended...). */
+  status: number;
+  /** The API error code from the JSON body, or '' when the body had none. */
+  code: string;
+  message: string;
 }
 
 export interface RelayConnectionResult {
@@ -20,115 +30,195 @@ export interface RelayConnectionResult {
   bytesOut: number;
   /** Database → client bytes. */
   bytesIn: number;
-  /** The relay's close code (1006 when the link was cut), or undefined when the WebSocket never opened. */
-  code?: number;
-  reason: string;
-  /** Why the relay could not be reached or refused the upgrade, when it did. */
+  /** Set when the relay answered the upgrade with an HTTP error. */
+  refused?: RelayRefusal;
+  /** True when the stream was open and the relay's side closed it first (not the local client or close()). */
+  closedByRelay: boolean;
+  /** Why the relay could not be reached or refused the stream, when it did. */
   error?: string;
   /** True when the failure looked like the network (no HTTP answer at all). */
   networkError: boolean;
 }
 
-const BINARY = Object.freeze({ binary: true });
+/** Largest refusal body read. */
+const MAX_REFUSAL_BYTES = 16 * 1024;
+/** After one side hung up cleanly, the other gets this long to finish before both are cut. */
+const LINGER_MS = 2000;
 
-/** Starts tunnelling; the promise settles when both sides are closed. `close` ends it early (code 1000). */
+/** Starts tunnelling; the promise settles when both sides are closed. `close` ends it early. */
 export function tunnel(client: Socket, options: RelayConnectionOptions): { done: Promise<RelayConnectionResult>; close(): void } {
-  const highWaterMark = options.highWaterMark ?? 512 * 1024;
-  const result: RelayConnectionResult = { bytesOut: 0, bytesIn: 0, reason: '', networkError: false };
+  const result: RelayConnectionResult = { bytesOut: 0, bytesIn: 0, closedByRelay: false, networkError: false };
+  // Not read until the stream is paired: the client's first bytes wait in the kernel meanwhile.
   client.pause();
   client.setNoDelay(true);
-  const ws = new WebSocket(options.url, {
-    headers: { authorization: `Ticket ${options.ticket}`, [RELAY_SESSION_HEADER]: options.sessionId },
-    perMessageDeflate: false,
-    maxPayload: RELAY_MAX_PAYLOAD_BYTES,
-    handshakeTimeout: 15_000,
-  });
-  let wsSocket: Socket | undefined;
-  ws.once('upgrade', (response) => {
-    wsSocket = response.socket as Socket;
-    wsSocket.setNoDelay(true);
-  });
-  ws.once('unexpected-response', (_req, res) => {
-    result.error = `the control plane refused the relay connection (HTTP ${res.statusCode})`;
-    res.resume();
-    ws.terminate();
-  });
-  ws.on('error', (error: Error & { code?: string }) => {
-    if (result.error) return;
-    result.error = `could not reach the control plane's relay (${error.code ?? error.message})`;
-    result.networkError = true;
-  });
-
-  let opened = false;
-  ws.once('open', () => {
-    opened = true;
-    const upstream = wsSocket as Socket;
-    let clientPaused = false;
-    const resumeClient = () => {
-      clientPaused = false;
-      client.resume();
-    };
-    client.on('data', (chunk: Buffer) => {
-      if (ws.readyState !== WebSocket.OPEN) return;
-      if (chunk.length <= RELAY_MAX_FRAME_BYTES) ws.send(chunk, BINARY);
-      else for (let i = 0; i < chunk.length; i += RELAY_MAX_FRAME_BYTES) ws.send(chunk.subarray(i, i + RELAY_MAX_FRAME_BYTES), BINARY);
-      result.bytesOut += chunk.length;
-      if (!clientPaused && ws.bufferedAmount > highWaterMark) {
-        clientPaused = true;
-        client.pause();
-        upstream.once('drain', resumeClient);
-      }
-    });
-    let wsPaused = false;
-    const resumeWs = () => {
-      wsPaused = false;
-      if (ws.readyState === WebSocket.OPEN) ws.resume();
-    };
-    ws.on('message', (data: Buffer) => {
-      result.bytesIn += data.length;
-      if (!client.write(data) && !wsPaused) {
-        wsPaused = true;
-        ws.pause();
-        client.once('drain', resumeWs);
-      }
-    });
-    client.resume();
-  });
-
   client.on('error', () => {
     // 'close' follows.
   });
-  client.once('close', () => {
-    if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(RELAY_CLOSE_CODES.normal);
-    setTimeout(() => ws.terminate(), 2000).unref();
+  let closedLocally = false;
+  let upstream: Socket | undefined;
+
+  const url = streamUrl(options.url);
+  const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, {
+    method: 'GET',
+    agent: false,
+    headers: {
+      connection: 'Upgrade',
+      upgrade: RELAY_UPGRADE_PROTOCOL,
+      authorization: `Ticket ${options.ticket}`,
+      [RELAY_SESSION_HEADER]: options.sessionId,
+    },
   });
+  request.on('socket', (socket: Socket) => socket.setNoDelay(true));
+  const timer = setTimeout(() => {
+    result.error ??= 'the relay did not answer in time (is the gateway reachable?)';
+    request.destroy();
+  }, options.timeoutMs ?? 15_000);
 
   const done = new Promise<RelayConnectionResult>((resolve) => {
-    let wsClosed = false;
-    let clientClosed = client.destroyed;
-    const settle = () => {
-      if (wsClosed && clientClosed) resolve(result);
+    const finish = () => {
+      clearTimeout(timer);
+      result.bytesOut = client.bytesRead;
+      result.bytesIn = client.bytesWritten;
+      resolve(result);
     };
-    client.once('close', () => {
-      clientClosed = true;
-      settle();
+    const whenBothClosed = (a: Socket, b: Socket) => {
+      let open = (a.closed ? 0 : 1) + (b.closed ? 0 : 1);
+      if (open === 0) finish();
+      for (const socket of [a, b]) {
+        if (!socket.closed) {
+          socket.once('close', () => {
+            if (--open === 0) finish();
+          });
+        }
+      }
+    };
+
+    request.on('upgrade', (_response: IncomingMessage, socket: Socket, head: Buffer) => {
+      clearTimeout(timer);
+      upstream = socket;
+      socket.setNoDelay(true);
+      socket.on('error', () => {
+        // 'close' follows.
+      });
+      if (closedLocally || client.destroyed) {
+        socket.destroy();
+        whenBothClosed(client, socket);
+        return;
+      }
+      if (head.length > 0) client.write(head);
+      let lingering = false;
+      const linger = () => {
+        if (lingering) return;
+        lingering = true;
+        setTimeout(() => {
+          client.destroy();
+          socket.destroy();
+        }, LINGER_MS).unref();
+      };
+      // Whoever ends or closes first decides: the relay side first means the stream (or the session) ended there.
+      const relayEnded = () => {
+        if (!closedLocally) result.closedByRelay = true;
+      };
+      socket.once('end', () => {
+        relayEnded();
+        linger();
+      });
+      socket.once('close', () => {
+        relayEnded();
+        // A clean end lets the client read what was sent before; a cut cuts the client too.
+        if (socket.readableEnded) client.end();
+        else {
+          if (!closedLocally) result.error ??= 'the connection to the relay was lost';
+          client.destroy();
+        }
+        linger();
+      });
+      client.once('end', () => {
+        if (!result.closedByRelay) closedLocally = true;
+        linger();
+      });
+      client.once('close', () => {
+        if (!result.closedByRelay) closedLocally = true;
+        if (client.readableEnded) socket.end();
+        else socket.destroy();
+        linger();
+      });
+      client.pipe(socket);
+      socket.pipe(client);
+      whenBothClosed(client, socket);
     });
-    ws.once('close', (code: number, reason: Buffer) => {
-      wsClosed = true;
-      if (opened) result.code = code;
-      result.reason = reason.toString();
-      // A normal close means the database side hung up: let the client read what was sent before. Anything
-      // else cuts the client connection, and only this one.
-      if (code === RELAY_CLOSE_CODES.normal) client.end();
-      else client.destroy();
-      settle();
+
+    request.on('response', (response: IncomingMessage) => {
+      clearTimeout(timer);
+      const chunks: Buffer[] = [];
+      let size = 0;
+      response.on('data', (chunk: Buffer) => {
+        if (size < MAX_REFUSAL_BYTES) chunks.push(chunk);
+        size += chunk.length;
+      });
+      response.on('error', () => {});
+      response.on('close', () => {
+        result.refused = parseRefusal(response.statusCode ?? 0, Buffer.concat(chunks).subarray(0, MAX_REFUSAL_BYTES));
+        result.error = describeRefusal(result.refused);
+        client.destroy();
+        if (client.closed) finish();
+        else client.once('close', finish);
+      });
+    });
+
+    request.on('error', (error: Error & { code?: string }) => {
+      if (upstream || result.refused) return;
+      clearTimeout(timer);
+      if (!closedLocally && !result.error) {
+        result.error = `could not reach the control plane's relay (${error.code ?? error.message})`;
+        result.networkError = true;
+      }
+      client.destroy();
+      if (client.closed) finish();
+      else client.once('close', finish);
+    });
+
+    // The client left before the relay answered: the request is abandoned.
+    client.once('close', () => {
+      if (upstream) return;
+      closedLocally = true;
+      request.destroy();
     });
   });
+  request.end();
 
   return {
     done,
     close() {
+      closedLocally = true;
       client.destroy();
+      upstream?.destroy();
     },
   };
+}
+
+/** What the relay's JSON error body says, or a plain description of the status. */
+function parseRefusal(status: number, body: Buffer): RelayRefusal {
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as { error?: { code?: unknown; message?: unknown } };
+    if (parsed.error && typeof parsed.error.message === 'string') {
+      return { status, code: typeof parsed.error.code === 'string' ? parsed.error.code : '', message: parsed.error.message };
+    }
+  } catch {
+    // Not JSON (a proxy in between answered): the status says enough.
+  }
+  return { status, code: '', message: `the control plane refused the relay connection (HTTP ${status})` };
+}
+
+function describeRefusal(refusal: RelayRefusal): string {
+  if (refusal.status === 401) return 'the relay refused the ticket';
+  return refusal.message;
+}
+
+/** The http(s):// address of the relay (the API gives it as ws(s)://). */
+function streamUrl(address: string): URL {
+  const url = new URL(address);
+  if (url.protocol === 'ws:') url.protocol = 'http:';
+  else if (url.protocol === 'wss:') url.protocol = 'https:';
+  return url;
 }

@@ -6,17 +6,14 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
-import WebSocket from 'ws';
 import type { ServerToGateway } from '../../protocol/gateway-channel';
-import { GATEWAY_STREAM_PATH } from '../../protocol/gateway-channel';
-import { RELAY_CLOSE_CODES, RELAY_MAX_PAYLOAD_BYTES } from '../../protocol/relay';
 import type { SessionLogEvent } from '../../protocol/session-log';
 import type { MongoTarget } from '../../protocol/target';
 import { serveClient } from '../engine/serve-client';
-import { type ChannelStatus, ControlChannel, type ReconnectOptions, webSocketUrl } from './control-channel';
+import { type ChannelStatus, ControlChannel, type ReconnectOptions } from './control-channel';
+import { openDataStream } from './data-stream';
 import { LogUploader } from './log-uploader';
 import { type LiveConnection, SessionTable } from './session-table';
-import { WebSocketDuplex } from './websocket-duplex';
 
 export const GATEWAY_AGENT_VERSION = '0.1.0';
 
@@ -108,7 +105,7 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
         this.emit('logs-full', full);
         if (!full) return;
         this.logger.error('the log buffer is full (the control plane does not acknowledge logs); closing client connections');
-        this.sessions.endAllConnections(RELAY_CLOSE_CODES.peerLost, 'the gateway cannot record commands right now');
+        this.sessions.endAllConnections('the gateway cannot record commands right now');
       },
     });
     this.sessions = new SessionTable((sessionId) => this.endSession(sessionId, 'expired'));
@@ -164,7 +161,7 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.statsTimer);
-    this.sessions.endAllConnections(RELAY_CLOSE_CODES.normal, 'the gateway is stopping');
+    this.sessions.endAllConnections('the gateway is stopping');
     for (const pending of this.pendingCredentials.values()) {
       clearTimeout(pending.timer);
       pending.reject(new Error('the gateway is stopping'));
@@ -217,7 +214,7 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
   }
 
   private endSession(sessionId: string, reason: string): void {
-    this.sessions.end(sessionId, RELAY_CLOSE_CODES.sessionEnded, reason);
+    this.sessions.end(sessionId, reason);
     const pending = this.pendingCredentials.get(sessionId);
     pending?.reject(new Error(`the session has ended (${reason})`));
     this.emit('session-ended', { sessionId, reason });
@@ -234,34 +231,36 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
       return;
     }
     // Both round trips at once: the data stream's upgrade and (on a session's first stream) the credentials.
-    const opening = this.openDataSocket(streamId);
+    const opening = openDataStream({ server: this.options.server, credential: this.options.credential, streamId });
     let target: MongoTarget;
     try {
       target = await this.credentials(sessionId);
     } catch (error) {
+      // Told over the channel (the relay refuses a waiting user stream with this message); a stream already
+      // paired is simply closed.
       this.channel.send({ type: 'stream.failed', streamId, message: (error as Error).message });
-      opening
-        .then((duplex) => duplex.closeWith(RELAY_CLOSE_CODES.gatewayUnavailable, (error as Error).message.slice(0, 120)))
-        .catch(() => {});
+      opening.then((socket) => socket.destroy()).catch(() => {});
       return;
     }
-    let duplex: WebSocketDuplex;
+    let socket: Socket;
     try {
-      duplex = await opening;
+      socket = await opening;
     } catch (error) {
       this.channel.send({ type: 'stream.failed', streamId, message: `could not open the data stream: ${(error as Error).message}` });
       return;
     }
     const lateRefusal = this.stopped ? 'the gateway is stopping' : this.sessions.refusal(sessionId);
     if (lateRefusal) {
-      duplex.closeWith(RELAY_CLOSE_CODES.gatewayUnavailable, lateRefusal);
+      this.channel.send({ type: 'stream.failed', streamId, message: lateRefusal });
+      socket.destroy();
       return;
     }
-    this.serve(streamId, sessionId, target, duplex);
+    this.serve(streamId, sessionId, target, socket);
   }
 
-  private serve(streamId: string, sessionId: string, target: MongoTarget, duplex: WebSocketDuplex): void {
-    const served = serveClient(duplex, {
+  private serve(streamId: string, sessionId: string, target: MongoTarget, socket: Socket): void {
+    // The upgraded socket is the client's byte stream: the engine reads and writes it directly.
+    const served = serveClient(socket, {
       target,
       connectionId: streamId,
       maskPatterns: this.options.maskPatterns,
@@ -272,9 +271,9 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
       },
     });
     const connection: LiveConnection = {
-      end: (code, reason) => {
-        duplex.closeWith(code, reason);
+      end: (reason) => {
         served.close(reason);
+        socket.destroy();
       },
     };
     this.sessions.addConnection(sessionId, connection);
@@ -283,7 +282,7 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
       .catch((error) => this.logger.warn(`connection ${streamId} ended with an error: ${(error as Error).message}`))
       .finally(() => {
         this.sessions.removeConnection(sessionId, connection);
-        duplex.destroy();
+        socket.destroy();
         this.emit('connection-closed', { sessionId, connectionId: streamId });
       });
   }
@@ -326,34 +325,6 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
       pending.reject(new Error('the gateway is not connected to the control plane'));
     }
     return promise;
-  }
-
-  /** Opens the stream's data WebSocket; the Duplex exists from 'open' on, so no early frame is missed. */
-  private openDataSocket(streamId: string): Promise<WebSocketDuplex> {
-    return new Promise((resolve, reject) => {
-      const url = webSocketUrl(this.options.server, `${GATEWAY_STREAM_PATH}/${encodeURIComponent(streamId)}`);
-      const ws = new WebSocket(url, {
-        headers: { authorization: `Bearer ${this.options.credential}` },
-        perMessageDeflate: false,
-        maxPayload: RELAY_MAX_PAYLOAD_BYTES,
-        handshakeTimeout: 10_000,
-      });
-      let socket: Socket | undefined;
-      ws.once('upgrade', (response) => {
-        socket = response.socket as Socket;
-      });
-      ws.once('open', () => {
-        if (socket) resolve(new WebSocketDuplex(ws, socket));
-        else reject(new Error('the data stream opened without a socket'));
-      });
-      // Kept for the socket's whole life: after 'open' the duplex learns of failures from 'close'.
-      ws.on('error', (error) => reject(error));
-      ws.once('unexpected-response', (_req, res) => {
-        reject(new Error(`the control plane answered HTTP ${res.statusCode}`));
-        res.resume();
-        ws.terminate();
-      });
-    });
   }
 
   private sendStats(): void {

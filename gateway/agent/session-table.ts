@@ -6,8 +6,8 @@
 import type { MongoTarget } from '../../protocol/target';
 
 export interface LiveConnection {
-  /** Ends the connection: closes its stream with this code and reason, and its upstream connection. */
-  end(code: number, reason: string): void;
+  /** Ends the connection: closes its stream and its upstream connection (`reason` is for the log). */
+  end(reason: string): void;
 }
 
 interface SessionEntry {
@@ -77,13 +77,13 @@ export class SessionTable {
   }
 
   /** Ends the session here: closes its connections, drops its credentials, refuses it from now on. */
-  end(sessionId: string, code: number, reason: string): void {
+  end(sessionId: string, reason: string): void {
     this.ended.set(sessionId, Date.now());
     const entry = this.sessions.get(sessionId);
     if (!entry) return;
     clearTimeout(entry.timer);
     entry.target = undefined;
-    for (const connection of [...entry.connections]) connection.end(code, reason);
+    for (const connection of [...entry.connections]) connection.end(reason);
     // Keep the counters until the last connection's events are in; the entry is small.
     this.pruneEnded();
   }
@@ -101,8 +101,8 @@ export class SessionTable {
   }
 
   /** Closes every connection of every session (the gateway is stopping, or cannot record). */
-  endAllConnections(code: number, reason: string): void {
-    for (const entry of this.sessions.values()) for (const connection of [...entry.connections]) connection.end(code, reason);
+  endAllConnections(reason: string): void {
+    for (const entry of this.sessions.values()) for (const connection of [...entry.connections]) connection.end(reason);
   }
 
   /** Sessions whose counters changed since the last call, with those counters. */

@@ -43,6 +43,12 @@ function nextGatewayRequestId(): number {
   return gatewayRequestId;
 }
 
+/** A client message on its way upstream, recorded once the batch it came in has been forwarded. */
+interface ForwardedRequest {
+  raw: Buffer;
+  parsed: ParsedMessage;
+}
+
 function requestRefOf(parsed: ParsedMessage): RequestRef {
   const header = headerOf(parsed);
   return { opCode: header.opCode, requestId: header.requestId };
@@ -213,22 +219,29 @@ export class ClientSession {
     this.relayClientMessages(messages);
   }
 
+  /**
+   * Forwards first, records second: the messages leave (uncork) before the recorder renders them, so recording is
+   * off the latency path. Their replies cannot arrive before this returns (they come in a later 'data' event).
+   */
   private relayClientMessages(messages: Buffer[]): void {
     const upstream = this.upstream!;
+    const forwarded: ForwardedRequest[] = [];
     upstream.cork();
     this.client.cork();
     try {
       for (const raw of messages) {
         if (this.phase !== PHASES.ready) break;
-        this.relayClientMessage(raw);
+        this.relayClientMessage(raw, forwarded);
       }
     } finally {
       upstream.uncork();
       this.client.uncork();
     }
+    for (const request of forwarded) this.recorder.onRequest(request.raw, request.parsed);
   }
 
-  private relayClientMessage(raw: Buffer): void {
+  /** Forwards (or refuses) one message; a forwarded one is added to `forwarded` for the recorder. */
+  private relayClientMessage(raw: Buffer, forwarded: ForwardedRequest[]): void {
     let parsed: ParsedMessage;
     let command: CommandInfo | null;
     try {
@@ -259,7 +272,7 @@ export class ClientSession {
       });
       return;
     }
-    this.recorder.onRequest(raw, parsed);
+    forwarded.push({ raw, parsed });
     if (command && isHelloCommand(command.name)) {
       this.pendingHellos.add(headerOf(parsed).requestId);
       this.writeUpstream(rewriteHelloRequest(parsed, command, this.upstreamInfo?.loadBalanced ?? false));
@@ -316,13 +329,13 @@ export class ClientSession {
       return;
     }
     if (messages.length === 0) return;
+    // Forward first (the replies leave at uncork), record second.
     this.client.cork();
     try {
       for (const raw of messages) {
-        this.recorder.onReply(raw);
         if (this.pendingHellos.size > 0 && this.pendingHellos.delete(peekResponseTo(raw))) {
           this.forwardHelloReply(raw);
-          if (this.phase !== PHASES.ready) return;
+          if (this.phase !== PHASES.ready) break;
         } else {
           this.writeClient(raw);
         }
@@ -330,6 +343,7 @@ export class ClientSession {
     } finally {
       this.client.uncork();
     }
+    for (const raw of messages) this.recorder.onReply(raw);
   }
 
   /** Rewrites a hello reply; one that cannot be read is not forwarded (it could name internal hosts). */

@@ -58,7 +58,10 @@ export class CommandRecorder {
     this.wallClock = options.wallClock ?? Date.now;
   }
 
-  /** Call with every client message (after parseMessage), before it is forwarded. The raw bytes are not needed today. */
+  /**
+   * Call with every client message (after parseMessage), before its reply is passed to onReply: the engine calls it
+   * just after forwarding, so that recording is off the latency path. The raw bytes are not needed today.
+   */
   onRequest(_raw: Buffer, parsed: ParsedMessage): void {
     const start = this.now();
     const time = new Date(this.wallClock()).toISOString();

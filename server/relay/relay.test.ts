@@ -1,17 +1,18 @@
 /**
- * The relay on a real HTTP server with real WebSocket peers. RelayDeps is an in-memory table here (it is the
- * relay's own contract; the e2e tests run it over the real control plane). The peers play the gateway and the
- * user with raw WebSockets so that the tests can misbehave (stop reading, flood, vanish).
+ * The relay on a real HTTP server with real peers. RelayDeps is an in-memory table here (it is the relay's own
+ * contract; the e2e tests run it over the real control plane). The gateway's control channel is a real WebSocket;
+ * the data streams are raw TCP sockets speaking the upgrade by hand, so that the tests can misbehave (send before
+ * the answer, stop reading, flood, vanish).
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect, type Socket } from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import type { SessionEndReason } from '../../protocol/api';
 import { GATEWAY_CHANNEL_CLOSE_CODES, type LogBatch, type ServerToGateway } from '../../protocol/gateway-channel';
-import { RELAY_CLOSE_CODES, RELAY_SESSION_HEADER } from '../../protocol/relay';
+import { RELAY_SESSION_HEADER, RELAY_UPGRADE_PROTOCOL } from '../../protocol/relay';
 import type { RelayDeps, SessionEndedListener } from './deps';
 import { attachRelay, type Relay } from './relay';
 
@@ -81,9 +82,11 @@ interface GatewayPeer {
 
 let server: Server;
 let base: string;
+let port: number;
 let relay: Relay;
 let deps: MemoryDeps;
 const peers: WebSocket[] = [];
+const sockets: Socket[] = [];
 
 async function startRelay(options: Parameters<typeof attachRelay>[2] = {}, expectedBack: string[] = []) {
   deps = new MemoryDeps();
@@ -92,11 +95,13 @@ async function startRelay(options: Parameters<typeof attachRelay>[2] = {}, expec
   relay = attachRelay(server, deps, { heartbeatIntervalMs: 200, offlineGraceMs: 300, streamOpenTimeoutMs: 1000, ...options });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  base = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`;
+  port = (server.address() as AddressInfo).port;
+  base = `ws://127.0.0.1:${port}/api/v1`;
 }
 
 async function stopRelay() {
   for (const ws of peers.splice(0)) ws.terminate();
+  for (const socket of sockets.splice(0)) socket.destroy();
   await relay?.close();
   server?.closeAllConnections();
   await new Promise((resolve) => server?.close(resolve));
@@ -130,23 +135,100 @@ async function connectGateway(credential = 'cred-gw1'): Promise<GatewayPeer> {
   return { ws, messages, next };
 }
 
-function openUser(ticket = 'tk-1', sessionId = 'ses_1'): WebSocket {
-  return track(new WebSocket(`${base}/relay`, { headers: { authorization: `Ticket ${ticket}`, [RELAY_SESSION_HEADER]: sessionId } }));
+/** The relay's answer to a data stream request: 101 (the socket then carries the stream), or an error and its body. */
+interface Answer {
+  status: number;
+  error?: { code: string; message: string };
+}
+
+/** A data stream request written by hand, with `early` bytes sent right behind it (before any answer). */
+function rawStream(path: string, headers: Record<string, string>, early?: Buffer): { socket: Socket; answer: Promise<Answer> } {
+  const socket = connect(port, '127.0.0.1');
+  sockets.push(socket);
+  socket.on('error', () => {});
+  const head = [`GET /api/v1${path} HTTP/1.1`, `Host: 127.0.0.1:${port}`, 'Connection: Upgrade', `Upgrade: ${RELAY_UPGRADE_PROTOCOL}`];
+  for (const [name, value] of Object.entries(headers)) head.push(`${name}: ${value}`);
+  socket.write(Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n\r\n`), early ?? Buffer.alloc(0)]));
+  const answer = new Promise<Answer>((resolve, reject) => {
+    let pending = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      pending = Buffer.concat([pending, chunk]);
+      const end = pending.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const status = Number(pending.subarray(0, end).toString('latin1').split(' ')[1]);
+      if (status === 101) {
+        socket.off('data', onData);
+        socket.pause();
+        if (pending.length > end + 4) socket.unshift(pending.subarray(end + 4));
+        resolve({ status });
+        return;
+      }
+      const length = Number(/content-length: *(\d+)/i.exec(pending.subarray(0, end).toString('latin1'))?.[1] ?? 0);
+      if (pending.length < end + 4 + length) return;
+      socket.off('data', onData);
+      resolve({ status, error: JSON.parse(pending.subarray(end + 4, end + 4 + length).toString()).error });
+    };
+    socket.on('data', onData);
+    socket.once('close', () => reject(new Error(`the relay closed the stream without an answer (${pending.toString()})`)));
+  });
+  answer.catch(() => {});
+  return { socket, answer };
+}
+
+function openUser(ticket = 'tk-1', sessionId = 'ses_1', early?: Buffer) {
+  return rawStream('/relay', { authorization: `Ticket ${ticket}`, [RELAY_SESSION_HEADER]: sessionId }, early);
+}
+
+function openGatewayStream(streamId: string, credential = 'cred-gw1') {
+  return rawStream(`/gateway/streams/${encodeURIComponent(streamId)}`, { authorization: `Bearer ${credential}` });
 }
 
 function closeOf(ws: WebSocket): Promise<{ code: number; reason: string }> {
   return new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
 }
 
+/** Resolves when the socket is closed (ended or cut), with everything it received until then. */
+function drained(socket: Socket): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+  socket.resume();
+  return new Promise((resolve) => {
+    if (socket.closed) resolve(Buffer.concat(chunks));
+    else socket.once('close', () => resolve(Buffer.concat(chunks)));
+  });
+}
+
+/** Reads exactly `length` bytes from a paused socket. */
+async function readBytes(socket: Socket, length: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let got = 0;
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      got += chunk.length;
+      if (got >= length) {
+        socket.off('data', onData);
+        socket.pause();
+        const all = Buffer.concat(chunks);
+        if (all.length > length) socket.unshift(all.subarray(length));
+        resolve(all.subarray(0, length));
+      }
+    };
+    socket.on('data', onData);
+    socket.once('close', () => reject(new Error(`closed after ${got} of ${length} bytes`)));
+    socket.resume();
+  });
+}
+
 /** A user stream paired with its gateway stream. */
-async function pairedStream(gateway: GatewayPeer): Promise<{ user: WebSocket; gw: WebSocket; streamId: string }> {
+async function pairedStream(gateway: GatewayPeer): Promise<{ user: Socket; gw: Socket; streamId: string }> {
   const user = openUser();
-  await once(user, 'open');
   const open = (await gateway.next('stream.open')) as Extract<ServerToGateway, { type: 'stream.open' }>;
   assert.equal(open.sessionId, 'ses_1');
-  const gw = track(new WebSocket(`${base}/gateway/streams/${open.streamId}`, { headers: { authorization: 'Bearer cred-gw1' } }));
-  await once(gw, 'open');
-  return { user, gw, streamId: open.streamId };
+  const gw = openGatewayStream(open.streamId);
+  assert.equal((await gw.answer).status, 101);
+  assert.equal((await user.answer).status, 101);
+  return { user: user.socket, gw: gw.socket, streamId: open.streamId };
 }
 
 describe('relay: gateway control channel', () => {
@@ -256,69 +338,85 @@ describe('relay: streams', () => {
     gateway.messages.length = 0;
   });
 
-  it('closes a user stream with a bad ticket with 4001', async () => {
-    const user = openUser('wrong');
-    assert.equal((await closeOf(user)).code, RELAY_CLOSE_CODES.unauthorized);
-    const other = openUser('tk-1', 'ses_2');
-    assert.equal((await closeOf(other)).code, RELAY_CLOSE_CODES.unauthorized);
+  it('refuses a user stream with a bad ticket, or a ticket for another session, with HTTP 401', async () => {
+    const wrong = await openUser('wrong').answer;
+    assert.equal(wrong.status, 401);
+    assert.equal(wrong.error?.code, 'unauthenticated');
+    const other = await openUser('tk-1', 'ses_2').answer;
+    assert.equal(other.status, 401);
+  });
+
+  it('refuses a WebSocket upgrade on a data stream path with HTTP 400', async () => {
+    const ws = track(new WebSocket(`${base}/relay`, { headers: { authorization: 'Ticket tk-1', [RELAY_SESSION_HEADER]: 'ses_1' } }));
+    const [, response] = await once(ws, 'unexpected-response');
+    assert.equal(response.statusCode, 400);
   });
 
   it('pairs a user stream with the gateway stream and copies bytes both ways, early bytes included', async () => {
-    const user = openUser();
-    await once(user, 'open');
-    user.send(Buffer.from('early bytes'));
+    // Bytes right behind the request, and more while the stream waits: none is lost, none overtakes the 101.
+    const user = openUser('tk-1', 'ses_1', Buffer.from('early '));
     const open = (await gateway.next('stream.open')) as Extract<ServerToGateway, { type: 'stream.open' }>;
-    const gw = track(new WebSocket(`${base}/gateway/streams/${open.streamId}`, { headers: { authorization: 'Bearer cred-gw1' } }));
-    const [first] = await once(gw, 'message');
-    assert.equal(first.toString(), 'early bytes');
-    gw.send(Buffer.from('reply'));
-    const [reply] = await once(user, 'message');
-    assert.equal(reply.toString(), 'reply');
+    user.socket.write('bytes');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(relay.stats().pendingStreams, 1);
+    const gw = openGatewayStream(open.streamId);
+    assert.equal((await gw.answer).status, 101);
+    assert.equal((await user.answer).status, 101);
+    assert.equal((await readBytes(gw.socket, 11)).toString(), 'early bytes');
+    gw.socket.write('reply');
+    assert.equal((await readBytes(user.socket, 5)).toString(), 'reply');
     assert.equal(relay.stats().pairedStreams, 1);
-    const gwClosed = closeOf(gw);
-    user.close(1000);
-    assert.equal((await gwClosed).code, RELAY_CLOSE_CODES.normal);
+    // The client hangs up: the gateway side is ended too, after what was in flight.
+    const gwGot = drained(gw.socket);
+    user.socket.end('last');
+    assert.equal((await gwGot).toString(), 'last');
+    while (deps.closed < deps.opened) await new Promise((r) => setTimeout(r, 20));
     assert.equal(deps.opened, deps.closed);
+    assert.equal(relay.stats().pairedStreams, 0);
   });
 
-  it('refuses a gateway stream for an unknown stream id, or from another gateway', async () => {
-    const ws = track(new WebSocket(`${base}/gateway/streams/str_nope`, { headers: { authorization: 'Bearer cred-gw1' } }));
-    const [, response] = await once(ws, 'unexpected-response');
-    assert.equal(response.statusCode, 404);
+  it('refuses a gateway stream for an unknown stream id with HTTP 404', async () => {
+    const answer = await openGatewayStream('str_nope').answer;
+    assert.equal(answer.status, 404);
   });
 
-  it('closes the user stream with 4002 when the gateway does not pick it up in time', async () => {
-    const user = openUser();
-    const closed = await closeOf(user);
-    assert.equal(closed.code, RELAY_CLOSE_CODES.gatewayUnavailable);
-    assert.match(closed.reason, /did not pick up/);
+  it('refuses the user stream with HTTP 503 when the gateway does not pick it up in time', async () => {
+    const answer = await openUser().answer;
+    assert.equal(answer.status, 503);
+    assert.equal(answer.error?.code, 'gateway_offline');
+    assert.match(answer.error?.message ?? '', /did not pick up/);
   });
 
-  it('closes the user stream with 4002 and the gateway message on stream.failed', async () => {
+  it('refuses the user stream with HTTP 503 and the gateway message on stream.failed', async () => {
     const user = openUser();
     const open = (await gateway.next('stream.open')) as Extract<ServerToGateway, { type: 'stream.open' }>;
     gateway.ws.send(JSON.stringify({ type: 'stream.failed', streamId: open.streamId, message: 'session expired here' }));
-    const closed = await closeOf(user);
-    assert.equal(closed.code, RELAY_CLOSE_CODES.gatewayUnavailable);
-    assert.match(closed.reason, /session expired here/);
+    const answer = await user.answer;
+    assert.equal(answer.status, 503);
+    assert.match(answer.error?.message ?? '', /session expired here/);
   });
 
-  it('passes the gateway’s 4000 close (expiry enforced at the gateway) on to the user', async () => {
+  it('closes the user side when the gateway closes a paired stream (expiry enforced at the gateway)', async () => {
     const { user, gw } = await pairedStream(gateway);
-    const closed = closeOf(user);
-    gw.close(RELAY_CLOSE_CODES.sessionEnded, 'expired');
-    assert.deepEqual(await closed, { code: RELAY_CLOSE_CODES.sessionEnded, reason: 'expired' });
+    const userGot = drained(user);
+    gw.end('bye');
+    assert.equal((await userGot).toString(), 'bye');
   });
 
-  it('closes both sides with 4000 when the session ends, and tells the gateway', async () => {
+  it('closes both sides when the session ends, refuses its waiting streams, and tells the gateway', async () => {
     const a = await pairedStream(gateway);
     const b = await pairedStream(gateway);
-    const closes = [closeOf(a.user), closeOf(a.gw), closeOf(b.user), closeOf(b.gw)];
+    const waiting = openUser();
+    await gateway.next('stream.open');
+    const closes = [a.user, a.gw, b.user, b.gw].map((socket) => drained(socket));
     deps.endSession('ses_1', 'terminated', 'gw_1');
-    for (const closed of await Promise.all(closes))
-      assert.deepEqual(closed, { code: RELAY_CLOSE_CODES.sessionEnded, reason: 'terminated' });
+    await Promise.all(closes);
+    const refused = await waiting.answer;
+    assert.equal(refused.status, 410);
+    assert.match(refused.error?.message ?? '', /terminated/);
     const end = await gateway.next('session.end');
     assert.deepEqual(end, { type: 'session.end', sessionId: 'ses_1', reason: 'terminated' });
+    assert.equal(relay.stats().pairedStreams + relay.stats().pendingStreams, 0);
   });
 
   it('a slow reader does not make the relay buffer without bound: the flooding side is paused', async () => {
@@ -329,9 +427,9 @@ describe('relay: streams', () => {
     let maxRelayBuffered = 0;
     const limit = 256 * 1024 * 1024;
     // Flood, letting the relay run between megabytes. If the relay kept reading the gateway side, the gateway's own
-    // queue would stay near empty and the relay's queue towards the user would grow instead.
-    while (sent < limit && gw.bufferedAmount < 16 * 1024 * 1024) {
-      gw.send(chunk);
+    // queue would stay near empty (the kernel takes it) and the relay's queue towards the user would grow instead.
+    while (sent < limit && gw.writableLength < 16 * 1024 * 1024) {
+      gw.write(chunk);
       sent += chunk.length;
       if (sent % (1024 * 1024) === 0) {
         await new Promise((r) => setTimeout(r, 1));
@@ -342,24 +440,26 @@ describe('relay: streams', () => {
     assert.ok(maxRelayBuffered < 4 * 1024 * 1024, `the relay buffered ${maxRelayBuffered} bytes`);
     // When the user reads again, everything arrives.
     let received = 0;
-    const target = sent;
     const all = new Promise<void>((resolve) => {
-      user.on('message', (data: Buffer) => {
+      user.on('data', (data: Buffer) => {
         received += data.length;
-        if (received >= target) resolve();
+        if (received >= sent) resolve();
       });
     });
     user.resume();
     await all;
     assert.equal(received, sent);
-    user.close();
-    await closeOf(gw);
+    const gwClosed = drained(gw);
+    user.end();
+    await gwClosed;
   });
 
-  it('close() closes every stream and channel with 1001', async () => {
+  it('close() cuts every stream and closes every channel with 1001', async () => {
     const { user, gw } = await pairedStream(gateway);
-    const closes = [closeOf(user), closeOf(gw), closeOf(gateway.ws)];
+    const closes = [drained(user), drained(gw)];
+    const channelClosed = closeOf(gateway.ws);
     await relay.close();
-    for (const closed of await Promise.all(closes)) assert.equal(closed.code, RELAY_CLOSE_CODES.goingAway);
+    await Promise.all(closes);
+    assert.equal((await channelClosed).code, 1001);
   });
 });

@@ -1,10 +1,11 @@
 /**
- * attachRelay: the control plane's WebSocket endpoints on its HTTP server.
- *   /api/v1/gateway/channel          the gateway's control channel (gateway-hub.ts)
- *   /api/v1/gateway/streams/:id      the gateway's side of one client connection
- *   /api/v1/relay                    the user's side of one client connection (proxy-core)
- * A user stream is held (its early bytes queued, bounded) until the session's gateway answers `stream.open` by
- * opening the matching gateway stream; then the two are paired and frames are copied both ways (frame-pipe.ts).
+ * attachRelay: the control plane's upgrade endpoints on its HTTP server.
+ *   /api/v1/gateway/channel          the gateway's control channel, a WebSocket (gateway-hub.ts)
+ *   /api/v1/gateway/streams/:id      the gateway's side of one client connection, a raw data stream
+ *   /api/v1/relay                    the user's side of one client connection (proxy-core), a raw data stream
+ * A user stream is held, unanswered and unread (early bytes wait in the kernel), until the session's gateway answers
+ * `stream.open` by opening the matching gateway stream; then both get 101 and are piped into each other
+ * (stream-pipe.ts). See protocol/relay.ts.
  */
 import { randomBytes } from 'node:crypto';
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
@@ -14,11 +15,11 @@ import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
 import { API_ERROR_CODES, API_PREFIX, type SessionEndReason } from '../../protocol/api';
 import { GATEWAY_CHANNEL_PATH, GATEWAY_STREAM_PATH } from '../../protocol/gateway-channel';
-import { RELAY_CLOSE_CODES, RELAY_MAX_PAYLOAD_BYTES, RELAY_PATH, RELAY_SESSION_HEADER } from '../../protocol/relay';
+import { RELAY_PATH, RELAY_SESSION_HEADER, RELAY_UPGRADE_PROTOCOL } from '../../protocol/relay';
 import type { GatewayIdentity, RelayDeps, RelayTicketGrant } from './deps';
-import { type PipeCounters, pipeFrames } from './frame-pipe';
 import { GATEWAY_CHANNEL_MAX_PAYLOAD, GatewayHub } from './gateway-hub';
-import { authorizationValue, closeReason, headerValue, refuseUpgrade } from './upgrade-request';
+import { pipeStreams, type StreamPipe } from './stream-pipe';
+import { authorizationValue, headerValue, isStreamUpgrade, refuseUpgrade, STREAM_SWITCHING_PROTOCOLS } from './upgrade-request';
 
 export interface RelayOptions {
   /** Sent to gateways in `welcome`; a channel silent for three intervals is closed. Default 10 s. */
@@ -27,62 +28,55 @@ export interface RelayOptions {
   offlineGraceMs?: number;
   /** How long a user stream waits for the gateway to open its side. Default 10 s. */
   streamOpenTimeoutMs?: number;
-  /** Bytes queued towards one side before the other side is paused. Default 512 KiB. */
-  highWaterMark?: number;
   /** How often sessions with traffic are reported to deps.touch. Default 5 s. */
   touchIntervalMs?: number;
-  /** Bytes a user stream may send before it is paired. Default 1 MiB. */
-  pendingBytesLimit?: number;
 }
 
 export interface RelayStats {
   gateways: number;
   pendingStreams: number;
   pairedStreams: number;
-  /** Bytes queued in the relay's WebSockets right now (both sides of every stream). */
+  /** Bytes held in the relay's socket buffers right now (both sides of every stream). */
   bufferedBytes: number;
 }
 
 export interface Relay {
   isGatewayConnected(gatewayId: string): boolean;
   stats(): RelayStats;
-  /** Closes every stream and channel with 1001 (going away) and detaches from the server. */
+  /** Cuts every stream, closes every channel with 1001 (going away), and detaches from the server. */
   close(): Promise<void>;
 }
 
-interface UserSide {
-  ws: WebSocket;
-  socket: Duplex;
+/** One side of a stream before pairing: its socket and the bytes the HTTP parser read past the request. */
+interface Side {
+  socket: Socket;
+  head: Buffer;
 }
 
 interface Stream {
   streamId: string;
   sessionId: string;
   gatewayId: string;
-  user: UserSide;
-  gateway?: UserSide;
-  /** Frames the user sent before pairing. */
-  queue: Buffer[];
-  queuedBytes: number;
-  onEarlyMessage?: (data: Buffer) => void;
+  user: Side;
+  pipe?: StreamPipe;
   timer?: NodeJS.Timeout;
-  counters?: PipeCounters;
-  /** Byte totals at the last touch sweep. */
+  /** Byte total at the last touch sweep. */
   lastTotal: number;
   closed: boolean;
 }
 
+/** Why a pending user stream is refused: HTTP status, API error code, message. */
+type Refusal = readonly [number, string, string];
+
 const CHANNEL_PATH = API_PREFIX + GATEWAY_CHANNEL_PATH;
 const STREAM_PREFIX = `${API_PREFIX}${GATEWAY_STREAM_PATH}/`;
 const USER_PATH = API_PREFIX + RELAY_PATH;
+const GATEWAY_UNAVAILABLE = 503;
 
 export function attachRelay(server: HttpServer | HttpsServer, deps: RelayDeps, options: RelayOptions = {}): Relay {
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 10_000;
   const streamOpenTimeoutMs = options.streamOpenTimeoutMs ?? 10_000;
-  const highWaterMark = options.highWaterMark ?? 512 * 1024;
-  const pendingBytesLimit = options.pendingBytesLimit ?? 1024 * 1024;
 
-  const dataServer = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: RELAY_MAX_PAYLOAD_BYTES });
   const channelServer = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: GATEWAY_CHANNEL_MAX_PAYLOAD });
   const streams = new Map<string, Stream>();
   const bySession = new Map<string, Set<Stream>>();
@@ -95,6 +89,7 @@ export function attachRelay(server: HttpServer | HttpsServer, deps: RelayDeps, o
       .then(fn)
       .catch((error) => log('error', `${what} failed`, { error: error instanceof Error ? error.message : String(error) }));
   };
+  const unavailable = (message: string): Refusal => [GATEWAY_UNAVAILABLE, API_ERROR_CODES.gatewayOffline, message];
 
   const hub = new GatewayHub(
     deps,
@@ -103,15 +98,14 @@ export function attachRelay(server: HttpServer | HttpsServer, deps: RelayDeps, o
       onDisconnected(gatewayId) {
         // Streams not yet picked up can no longer be; paired ones carry on over their own sockets.
         for (const stream of streams.values()) {
-          if (stream.gatewayId === gatewayId && !stream.gateway) {
-            closeStream(stream, RELAY_CLOSE_CODES.gatewayUnavailable, 'the gateway went offline');
-          }
+          if (stream.gatewayId === gatewayId && !stream.pipe) closeStream(stream, unavailable('the gateway went offline'));
         }
       },
       onStreamFailed(gatewayId, streamId, message) {
         const stream = streams.get(streamId);
         if (stream && stream.gatewayId === gatewayId) {
-          closeStream(stream, RELAY_CLOSE_CODES.gatewayUnavailable, closeReason(`the gateway could not open the connection: ${message}`));
+          closeStream(stream, unavailable(`the gateway could not open the connection: ${message}`));
+          if (stream.pipe) log('warn', `the gateway refused a paired stream: ${message}`, { gatewayId, sessionId: stream.sessionId });
         }
       },
     },
@@ -126,7 +120,7 @@ export function attachRelay(server: HttpServer | HttpsServer, deps: RelayDeps, o
   const unsubscribeRevoked = deps.onGatewayRevoked?.((gatewayId) => {
     hub.revoke(gatewayId);
     for (const stream of [...streams.values()]) {
-      if (stream.gatewayId === gatewayId) closeStream(stream, RELAY_CLOSE_CODES.gatewayUnavailable, 'the gateway was removed by an admin');
+      if (stream.gatewayId === gatewayId) closeStream(stream, unavailable('the gateway was removed by an admin'));
     }
   });
 
@@ -140,24 +134,33 @@ export function attachRelay(server: HttpServer | HttpsServer, deps: RelayDeps, o
     const route = path === CHANNEL_PATH || path === USER_PATH || path.startsWith(STREAM_PREFIX);
     if (!route) {
       // Another part of the server may serve this path; answer only when nobody else listens.
-      if (server.listenerCount('upgrade') === 1) refuseUpgrade(socket, 404, API_ERROR_CODES.notFound, `no WebSocket endpoint at ${path}`);
+      if (server.listenerCount('upgrade') === 1) refuseUpgrade(socket, 404, API_ERROR_CODES.notFound, `no upgrade endpoint at ${path}`);
       return;
     }
     if (closing) {
       refuseUpgrade(socket, 503, API_ERROR_CODES.internal, 'the control plane is shutting down; retry shortly');
       return;
     }
+    if (path !== CHANNEL_PATH && !isStreamUpgrade(req)) {
+      refuseUpgrade(
+        socket,
+        400,
+        API_ERROR_CODES.badRequest,
+        `data streams upgrade to ${RELAY_UPGRADE_PROTOCOL}; this client is too old or too new for this control plane`,
+      );
+      return;
+    }
     let handler: Promise<void>;
     if (path === CHANNEL_PATH) handler = upgradeGatewayChannel(req, socket, head);
-    else if (path === USER_PATH) handler = upgradeUserStream(req, socket, head);
-    else handler = upgradeGatewayStream(req, socket, head, safeDecode(path.slice(STREAM_PREFIX.length)));
+    else if (path === USER_PATH) handler = upgradeUserStream(req, socket as Socket, head);
+    else handler = upgradeGatewayStream(req, socket as Socket, head, safeDecode(path.slice(STREAM_PREFIX.length)));
     // Errors before the upgrade completes (the peer hung up while we checked its credential) are not ours to report.
     const ignore = () => {};
     socket.on('error', ignore);
     upgrading.add(socket);
     handler
       .catch((error) => {
-        log('error', 'a WebSocket upgrade failed', { path, error: error instanceof Error ? error.message : String(error) });
+        log('error', 'an upgrade failed', { path, error: error instanceof Error ? error.message : String(error) });
         refuseUpgrade(socket, 503, API_ERROR_CODES.internal, 'the control plane could not accept the connection; retry shortly');
       })
       .finally(() => {
@@ -181,26 +184,23 @@ export function attachRelay(server: HttpServer | HttpsServer, deps: RelayDeps, o
     return identity;
   }
 
-  function upgrade(wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<WebSocket | undefined> {
-    if (socket.destroyed || closing) {
-      socket.destroy();
-      return Promise.resolve(undefined);
-    }
-    return new Promise((resolve) => wss.handleUpgrade(req, socket, head, (ws) => resolve(ws)));
-  }
-
   async function upgradeGatewayChannel(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const identity = await authenticateGateway(req, socket);
     if (!identity) return;
-    const ws = await upgrade(channelServer, req, socket, head);
-    if (ws) hub.accept(ws, identity);
+    if (socket.destroyed || closing) {
+      socket.destroy();
+      return;
+    }
+    const ws = await new Promise<WebSocket>((resolve) => channelServer.handleUpgrade(req, socket, head, resolve));
+    hub.accept(ws, identity);
   }
 
-  async function upgradeGatewayStream(req: IncomingMessage, socket: Duplex, head: Buffer, streamId: string): Promise<void> {
+  async function upgradeGatewayStream(req: IncomingMessage, socket: Socket, head: Buffer, streamId: string): Promise<void> {
+    socket.pause();
     const identity = await authenticateGateway(req, socket);
     if (!identity) return;
     const stream = streams.get(streamId);
-    if (!stream || stream.gateway || stream.closed || stream.gatewayId !== identity.gatewayId) {
+    if (!stream || stream.pipe || stream.closed || stream.gatewayId !== identity.gatewayId) {
       refuseUpgrade(
         socket,
         404,
@@ -209,34 +209,29 @@ export function attachRelay(server: HttpServer | HttpsServer, deps: RelayDeps, o
       );
       return;
     }
-    const ws = await upgrade(dataServer, req, socket, head);
-    if (!ws) return;
-    if (stream.closed) {
-      ws.close(RELAY_CLOSE_CODES.peerLost, 'the client left before the stream was paired');
-      return;
-    }
-    pair(stream, { ws, socket });
+    if (socket.destroyed) return; // the gateway gave up; the user's stream waits for its timeout or stream.failed
+    pair(stream, { socket, head });
   }
 
-  async function upgradeUserStream(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  async function upgradeUserStream(req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
+    // Not read until paired: what the client sends early stays in the kernel, which pushes back on it.
+    socket.pause();
     const ticket = authorizationValue(req, 'Ticket');
     const sessionId = headerValue(req, RELAY_SESSION_HEADER);
     const grant: RelayTicketGrant | null = ticket && sessionId ? await deps.verifyRelayTicket(ticket, sessionId) : null;
-    const ws = await upgrade(dataServer, req, socket, head);
-    if (!ws) return;
-    // Refusals are close codes, not HTTP errors, so that proxy-core can tell them apart (see RELAY_CLOSE_CODES).
     if (!grant || grant.sessionId !== sessionId) {
-      ws.close(RELAY_CLOSE_CODES.unauthorized, 'the relay ticket is missing, expired, or not for this session');
+      refuseUpgrade(socket, 401, API_ERROR_CODES.unauthenticated, 'the relay ticket is missing, expired, or not for this session');
       return;
     }
-    (socket as Socket).setNoDelay?.(true);
+    if (socket.destroyed || closing) {
+      socket.destroy();
+      return;
+    }
     const stream: Stream = {
       streamId: `str_${randomBytes(12).toString('base64url')}`,
       sessionId,
       gatewayId: grant.gatewayId,
-      user: { ws, socket },
-      queue: [],
-      queuedBytes: 0,
+      user: { socket, head },
       lastTotal: 0,
       closed: false,
     };
@@ -244,62 +239,40 @@ export function attachRelay(server: HttpServer | HttpsServer, deps: RelayDeps, o
     const set = bySession.get(sessionId) ?? new Set<Stream>();
     bySession.set(sessionId, set);
     set.add(stream);
-
-    stream.onEarlyMessage = (data: Buffer) => {
-      stream.queue.push(data);
-      stream.queuedBytes += data.length;
-      if (stream.queuedBytes > pendingBytesLimit) {
-        closeStream(stream, RELAY_CLOSE_CODES.gatewayUnavailable, 'too much data before the gateway picked up the connection');
-      }
-    };
-    ws.on('message', stream.onEarlyMessage);
-    ws.on('close', (code: number) => onSideClosed(stream, 'user', code));
-    ws.on('error', () => {});
+    // A client that leaves while waiting frees its stream (a reset shows at once; a FIN only once the socket is read).
+    socket.on('error', () => {});
+    socket.once('close', () => {
+      if (!stream.pipe) closeStream(stream);
+    });
 
     if (!hub.send(stream.gatewayId, { type: 'stream.open', streamId: stream.streamId, sessionId })) {
-      closeStream(stream, RELAY_CLOSE_CODES.gatewayUnavailable, 'the gateway serving this database is offline');
+      closeStream(stream, unavailable('the gateway serving this database is offline'));
       return;
     }
     stream.timer = setTimeout(
-      () => closeStream(stream, RELAY_CLOSE_CODES.gatewayUnavailable, 'the gateway did not pick up the connection in time'),
+      () => closeStream(stream, unavailable('the gateway did not pick up the connection in time')),
       streamOpenTimeoutMs,
     );
   }
 
-  function pair(stream: Stream, gateway: UserSide): void {
+  function pair(stream: Stream, gateway: Side): void {
     clearTimeout(stream.timer);
-    stream.gateway = gateway;
-    (gateway.socket as Socket).setNoDelay?.(true);
-    if (stream.onEarlyMessage) stream.user.ws.off('message', stream.onEarlyMessage);
-    stream.onEarlyMessage = undefined;
-    for (const data of stream.queue) gateway.ws.send(data, { binary: true });
-    stream.queue = [];
-    stream.queuedBytes = 0;
-    stream.counters = pipeFrames(stream.user, gateway, highWaterMark);
-    gateway.ws.on('close', (code: number, reason: Buffer) => onSideClosed(stream, 'gateway', code, reason.toString()));
-    gateway.ws.on('error', () => {});
+    const user = stream.user;
+    // Both answers and any early bytes go out before the pipes start, so nothing overtakes them.
+    user.socket.write(STREAM_SWITCHING_PROTOCOLS);
+    gateway.socket.write(STREAM_SWITCHING_PROTOCOLS);
+    if (user.head.length > 0) gateway.socket.write(user.head);
+    if (gateway.head.length > 0) user.socket.write(gateway.head);
+    user.head = Buffer.alloc(0);
+    stream.pipe = pipeStreams(user.socket, gateway.socket, () => closeStream(stream));
     call(() => deps.connectionOpened(stream.sessionId), 'recording a connection opened');
   }
 
-  /** One side closed: close the other with a code that tells what happened, and forget the stream. */
-  function onSideClosed(stream: Stream, side: 'user' | 'gateway', code: number, reason = ''): void {
-    if (stream.closed) return;
-    if (side === 'user') {
-      closeStream(stream, code === RELAY_CLOSE_CODES.normal ? RELAY_CLOSE_CODES.normal : RELAY_CLOSE_CODES.peerLost, 'the client left');
-    } else if (
-      code === RELAY_CLOSE_CODES.normal ||
-      code === RELAY_CLOSE_CODES.sessionEnded ||
-      code === RELAY_CLOSE_CODES.gatewayUnavailable
-    ) {
-      // The database hung up, the gateway ended the session (expiry), or it could not serve the connection:
-      // pass the gateway's code and reason on.
-      closeStream(stream, code, closeReason(reason));
-    } else {
-      closeStream(stream, RELAY_CLOSE_CODES.peerLost, 'the gateway side of this connection was lost');
-    }
-  }
-
-  function closeStream(stream: Stream, code: number, reason: string): void {
+  /**
+   * Forgets the stream and closes it: a pending one is refused with `refusal` (or just cut), a paired one is cut
+   * when `refusal` is given (the session ended, the gateway went away) and otherwise was closed by one of its sides.
+   */
+  function closeStream(stream: Stream, refusal?: Refusal): void {
     if (stream.closed) return;
     stream.closed = true;
     clearTimeout(stream.timer);
@@ -307,23 +280,28 @@ export function attachRelay(server: HttpServer | HttpsServer, deps: RelayDeps, o
     const set = bySession.get(stream.sessionId);
     set?.delete(stream);
     if (set?.size === 0) bySession.delete(stream.sessionId);
-    closeSocket(stream.user.ws, code, reason);
-    if (stream.gateway) {
-      closeSocket(stream.gateway.ws, code, reason);
+    if (stream.pipe) {
+      if (refusal) stream.pipe.destroy();
       call(() => deps.connectionClosed(stream.sessionId), 'recording a connection closed');
+    } else if (refusal) {
+      refuseUpgrade(stream.user.socket, ...refusal);
+    } else {
+      stream.user.socket.destroy();
     }
   }
 
   function endSession(sessionId: string, reason: SessionEndReason, gatewayId: string): void {
-    for (const stream of [...(bySession.get(sessionId) ?? [])]) closeStream(stream, RELAY_CLOSE_CODES.sessionEnded, reason);
+    for (const stream of [...(bySession.get(sessionId) ?? [])]) {
+      closeStream(stream, [410, API_ERROR_CODES.sessionNotActive, `the session has ended (${reason})`]);
+    }
     hub.send(gatewayId, { type: 'session.end', sessionId, reason });
   }
 
   function touchActiveSessions(): void {
     const active = new Set<string>();
     for (const stream of streams.values()) {
-      if (!stream.counters) continue;
-      const total = stream.counters.aToB + stream.counters.bToA;
+      if (!stream.pipe) continue;
+      const total = stream.pipe.total();
       if (total !== stream.lastTotal) {
         stream.lastTotal = total;
         active.add(stream.sessionId);
@@ -338,10 +316,11 @@ export function attachRelay(server: HttpServer | HttpsServer, deps: RelayDeps, o
       let bufferedBytes = 0;
       let paired = 0;
       for (const stream of streams.values()) {
-        bufferedBytes += stream.user.ws.bufferedAmount + stream.queuedBytes;
-        if (stream.gateway) {
+        if (stream.pipe) {
           paired++;
-          bufferedBytes += stream.gateway.ws.bufferedAmount;
+          bufferedBytes += stream.pipe.buffered();
+        } else {
+          bufferedBytes += stream.user.head.length + stream.user.socket.readableLength;
         }
       }
       return { gateways: hub.size, pendingStreams: streams.size - paired, pairedStreams: paired, bufferedBytes };
@@ -354,10 +333,11 @@ export function attachRelay(server: HttpServer | HttpsServer, deps: RelayDeps, o
       unsubscribeRevoked?.();
       clearInterval(touchTimer);
       for (const socket of upgrading) socket.destroy();
-      for (const stream of [...streams.values()]) closeStream(stream, RELAY_CLOSE_CODES.goingAway, 'the control plane is shutting down');
+      for (const stream of [...streams.values()])
+        closeStream(stream, [503, API_ERROR_CODES.internal, 'the control plane is shutting down']);
       await hub.close();
       // Peers that do not answer the close handshake are cut after a second so that shutdown is bounded.
-      const stragglers = [...dataServer.clients, ...channelServer.clients];
+      const stragglers = [...channelServer.clients];
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           for (const ws of stragglers) ws.terminate();
@@ -378,16 +358,9 @@ export function attachRelay(server: HttpServer | HttpsServer, deps: RelayDeps, o
           });
         }
       });
-      dataServer.close();
       channelServer.close();
     },
   };
-}
-
-function closeSocket(ws: WebSocket, code: number, reason: string): void {
-  if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(code, reason);
-  // A peer that never answers the closing handshake must not hold the socket (and its buffers) forever.
-  setTimeout(() => ws.terminate(), 2000).unref();
 }
 
 function safeDecode(text: string): string {

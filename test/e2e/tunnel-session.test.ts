@@ -99,7 +99,7 @@ describe('tunnel: a session end to end', () => {
   });
 
   it('an admin termination closes live connections within a second and the proxy reports terminated', async (t) => {
-    const handle = await access({ pollIntervalMs: 60_000 }); // only the relay's close code can tell it in time
+    const handle = await access({ pollIntervalMs: 60_000 }); // only the stream's close (and the check it triggers) can tell it in time
     const client = new MongoClient(handle.uri, { serverSelectionTimeoutMS: 2000, maxPoolSize: 1, retryReads: false });
     try {
       await client.db('tunnel').command({ ping: 1 });
