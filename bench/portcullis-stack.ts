@@ -29,8 +29,6 @@ export interface PortcullisStack {
   api: ApiClient;
   controlPlanePid: number;
   gatewayPid: number;
-  /** How the control plane and gateway were started: the CLI, or the stand-in entry points. */
-  launchedWith: 'cli' | 'bench children';
   mongoAccountId: string;
   /** Account on the echo gateway's resource, when started with an echo port. */
   echoAccountId: string | null;
@@ -66,17 +64,15 @@ export async function startPortcullisStack(options: PortcullisStackOptions): Pro
 
   try {
     const port = await freePort();
-    const controlPlane = programs.cli
-      ? startNodeChild(programs.cli, ['server', '--data-dir', join(dir, 'data'), '--port', String(port), '--host', '127.0.0.1'], {
-          label: 'control plane',
-          env: cliEnv,
-          nodeArgs: profile('control-plane'),
-        })
-      : startNodeChild(programs.child['control-plane'], [], {
-          label: 'control plane',
-          env: { BENCH_DATA_DIR: join(dir, 'data'), BENCH_PORT: String(port) },
-          nodeArgs: profile('control-plane'),
-        });
+    const controlPlane = startNodeChild(
+      programs.cli,
+      ['server', '--data-dir', join(dir, 'data'), '--port', String(port), '--host', '127.0.0.1'],
+      {
+        label: 'control plane',
+        env: cliEnv,
+        nodeArgs: profile('control-plane'),
+      },
+    );
     children.push(controlPlane);
     const server = (await controlPlane.waitFor(/listening on (\S+)/))[1];
     const email = (await controlPlane.waitFor(/Email:\s+(\S+)/))[1];
@@ -88,21 +84,11 @@ export async function startPortcullisStack(options: PortcullisStackOptions): Pro
     const [project] = await api.listProjects();
 
     const enrollment = await api.createEnrollmentToken({ projectId: project.id, name: 'bench' });
-    let gateway: NodeChild;
-    if (programs.cli) {
-      gateway = startNodeChild(
-        programs.cli,
-        ['gateway', 'start', '--server', server, '--name', 'bench', '--credential-file', join(dir, 'gateway-credential.json')],
-        { label: 'gateway', env: { ...cliEnv, PORTCULLIS_GATEWAY_TOKEN: enrollment.token }, nodeArgs: profile('gateway') },
-      );
-    } else {
-      const { credential } = await enrollGateway({ server, token: enrollment.token, name: 'bench' });
-      gateway = startNodeChild(programs.child.gateway, [], {
-        label: 'gateway',
-        env: { BENCH_SERVER: server, BENCH_GATEWAY_CREDENTIAL: credential },
-        nodeArgs: profile('gateway'),
-      });
-    }
+    const gateway = startNodeChild(
+      programs.cli,
+      ['gateway', 'start', '--server', server, '--name', 'bench', '--credential-file', join(dir, 'gateway-credential.json')],
+      { label: 'gateway', env: { ...cliEnv, PORTCULLIS_GATEWAY_TOKEN: enrollment.token }, nodeArgs: profile('gateway') },
+    );
     children.push(gateway);
     await gateway.waitFor(/is running/);
     const gatewayId = await waitForGatewayOnline(api, project.id, 'bench');
@@ -155,7 +141,6 @@ export async function startPortcullisStack(options: PortcullisStackOptions): Pro
       api,
       controlPlanePid: controlPlane.pid,
       gatewayPid: gateway.pid,
-      launchedWith: programs.cli ? 'cli' : 'bench children',
       mongoAccountId: account.id,
       echoAccountId,
       async startProxy(accountId) {

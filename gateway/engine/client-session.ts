@@ -283,7 +283,7 @@ export class ClientSession {
 
   /** Answers one request with an error and records both; the connection stays open. */
   private refuse(raw: Buffer, parsed: ParsedMessage, error: ReplyError): void {
-    this.recorder.onRequest(raw, parsed);
+    this.recorder.onRequest(raw, parsed, { alwaysLog: true });
     const reply = errorReplyFor(requestRefOf(parsed), error, nextGatewayRequestId());
     this.recorder.onReply(reply);
     this.writeClient(reply);

@@ -62,7 +62,7 @@ export class CommandRecorder {
    * Call with every client message (after parseMessage), before its reply is passed to onReply: the engine calls it
    * just after forwarding, so that recording is off the latency path. The raw bytes are not needed today.
    */
-  onRequest(_raw: Buffer, parsed: ParsedMessage): void {
+  onRequest(_raw: Buffer, parsed: ParsedMessage, options: { alwaysLog?: boolean } = {}): void {
     const start = this.now();
     const time = new Date(this.wallClock()).toISOString();
     this.commands++;
@@ -74,7 +74,8 @@ export class CommandRecorder {
     }
     if (rendered === null) return; // not a command (legacy opcode): counted only
     const requestId = headerOf(parsed).requestId;
-    const handshake = isHandshakeCommand(rendered.command);
+    // A handshake the gateway refused (a hello carrying credentials) is an attempt worth a line in the log.
+    const handshake = !options.alwaysLog && isHandshakeCommand(rendered.command);
     if (handshake) this.handshakeCommands++;
     const pending: Pending = { time, start, handshake };
     if (!handshake) {

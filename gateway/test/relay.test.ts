@@ -234,6 +234,10 @@ describe('gateway relay: real clients through the gateway to FerretDB', () => {
     }
     const refused = gateway.commands((e) => ['saslStart', 'saslContinue', 'authenticate', 'logout'].includes(e.command));
     assert.ok(refused.length >= 5 && refused.every((e) => e.outcome === 'error' && e.errorCode === 18));
+    // A hello carrying credentials is handshake traffic, but refused: the attempt is on record.
+    const refusedHello = gateway.commands((e) => e.command === 'hello' && e.input.includes('speculativeAuthenticate'));
+    assert.equal(refusedHello.length, 1);
+    assert.equal(refusedHello[0].errorCode, 18);
   });
 
   it('mongosh given a username and password fails clearly', async () => {

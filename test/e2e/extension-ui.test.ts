@@ -185,9 +185,14 @@ describe('the VS Code extension in a real VS Code', () => {
     await eventually('the ended session in the Sessions view', async () =>
       (await textOf(sessionRow)).includes('ended (stopped)') ? true : undefined,
     );
-    await sessionRow.click();
     const editor = ui.page.locator('.editor-instance .view-lines').first();
+    // The view reloads itself every 15 s; a click that lands while its rows are replaced only selects. Click again.
+    let clickedAt = 0;
     const text = await eventually('the log document', async () => {
+      if (Date.now() - clickedAt > 5000) {
+        await sessionRow.click();
+        clickedAt = Date.now();
+      }
       const shown = await textOf(editor);
       return /Time\s+Database\s+Command/.test(shown) && shown.includes('probe') ? shown : undefined;
     });
