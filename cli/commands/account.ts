@@ -24,6 +24,14 @@ interface AccountFlags {
   output: OutputFormat;
 }
 
+/** The signed-in client and the resource that --resource (and --project) name: every account command starts here. */
+async function resourceOf(flags: Pick<AccountFlags, 'project' | 'resource'>) {
+  const client = signedInClient();
+  const project = await resolveProject(client, flags.project);
+  const resource = await resolveResource(client, project.id, flags.resource);
+  return { client, resource };
+}
+
 export function registerAccountCommands(program: Command): void {
   const account = program.command('account').description('database accounts on a resource, used on behalf of members');
 
@@ -40,9 +48,7 @@ export function registerAccountCommands(program: Command): void {
       .option('--password-stdin', 'read the database password from standard input')
       .option('--project <name|id>', 'the project (default: your only one)')
       .action(async (flags: AccountFlags) => {
-        const client = signedInClient();
-        const project = await resolveProject(client, flags.project);
-        const resource = await resolveResource(client, project.id, flags.resource);
+        const { client, resource } = await resourceOf(flags);
         const password = await obtainSecret({ fromStdin: Boolean(flags.passwordStdin), what: 'database password', confirm: true });
         const input: AccountInput = { name: flags.name!, username: flags.username!, password };
         if (flags.description !== undefined) input.description = flags.description;
@@ -64,9 +70,7 @@ export function registerAccountCommands(program: Command): void {
       .requiredOption('--resource <name|id>', 'the resource')
       .option('--project <name|id>', 'the project (default: your only one)')
       .action(async (flags: AccountFlags) => {
-        const client = signedInClient();
-        const project = await resolveProject(client, flags.project);
-        const resource = await resolveResource(client, project.id, flags.resource);
+        const { client, resource } = await resourceOf(flags);
         const items = await collectPages((cursor) => client.listAccounts(resource.id, { cursor, limit: 200 }));
         if (flags.output === 'json') return printJson(items);
         if (items.length === 0) return printText(`No accounts on resource "${resource.name}" yet.`);
@@ -91,9 +95,7 @@ export function registerAccountCommands(program: Command): void {
       .requiredOption('--resource <name|id>', 'the resource')
       .option('--project <name|id>', 'the project (default: your only one)')
       .action(async (ref: string, flags: AccountFlags) => {
-        const client = signedInClient();
-        const project = await resolveProject(client, flags.project);
-        const resource = await resolveResource(client, project.id, flags.resource);
+        const { client, resource } = await resourceOf(flags);
         const found = await resolveAccount(client, resource, ref);
         if (flags.output === 'json') return printJson(found);
         printText(showAccount(found, resource.name));
@@ -116,9 +118,7 @@ export function registerAccountCommands(program: Command): void {
       .option('--password-stdin', 'change the database password, reading it from standard input')
       .option('--project <name|id>', 'the project (default: your only one)')
       .action(async (ref: string, flags: AccountFlags, command: Command) => {
-        const client = signedInClient();
-        const project = await resolveProject(client, flags.project);
-        const resource = await resolveResource(client, project.id, flags.resource);
+        const { client, resource } = await resourceOf(flags);
         const found = await resolveAccount(client, resource, ref);
         const patch: Partial<AccountInput> = {};
         if (flags.name !== undefined) patch.name = flags.name;
@@ -145,9 +145,7 @@ export function registerAccountCommands(program: Command): void {
     .requiredOption('--resource <name|id>', 'the resource')
     .option('--project <name|id>', 'the project (default: your only one)')
     .action(async (ref: string, flags: AccountFlags) => {
-      const client = signedInClient();
-      const project = await resolveProject(client, flags.project);
-      const resource = await resolveResource(client, project.id, flags.resource);
+      const { client, resource } = await resourceOf(flags);
       const found = await resolveAccount(client, resource, ref);
       await client.deleteAccount(found.id);
       printText(`Deleted account "${found.name}" (${found.id}) from resource "${resource.name}".`);
