@@ -7,10 +7,7 @@ import type { LogBatch } from '../../protocol/gateway-channel';
 import type { StoredSessionLogEvent } from '../../protocol/session-log';
 import type { ServiceContext } from '../services/context';
 import { DEFAULT_PAGE_SIZE, decodeCursor, pageOf } from '../services/cursor';
-import type { NewSessionLogEventRow } from '../store/schema';
-
-/** Rows per INSERT: well under SQLite's limit on bound parameters. */
-const INSERT_CHUNK = 500;
+import { insertSessionLogBatch } from '../store/session-log-events';
 
 export interface AppendLogResult {
   /** Events stored now (not counting ones already stored by an earlier upload of the same batch). */
@@ -28,35 +25,11 @@ export async function appendLogBatch(ctx: ServiceContext, batch: LogBatch, gatew
   if (!session) return { stored: 0, refused: `no session ${batch.sessionId}` };
   if (gatewayId !== undefined && session.gateway_id !== gatewayId)
     return { stored: 0, refused: 'the session is not assigned to this gateway' };
-  const rows: NewSessionLogEventRow[] = [];
-  for (const event of batch.events) {
-    if (!isStorable(event)) continue;
-    const { seq, ...data } = event;
-    rows.push({
-      session_id: batch.sessionId,
-      origin: batch.origin,
-      seq,
-      time: event.time,
-      kind: event.kind,
-      connection_id: event.connectionId,
-      data: JSON.stringify(data),
-    });
-  }
-  if (rows.length === 0) return { stored: 0 };
+  const events = batch.events.filter(isStorable);
+  if (events.length === 0) return { stored: 0 };
   const time = ctx.now().toISOString();
   return ctx.store.transaction(async (trx) => {
-    let stored = 0;
-    let commands = 0;
-    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-      const inserted = await trx
-        .insertInto('session_log_events')
-        .values(rows.slice(i, i + INSERT_CHUNK))
-        .onConflict((oc) => oc.columns(['session_id', 'origin', 'seq']).doNothing())
-        .returning('kind')
-        .execute();
-      stored += inserted.length;
-      commands += inserted.filter((r) => r.kind === 'command').length;
-    }
+    const { inserted: stored, commands } = await insertSessionLogBatch(trx, { ...batch, events });
     if (stored > 0) {
       let update = trx.updateTable('sessions').where('id', '=', batch.sessionId);
       update = commands > 0 ? update.set((eb) => ({ commands: eb('commands', '+', commands) })) : update;

@@ -27,13 +27,13 @@ describeOnBothDialects('session log events', ({ freshStore }) => {
   it('stores a batch sent twice only once, and a batch that overlaps an earlier one adds only the new events', async () => {
     const { store } = await freshStore();
     const batch: LogBatch = { sessionId: 'ses_a', origin: 'run-1', events: [command(1), command(2), command(3)] };
-    assert.equal(await insertSessionLogBatch(store.db, batch), 3);
-    assert.equal(await insertSessionLogBatch(store.db, batch), 0);
+    assert.equal((await insertSessionLogBatch(store.db, batch)).inserted, 3);
+    assert.equal((await insertSessionLogBatch(store.db, batch)).inserted, 0);
     const overlap: LogBatch = { ...batch, events: [command(3), command(4)] };
-    assert.equal(await store.transaction((trx) => insertSessionLogBatch(trx, overlap)), 1);
+    assert.equal((await store.transaction((trx) => insertSessionLogBatch(trx, overlap))).inserted, 1);
     // The same seq from another gateway run is another event.
-    assert.equal(await insertSessionLogBatch(store.db, { sessionId: 'ses_a', origin: 'run-2', events: [command(1)] }), 1);
-    assert.equal(await insertSessionLogBatch(store.db, { sessionId: 'ses_a', origin: 'run-2', events: [] }), 0);
+    assert.equal((await insertSessionLogBatch(store.db, { sessionId: 'ses_a', origin: 'run-2', events: [command(1)] })).inserted, 1);
+    assert.equal((await insertSessionLogBatch(store.db, { sessionId: 'ses_a', origin: 'run-2', events: [] })).inserted, 0);
 
     const page = await listSessionLogEvents(store.db, 'ses_a', { limit: 100 });
     assert.deepEqual(
@@ -48,8 +48,8 @@ describeOnBothDialects('session log events', ({ freshStore }) => {
   it('stores a batch larger than one statement holds', async () => {
     const { store } = await freshStore();
     const events = Array.from({ length: 1203 }, (_, i) => command(i + 1));
-    assert.equal(await insertSessionLogBatch(store.db, { sessionId: 'ses_big', origin: 'o', events }), 1203);
-    assert.equal(await insertSessionLogBatch(store.db, { sessionId: 'ses_big', origin: 'o', events }), 0);
+    assert.equal((await insertSessionLogBatch(store.db, { sessionId: 'ses_big', origin: 'o', events })).inserted, 1203);
+    assert.equal((await insertSessionLogBatch(store.db, { sessionId: 'ses_big', origin: 'o', events })).inserted, 0);
   });
 
   it('pages through one session in stored order with an opaque cursor, and refuses a forged cursor', async () => {

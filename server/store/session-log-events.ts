@@ -10,10 +10,11 @@ const ROWS_PER_STATEMENT = 500;
 
 /**
  * Stores a gateway's log batch. Idempotent: an event already stored (same session, origin and seq) is skipped,
- * so a batch re-sent after a lost acknowledgement is stored once. Returns how many events were new.
+ * so a batch re-sent after a lost acknowledgement is stored once. Returns how many events were new, and how many
+ * of those were commands (the session's command count grows by that much).
  * Run it inside `store.transaction` to store a batch all or nothing.
  */
-export async function insertSessionLogBatch(db: Kysely<Database>, batch: LogBatch): Promise<number> {
+export async function insertSessionLogBatch(db: Kysely<Database>, batch: LogBatch): Promise<{ inserted: number; commands: number }> {
   const rows: NewSessionLogEventRow[] = batch.events.map(({ seq, ...event }) => ({
     session_id: batch.sessionId,
     origin: batch.origin,
@@ -24,15 +25,18 @@ export async function insertSessionLogBatch(db: Kysely<Database>, batch: LogBatc
     data: JSON.stringify(event),
   }));
   let inserted = 0;
+  let commands = 0;
   for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
-    const result = await db
+    const stored = await db
       .insertInto('session_log_events')
       .values(rows.slice(start, start + ROWS_PER_STATEMENT))
       .onConflict((oc) => oc.columns(['session_id', 'origin', 'seq']).doNothing())
-      .executeTakeFirst();
-    inserted += Number(result.numInsertedOrUpdatedRows ?? 0);
+      .returning('kind')
+      .execute();
+    inserted += stored.length;
+    commands += stored.filter((row) => row.kind === 'command').length;
   }
-  return inserted;
+  return { inserted, commands };
 }
 
 /** One page of a session's log in the order it was stored; `cursor` is the previous page's `nextCursor`. */
