@@ -7,6 +7,7 @@ import type { BootstrapResult } from './auth/bootstrap';
 import type { ControlPlaneConfig } from './config';
 import { type ControlPlane, type StartOptions, startControlPlane } from './control-plane';
 import { relayDepsFromServices } from './relay/control-plane-deps';
+import type { LocalGateways } from './relay/deps';
 import { attachRelay, type Relay, type RelayOptions } from './relay/relay';
 
 export interface RunningServer {
@@ -22,6 +23,8 @@ export interface RunningServer {
 
 export interface RunServerOptions extends StartOptions {
   relay?: RelayOptions;
+  /** Gateway agents in this process (`portcullis start`): the relay hands them their streams directly. */
+  localGateways?: LocalGateways;
 }
 
 export async function runServer(config: ControlPlaneConfig, options: RunServerOptions = {}): Promise<RunningServer> {
@@ -30,7 +33,11 @@ export async function runServer(config: ControlPlaneConfig, options: RunServerOp
   const relay = attachRelay(
     controlPlane.httpServer,
     relayDepsFromServices(controlPlane.services, (level, message, fields) => log[level](fields ?? {}, message)),
-    { heartbeatIntervalMs: controlPlane.services.gatewayHeartbeatIntervalMs, ...options.relay },
+    {
+      heartbeatIntervalMs: controlPlane.services.gatewayHeartbeatIntervalMs,
+      ...options.relay,
+      localGateways: options.localGateways ?? options.relay?.localGateways,
+    },
   );
   let closing: Promise<void> | undefined;
   return {

@@ -25,12 +25,26 @@ export function registerStartCommands(program: Command): void {
     const config = serverConfig(flags, { logger: process.env.PORTCULLIS_LOG === 'on' });
     printStatus(`Starting the control plane (data in ${config.dataDir})…`);
     const { runServer } = await import('../../server/run-server');
-    const running = await runServer(config);
+    // The agent below runs in this process: the relay hands it its streams directly while it is online
+    // (otherwise streams take the ordinary path, which refuses them with "gateway offline").
+    let local: { gatewayId: string; agent: GatewayAgent } | undefined;
+    const running = await runServer(config, {
+      localGateways: {
+        has: (gatewayId) => local?.gatewayId === gatewayId && local.agent.status() === 'online',
+        serve: (_gatewayId, streamId, sessionId, socket) => {
+          if (!local) throw new Error('the local gateway is stopping');
+          local.agent.serveLocalStream(streamId, sessionId, socket);
+        },
+      },
+    });
     let agent: GatewayAgent | undefined;
     try {
       const credentialFile = join(config.dataDir, CREDENTIAL_FILE);
-      const credential = await localGatewayCredential(running.url, credentialFile, running.bootstrap);
-      if (credential) agent = await runAgent({ server: running.url, credential, name: LOCAL_GATEWAY_NAME });
+      const enrolled = await localGatewayCredential(running.url, credentialFile, running.bootstrap);
+      if (enrolled) {
+        agent = await runAgent({ server: running.url, credential: enrolled.credential, name: LOCAL_GATEWAY_NAME });
+        local = { gatewayId: enrolled.gatewayId, agent };
+      }
 
       printText('');
       printText(`Portcullis is running at ${running.url}`);
@@ -64,6 +78,7 @@ export function registerStartCommands(program: Command): void {
       exitOnSecondSignal();
       printStatus(`${signal}: stopping…`);
     } finally {
+      local = undefined;
       await agent?.stop().catch(() => undefined);
       await running.close();
     }
@@ -78,8 +93,8 @@ async function localGatewayCredential(
   url: string,
   file: string,
   bootstrap: { email: string; password: string } | null,
-): Promise<string | undefined> {
-  if (existsSync(file)) return readCredentialFile(file).credential;
+): Promise<{ gatewayId: string; credential: string } | undefined> {
+  if (existsSync(file)) return readCredentialFile(file);
   if (!bootstrap) return undefined;
   printStatus('Enrolling the local gateway…');
   const client = anonymousClient(url);
@@ -92,7 +107,7 @@ async function localGatewayCredential(
     const token = await client.createEnrollmentToken({ projectId: project.id, name: LOCAL_GATEWAY_NAME });
     const enrolled = await enrollGateway({ server: url, token: token.token, name: LOCAL_GATEWAY_NAME });
     writeCredentialFile(file, { server: url, gatewayId: enrolled.gatewayId, credential: enrolled.credential });
-    return enrolled.credential;
+    return { gatewayId: enrolled.gatewayId, credential: enrolled.credential };
   } finally {
     await client.logout().catch(() => undefined);
   }

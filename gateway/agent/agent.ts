@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { ServerToGateway } from '../../protocol/gateway-channel';
 import type { SessionLogEvent } from '../../protocol/session-log';
 import type { MongoTarget } from '../../protocol/target';
@@ -56,6 +56,12 @@ export interface GatewayAgent extends EventEmitter<GatewayAgentEvents> {
   readonly origin: string;
   status(): ChannelStatus;
   stats(): { activeConnections: number; bufferedLogEvents: number };
+  /**
+   * Serves one client stream handed over in-process (the control plane's relay in the same process) exactly as a
+   * `stream.open` would be served, but on `socket` instead of a data stream opened over HTTP: one hop less.
+   * A refusal is told over the channel as `stream.failed` and `socket` is destroyed.
+   */
+  serveLocalStream(streamId: string, sessionId: string, socket: Duplex): void;
   /** Closes every connection, uploads the remaining logs (waits up to 3 s), and closes the channel. */
   stop(): Promise<void>;
 }
@@ -181,7 +187,9 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
   private handle(message: ServerToGateway): void {
     switch (message.type) {
       case 'stream.open':
-        this.openStream(message.streamId, message.sessionId).catch((error) => {
+        this.openStream(message.streamId, message.sessionId, () =>
+          openDataStream({ server: this.options.server, credential: this.options.credential, streamId: message.streamId }),
+        ).catch((error) => {
           this.logger.error(`stream ${message.streamId} failed: ${(error as Error).message}`);
         });
         return;
@@ -220,7 +228,24 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
     this.emit('session-ended', { sessionId, reason });
   }
 
-  private async openStream(streamId: string, sessionId: string): Promise<void> {
+  serveLocalStream(streamId: string, sessionId: string, socket: Duplex): void {
+    // A refused or failed stream must not leave the client's socket open (openStream only closes what it opened).
+    const local = Promise.resolve(socket);
+    this.openStream(streamId, sessionId, () => local)
+      .then((served) => {
+        if (!served) socket.destroy();
+      })
+      .catch((error) => {
+        socket.destroy();
+        this.logger.error(`stream ${streamId} failed: ${(error as Error).message}`);
+      });
+  }
+
+  /**
+   * What a `stream.open` needs: the checks, the credentials and the client's byte stream from `open` (a data
+   * stream over HTTP, or a socket handed over in-process), then the engine. Resolves whether it was served.
+   */
+  private async openStream(streamId: string, sessionId: string, open: () => Promise<Duplex>): Promise<boolean> {
     const refusal = this.stopped
       ? 'the gateway is stopping'
       : this.uploader.isFull
@@ -228,10 +253,10 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
         : this.sessions.refusal(sessionId);
     if (refusal) {
       this.channel.send({ type: 'stream.failed', streamId, message: refusal });
-      return;
+      return false;
     }
     // Both round trips at once: the data stream's upgrade and (on a session's first stream) the credentials.
-    const opening = openDataStream({ server: this.options.server, credential: this.options.credential, streamId });
+    const opening = open();
     let target: MongoTarget;
     try {
       target = await this.credentials(sessionId);
@@ -240,25 +265,26 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
       // paired is simply closed.
       this.channel.send({ type: 'stream.failed', streamId, message: (error as Error).message });
       opening.then((socket) => socket.destroy()).catch(() => {});
-      return;
+      return false;
     }
-    let socket: Socket;
+    let socket: Duplex;
     try {
       socket = await opening;
     } catch (error) {
       this.channel.send({ type: 'stream.failed', streamId, message: `could not open the data stream: ${(error as Error).message}` });
-      return;
+      return false;
     }
     const lateRefusal = this.stopped ? 'the gateway is stopping' : this.sessions.refusal(sessionId);
     if (lateRefusal) {
       this.channel.send({ type: 'stream.failed', streamId, message: lateRefusal });
       socket.destroy();
-      return;
+      return false;
     }
     this.serve(streamId, sessionId, target, socket);
+    return true;
   }
 
-  private serve(streamId: string, sessionId: string, target: MongoTarget, socket: Socket): void {
+  private serve(streamId: string, sessionId: string, target: MongoTarget, socket: Duplex): void {
     // The upgraded socket is the client's byte stream: the engine reads and writes it directly.
     const served = serveClient(socket, {
       target,

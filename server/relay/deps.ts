@@ -4,6 +4,7 @@
  * root adapts its services to it. Every method may be sync or async; the relay awaits them and treats a throw as
  * "no" (authentication) or "try again later" (log batches are not acknowledged, so the gateway resends them).
  */
+import type { Duplex } from 'node:stream';
 import type { SessionEndReason } from '../../protocol/api';
 import type { LogBatch } from '../../protocol/gateway-channel';
 import type { MongoTarget } from '../../protocol/target';
@@ -56,4 +57,15 @@ export interface RelayDeps {
   recordSessionStats?(sessionId: string, gatewayId: string, stats: { connections: number; commands: number }): MaybePromise<void>;
   /** Where the relay reports problems (never with secrets). Defaults to nothing. */
   log?(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
+}
+
+/**
+ * Gateway agents running in the control plane's own process (`portcullis start`). The relay hands a user stream
+ * for one of their sessions straight to the agent, answered at once, instead of sending `stream.open` and waiting
+ * for the agent to connect back over loopback: one process hop less on every round trip.
+ */
+export interface LocalGateways {
+  has(gatewayId: string): boolean;
+  /** Serves the client's byte stream (already answered 101); refusals close `socket`. Must not throw for a refusal. */
+  serve(gatewayId: string, streamId: string, sessionId: string, socket: Duplex): void;
 }

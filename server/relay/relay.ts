@@ -5,7 +5,8 @@
  *   /api/v1/relay                    the user's side of one client connection (proxy-core), a raw data stream
  * A user stream is held, unanswered and unread (early bytes wait in the kernel), until the session's gateway answers
  * `stream.open` by opening the matching gateway stream; then both get 101 and are piped into each other
- * (stream-pipe.ts). See protocol/relay.ts.
+ * (stream-pipe.ts). See protocol/relay.ts. A session whose gateway runs in this process (options.localGateways) gets
+ * its 101 at once and its socket is handed to that agent directly.
  */
 import { randomBytes } from 'node:crypto';
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
@@ -16,9 +17,9 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { API_ERROR_CODES, API_PREFIX, type SessionEndReason } from '../../protocol/api';
 import { GATEWAY_CHANNEL_PATH, GATEWAY_STREAM_PATH } from '../../protocol/gateway-channel';
 import { RELAY_PATH, RELAY_SESSION_HEADER, RELAY_UPGRADE_PROTOCOL } from '../../protocol/relay';
-import type { GatewayIdentity, RelayDeps, RelayTicketGrant } from './deps';
+import type { GatewayIdentity, LocalGateways, RelayDeps, RelayTicketGrant } from './deps';
 import { GATEWAY_CHANNEL_MAX_PAYLOAD, GatewayHub } from './gateway-hub';
-import { pipeStreams, type StreamPipe } from './stream-pipe';
+import { handOverStream, pipeStreams, type StreamPipe } from './stream-pipe';
 import { authorizationValue, headerValue, isStreamUpgrade, refuseUpgrade, STREAM_SWITCHING_PROTOCOLS } from './upgrade-request';
 
 export interface RelayOptions {
@@ -30,12 +31,16 @@ export interface RelayOptions {
   streamOpenTimeoutMs?: number;
   /** How often sessions with traffic are reported to deps.touch. Default 5 s. */
   touchIntervalMs?: number;
+  /** Gateways in this process: their streams skip `stream.open` and the loopback data stream. */
+  localGateways?: LocalGateways;
 }
 
 export interface RelayStats {
   gateways: number;
   pendingStreams: number;
   pairedStreams: number;
+  /** Of pairedStreams, those handed to a gateway in this process (options.localGateways). */
+  localStreams: number;
   /** Bytes held in the relay's socket buffers right now (both sides of every stream). */
   bufferedBytes: number;
 }
@@ -59,6 +64,8 @@ interface Stream {
   gatewayId: string;
   user: Side;
   pipe?: StreamPipe;
+  /** Served by a gateway in this process (no gateway-side socket). */
+  local?: boolean;
   timer?: NodeJS.Timeout;
   /** Byte total at the last touch sweep. */
   lastTotal: number;
@@ -245,6 +252,10 @@ export function attachRelay(server: HttpServer | HttpsServer, deps: RelayDeps, o
       if (!stream.pipe) closeStream(stream);
     });
 
+    if (options.localGateways?.has(stream.gatewayId)) {
+      serveLocally(stream, options.localGateways);
+      return;
+    }
     if (!hub.send(stream.gatewayId, { type: 'stream.open', streamId: stream.streamId, sessionId })) {
       closeStream(stream, unavailable('the gateway serving this database is offline'));
       return;
@@ -266,6 +277,27 @@ export function attachRelay(server: HttpServer | HttpsServer, deps: RelayDeps, o
     user.head = Buffer.alloc(0);
     stream.pipe = pipeStreams(user.socket, gateway.socket, () => closeStream(stream));
     call(() => deps.connectionOpened(stream.sessionId), 'recording a connection opened');
+  }
+
+  function serveLocally(stream: Stream, local: LocalGateways): void {
+    const { socket, head } = stream.user;
+    socket.write(STREAM_SWITCHING_PROTOCOLS);
+    // Early bytes go back in front of the (still paused) socket; the engine resumes it once the database is ready.
+    if (head.length > 0) socket.unshift(head);
+    stream.user.head = Buffer.alloc(0);
+    stream.local = true;
+    stream.pipe = handOverStream(socket, () => closeStream(stream));
+    call(() => deps.connectionOpened(stream.sessionId), 'recording a connection opened');
+    try {
+      local.serve(stream.gatewayId, stream.streamId, stream.sessionId, socket);
+    } catch (error) {
+      log('error', 'the in-process gateway could not take a stream', {
+        gatewayId: stream.gatewayId,
+        sessionId: stream.sessionId,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      closeStream(stream, unavailable('the gateway could not open the connection'));
+    }
   }
 
   /**
@@ -315,15 +347,17 @@ export function attachRelay(server: HttpServer | HttpsServer, deps: RelayDeps, o
     stats() {
       let bufferedBytes = 0;
       let paired = 0;
+      let local = 0;
       for (const stream of streams.values()) {
         if (stream.pipe) {
           paired++;
+          if (stream.local) local++;
           bufferedBytes += stream.pipe.buffered();
         } else {
           bufferedBytes += stream.user.head.length + stream.user.socket.readableLength;
         }
       }
-      return { gateways: hub.size, pendingStreams: streams.size - paired, pairedStreams: paired, bufferedBytes };
+      return { gateways: hub.size, pendingStreams: streams.size - paired, pairedStreams: paired, localStreams: local, bufferedBytes };
     },
     async close() {
       if (closing) return;

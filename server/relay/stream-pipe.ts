@@ -69,3 +69,31 @@ export function pipeStreams(a: Socket, b: Socket, onClosed: () => void): StreamP
     },
   };
 }
+
+/**
+ * One upgraded socket handed over to a gateway agent in the same process (no second socket to pipe to): the same
+ * StreamPipe view, so the relay tracks, counts and cuts it like a paired stream. `onClosed` runs once, on close.
+ */
+export function handOverStream(socket: Socket, onClosed: () => void): StreamPipe {
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    onClosed();
+  };
+  socket.setNoDelay(true);
+  // An idle stream is normal (a connection pool between commands): no HTTP server timeout may cut it.
+  socket.setTimeout(0);
+  socket.on('error', () => {
+    // 'close' follows.
+  });
+  socket.once('close', close);
+  return {
+    total: () => socket.bytesRead + socket.bytesWritten,
+    buffered: () => socket.writableLength + socket.readableLength,
+    destroy() {
+      socket.destroy();
+      close();
+    },
+  };
+}
