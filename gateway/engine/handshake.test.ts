@@ -1,11 +1,31 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { OP_CODES, OP_MSG_FLAGS } from '../wire/constants';
-import { commandOf, parseMessage } from '../wire/message';
+import type { Document } from 'bson';
+import { buildDocument, encodeElement } from '../wire/bson-build';
+import { readCommand } from '../wire/command-identity';
+import { parseMessage } from '../wire/message';
 import { encodeOpMsg } from '../wire/op-msg';
 import { encodeOpQuery } from '../wire/op-query';
+import { encodeOpReply } from '../wire/op-reply';
 import { locateBadFrame } from './bad-frame';
-import { describeClientMetadata, presentationFor, rewriteClientHello, rewriteHelloRequest, rewriteServerHello } from './handshake';
+import { describeClientMetadata, type Presentation, presentationFor, rewriteHelloReply, rewriteHelloRequest } from './handshake';
+
+const parse = (raw: Buffer) => parseMessage(raw, { maxMessageSize: 1 << 20 });
+
+/** The body the client gets for a server hello reply `body` sent as OP_MSG. */
+function rewriteServerHello(body: Document, presentation: Presentation): Document {
+  const out = parse(rewriteHelloReply(encodeOpMsg({ requestId: 7, responseTo: 3, body }), presentation).message);
+  assert.equal(out.kind, 'msg');
+  return out.kind === 'msg' ? out.msg.body : {};
+}
+
+/** The body the server gets for a client hello `body` sent as OP_MSG. */
+function rewriteClientHello(body: Document, loadBalanced: boolean): Document {
+  const raw = encodeOpMsg({ requestId: 5, body });
+  const out = parse(rewriteHelloRequest(raw, readCommand(raw), loadBalanced));
+  return out.kind === 'msg' ? out.msg.body : {};
+}
 
 // A replica-set primary's hello as MongoDB sends it.
 const PRIMARY_HELLO = {
@@ -69,7 +89,41 @@ describe('handshake rewriting', () => {
 
   it('an error reply passes unchanged', () => {
     const error = { ok: 0, errmsg: 'x', code: 1 };
-    assert.equal(rewriteServerHello(error, 'mongos'), error);
+    assert.deepEqual(rewriteServerHello(error, 'mongos'), error);
+  });
+
+  it('rebuilds the reply from its bytes: field order kept, integer-like and duplicate keys included', () => {
+    const body = buildDocument([
+      encodeElement('isWritablePrimary', true),
+      encodeElement('0', 'kept'),
+      encodeElement('hosts', ['db-0.internal:27017']),
+      encodeElement('me', 'db-0.internal:27017'),
+      encodeElement('me', 'db-0.internal:27017'),
+      encodeElement('ok', 1),
+    ]);
+    const raw = encodeOpMsg({ requestId: 9, responseTo: 4, body: {} });
+    const message = Buffer.concat([raw.subarray(0, 21), body]);
+    message.writeInt32LE(message.length, 0);
+    const out = rewriteHelloReply(message, 'mongos').message;
+    assert.equal(out.readInt32LE(8), 4, 'responseTo kept');
+    assert.ok(!out.includes('internal'), 'every copy of a removed field is gone');
+    assert.deepEqual(Object.keys(parse(out).kind === 'msg' ? (parse(out) as { msg: { body: Document } }).msg.body : {}), [
+      '0',
+      'isWritablePrimary',
+      'ok',
+      'msg',
+    ]);
+    const order = out.indexOf('isWritablePrimary');
+    assert.ok(order > 0 && order < out.indexOf('kept'), 'byte order kept: isWritablePrimary before "0"');
+  });
+
+  it('OP_REPLY: the first document is rewritten, maxMessageSizeBytes reported', () => {
+    const raw = encodeOpReply({ requestId: 2, responseTo: 1, documents: [{ ismaster: true, me: 'h:1', maxMessageSizeBytes: 1000, ok: 1 }] });
+    const out = rewriteHelloReply(raw, 'standalone');
+    assert.equal(out.maxMessageSizeBytes, 1000);
+    const parsed = parse(out.message);
+    assert.equal(parsed.kind, 'reply');
+    if (parsed.kind === 'reply') assert.deepEqual(parsed.reply.documents[0], { ismaster: true, maxMessageSizeBytes: 1000, ok: 1 });
   });
 
   it("the client's hello keeps its metadata and loses auth, compression and streaming fields", () => {
@@ -79,8 +133,6 @@ describe('handshake rewriting', () => {
         hello: 1,
         client,
         helloOk: true,
-        speculativeAuthenticate: {},
-        saslSupportedMechs: 'admin.u',
         compression: ['zstd'],
         topologyVersion: {},
         maxAwaitTimeMS: 10000,
@@ -89,31 +141,30 @@ describe('handshake rewriting', () => {
       false,
     );
     assert.deepEqual(out, { hello: 1, client, helloOk: true, $db: 'admin' });
-    assert.equal(rewriteClientHello({ hello: 1 }, true).loadBalanced, true);
+    assert.equal(rewriteClientHello({ hello: 1, $db: 'admin' }, true).loadBalanced, true);
   });
 
   it('describes client metadata for the opened event', () => {
+    const hello = (body: Document) => {
+      const raw = encodeOpMsg({ requestId: 1, body: { ...body, $db: 'admin' } });
+      return describeClientMetadata(raw, readCommand(raw));
+    };
     assert.equal(
-      describeClientMetadata({
-        client: { driver: { name: 'nodejs|mongosh', version: '7.9.0|2.12.0' }, application: { name: 'mongosh 2.12.0' } },
-      }),
+      hello({ hello: 1, client: { driver: { name: 'nodejs|mongosh', version: '7.9.0|2.12.0' }, application: { name: 'mongosh 2.12.0' } } }),
       'driver nodejs|mongosh 7.9.0|2.12.0, app mongosh 2.12.0',
     );
-    assert.equal(describeClientMetadata({ hello: 1 }), undefined);
+    assert.equal(hello({ hello: 1 }), undefined);
   });
 });
 
 describe('rewriteHelloRequest', () => {
-  const parse = (raw: Buffer) => parseMessage(raw, { maxMessageSize: 1 << 20, requireDb: true });
-
   it('OP_MSG: same request id, exhaustAllowed cleared, streaming fields removed', () => {
     const raw = encodeOpMsg({
       requestId: 31,
       flags: OP_MSG_FLAGS.exhaustAllowed,
       body: { hello: 1, topologyVersion: { counter: 1 }, maxAwaitTimeMS: 10000, $db: 'admin' },
     });
-    const parsed = parse(raw);
-    const out = parse(rewriteHelloRequest(parsed, commandOf(parsed)!, false));
+    const out = parse(rewriteHelloRequest(raw, readCommand(raw), false));
     assert.equal(out.kind, 'msg');
     if (out.kind !== 'msg') return;
     assert.equal(out.msg.header.requestId, 31);
@@ -126,10 +177,9 @@ describe('rewriteHelloRequest', () => {
       requestId: 32,
       fullCollectionName: 'admin.$cmd',
       numberToReturn: -1,
-      query: { $query: { isMaster: 1, saslSupportedMechs: 'admin.u' }, $readPreference: { mode: 'secondaryPreferred' } },
+      query: { $query: { isMaster: 1, compression: ['zlib'] }, $readPreference: { mode: 'secondaryPreferred' } },
     });
-    const parsed = parse(raw);
-    const out = parse(rewriteHelloRequest(parsed, commandOf(parsed)!, true));
+    const out = parse(rewriteHelloRequest(raw, readCommand(raw), true));
     assert.equal(out.kind, 'query');
     if (out.kind !== 'query') return;
     assert.equal(out.query.header.requestId, 32);

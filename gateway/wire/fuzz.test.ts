@@ -1,8 +1,9 @@
 /**
  * Fuzzes the codec and the recorder with hostile bytes. Seeds: a valid message of every opcode, plus the bytes of
  * a real session (the mongodb driver talking to FerretDB through a TCP tap, both directions). Each iteration
- * mutates a seed and feeds it through the framer, parseMessage, commandOf, the peek helpers, describeCommand,
- * summarizeReply and a CommandRecorder. The only error allowed out is WireProtocolError; anything else (TypeError,
+ * mutates a seed and feeds it through the framer, parseMessage, readCommand, the peek helpers, describeCommand,
+ * summarizeReply and a CommandRecorder. The only errors allowed out are WireProtocolError and CommandRefused (a
+ * readable command the gateway will not forward); anything else (TypeError,
  * RangeError, a BSONError that slipped through) fails with the input that caused it.
  *
  * Default: 100,000 inputs. Longer run on demand:  FUZZ_ITERATIONS=2000000 npm test -- gateway/wire/fuzz
@@ -22,7 +23,8 @@ import { COMPRESSOR_IDS, OP_MSG_FLAGS, OP_REPLY_FLAGS } from './constants';
 import { errorReplyFor } from './error-reply';
 import { WireProtocolError } from './errors';
 import { MessageFramer } from './framer';
-import { commandOf, headerOf, parseMessage } from './message';
+import { type CommandIdentity, CommandRefused, readCommand } from './command-identity';
+import { headerOf, parseMessage } from './message';
 import { encodeOpCompressed } from './op-compressed';
 import { encodeOpMsg } from './op-msg';
 import { encodeOpQuery } from './op-query';
@@ -271,7 +273,7 @@ describe('wire codec and recorder fuzz', () => {
         fn();
         return true;
       } catch (error) {
-        if (error instanceof WireProtocolError) return false;
+        if (error instanceof WireProtocolError || error instanceof CommandRefused) return false;
         throw error;
       }
     };
@@ -295,12 +297,13 @@ describe('wire codec and recorder fuzz', () => {
         let parsed: ReturnType<typeof parseMessage> | undefined;
         if (expectOnly(() => (parsed = parseMessage(input, { maxMessageSize: MAX_MESSAGE_SIZE, requireDb })))) counts.parsed++;
         else counts.rejected++;
-        if (parsed) {
-          const p = parsed;
-          headerOf(p);
-          expectOnly(() => commandOf(p));
-          expectOnly(() => describeCommand(p, { maskPatterns: [/secret/], maxEventBytes: 512 }));
-          recorder.onRequest(input, p);
+        if (parsed) headerOf(parsed);
+        let identity: CommandIdentity | undefined;
+        expectOnly(() => (identity = readCommand(input, { maxNestingDepth: 50 })));
+        if (identity) {
+          const command = identity;
+          expectOnly(() => describeCommand(input, command, { maskPatterns: [/secret/], maxEventBytes: 512 }));
+          recorder.onRequest(input, command);
         }
         expectOnly(() => summarizeReply(input, MAX_MESSAGE_SIZE));
         recorder.onReply(input);

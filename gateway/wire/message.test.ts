@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { OP_REPLY_FLAGS } from './constants';
 import { errorReplyFor, okReplyFor } from './error-reply';
 import { MONGO_ERROR_CODES, WireProtocolError } from './errors';
-import { commandOf, headerOf, parseMessage } from './message';
+import { headerOf, parseMessage } from './message';
 import { encodeOpMsg, parseOpMsg } from './op-msg';
 import { encodeOpQuery } from './op-query';
 import { encodeOpReply, parseOpReply } from './op-reply';
@@ -11,7 +11,7 @@ import { peekFlags, peekOpCode, peekRequestId, peekResponseTo } from './peek';
 
 const opts = { maxMessageSize: 10_000 };
 
-describe('parseMessage and commandOf', () => {
+describe('parseMessage', () => {
   it('dispatches each opcode', () => {
     assert.equal(parseMessage(encodeOpMsg({ requestId: 1, body: { ping: 1, $db: 'a' } }), opts).kind, 'msg');
     assert.equal(parseMessage(encodeOpQuery({ requestId: 1, fullCollectionName: 'a.$cmd', query: { hello: 1 } }), opts).kind, 'query');
@@ -22,31 +22,12 @@ describe('parseMessage and commandOf', () => {
     const parsed = parseMessage(legacy, opts);
     assert.equal(parsed.kind, 'legacy');
     assert.equal(headerOf(parsed).opCode, 2002);
-    assert.equal(commandOf(parsed), null);
   });
 
   it('enforces the size cap and $db on requests when asked', () => {
     const raw = encodeOpMsg({ requestId: 1, body: { ping: 1, pad: 'x'.repeat(200) } });
     assert.throws(() => parseMessage(raw, { maxMessageSize: 100 }), /exceeds the maximum message size/);
     assert.throws(() => parseMessage(raw, { ...opts, requireDb: true }), /no \$db/);
-    assert.throws(() => commandOf(parseMessage(raw, opts)), /no \$db/);
-  });
-
-  it('names the command and database of OP_MSG and OP_QUERY commands, unwrapping $query', () => {
-    assert.deepEqual(commandOf(parseMessage(encodeOpMsg({ requestId: 1, body: { find: 'items', filter: {}, $db: 'shop' } }), opts)), {
-      name: 'find',
-      database: 'shop',
-      body: { find: 'items', filter: {}, $db: 'shop' },
-    });
-    const wrapped = encodeOpQuery({
-      requestId: 1,
-      fullCollectionName: 'admin.$cmd',
-      query: { $query: { isMaster: 1 }, $readPreference: { mode: 'primary' } },
-    });
-    assert.deepEqual(commandOf(parseMessage(wrapped, opts)), { name: 'isMaster', database: 'admin', body: { isMaster: 1 } });
-    const plainQuery = encodeOpQuery({ requestId: 1, fullCollectionName: 'shop.items', query: { a: 1 } });
-    assert.equal(commandOf(parseMessage(plainQuery, opts)), null);
-    assert.throws(() => commandOf(parseMessage(encodeOpMsg({ requestId: 1, body: {} }), opts)), /command document is empty/);
   });
 });
 

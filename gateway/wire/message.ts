@@ -1,4 +1,3 @@
-import type { Document } from 'bson';
 import { COMPRESSOR_IDS, OP_CODES } from './constants';
 import { WireProtocolError } from './errors';
 import { type MessageHeader, readWholeMessageHeader } from './header';
@@ -85,53 +84,4 @@ export function headerOf(m: ParsedMessage): MessageHeader {
     default:
       return m.header;
   }
-}
-
-export interface CommandInfo {
-  /** First key of the command document, as the client sent it. */
-  name: string;
-  database: string;
-  body: Document;
-}
-
-/**
- * The command a request carries: OP_MSG body (first key, `$db`), or OP_QUERY on `<db>.$cmd` (first key of the
- * query, unwrapped from `$query`/`query`). Null for replies, legacy opcodes and OP_QUERY on a collection.
- * Throws WireProtocolError for an OP_MSG without `$db` or a command document without keys.
- */
-export function commandOf(m: ParsedMessage): CommandInfo | null {
-  if (m.kind === 'msg') {
-    const body = m.msg.body;
-    const name = firstKey(body);
-    if (name === undefined) throw new WireProtocolError('OP_MSG: command document is empty');
-    const database = body.$db;
-    if (typeof database !== 'string' || database.length === 0) throw new WireProtocolError('OP_MSG: command has no $db field');
-    return { name, database, body };
-  }
-  if (m.kind === 'query') {
-    const full = m.query.fullCollectionName;
-    const dot = full.indexOf('.');
-    if (dot <= 0 || full.slice(dot + 1) !== '$cmd') return null;
-    const body = unwrapQuery(m.query.query);
-    const name = firstKey(body);
-    if (name === undefined) throw new WireProtocolError('OP_QUERY: command document is empty');
-    return { name, database: full.slice(0, dot), body };
-  }
-  return null;
-}
-
-/** Old drivers wrap a command with read preference as {$query: {...}, $readPreference: ...} (or `query`). */
-function unwrapQuery(query: Document): Document {
-  const first = firstKey(query);
-  if ((first === '$query' || first === 'query') && isPlainDocument(query[first])) return query[first] as Document;
-  return query;
-}
-
-function isPlainDocument(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && (value as { _bsontype?: unknown })._bsontype === undefined;
-}
-
-function firstKey(document: Document): string | undefined {
-  for (const key in document) return key;
-  return undefined;
 }
