@@ -39,8 +39,16 @@ export interface CommandEvent extends EventBase {
 export interface ConnectionEvent extends EventBase {
   kind: 'connection';
   phase: 'opened' | 'closed' | 'failed';
-  /** For `failed`: what went wrong (never contains a secret). For `opened`: the client's driver and app name. */
+  /**
+   * For `failed` and `closed`: what went wrong, as the client was told it (internal addresses replaced by the
+   * resource's placeholder; never a secret). For `opened`: the client's driver and app name.
+   */
   message?: string;
+  /**
+   * For admins only: the full technical reason, which may name internal hosts and ports. The control plane
+   * removes it from what it serves to anyone but an admin of the session's project.
+   */
+  detail?: string;
   /** For `closed`: commands seen on the connection, including handshake and monitoring traffic not logged line by line. */
   commands?: number;
   /** For `closed`: handshake and monitoring commands (hello, isMaster, ping on monitor connections) counted but not logged. */

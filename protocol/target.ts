@@ -17,4 +17,6 @@ export interface MongoTarget {
   };
   username: string;
   password: string;
+  /** The resource's name: what a client is shown instead of internal host names and addresses. */
+  resourceName?: string;
 }

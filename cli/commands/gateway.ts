@@ -9,6 +9,7 @@ import { normalizeServerUrl } from '../../proxy-core/api-client';
 import { SECRET_PREFIXES } from '../../server/auth/secret-tokens';
 import { configDir, resolveProject, signedInClient } from '../context';
 import { ensureConfigDir } from '../credentials/config-dir';
+import { type GatewayLimits, LIMIT_ENV, limitsFromSettings } from '../../gateway/engine/limits';
 import { CliError } from '../errors';
 import { EXIT_CODES } from '../exit-codes';
 import { formatTime } from '../output/format';
@@ -23,6 +24,9 @@ interface StartFlags {
   token?: string;
   name?: string;
   credentialFile?: string;
+  maxPendingMib?: string;
+  messageTimeout?: string;
+  maxNestingDepth?: string;
 }
 
 export function registerGatewayCommands(program: Command): void {
@@ -54,11 +58,24 @@ export function registerGatewayCommands(program: Command): void {
     .option('--token <token>', `enrollment token from "portcullis gateway enroll-token" (or $${GATEWAY_TOKEN_ENV})`)
     .option('--name <name>', 'name shown to admins (default: the host name)')
     .option('--credential-file <path>', 'where the gateway credential is kept (default: gateway-credential.json in the config folder)')
+    .option('--max-pending-mib <n>', `memory for partly received messages, all connections together (default 256, or $${LIMIT_ENV.maxPendingMiB})`)
+    .option('--message-timeout <seconds>', `time a message may take to arrive, plus 1 s per MiB (default 30, or $${LIMIT_ENV.messageTimeoutSeconds})`)
+    .option('--max-nesting-depth <n>', `deepest nesting of documents in a command (default 200, or $${LIMIT_ENV.maxNestingDepth})`)
     .action(async (flags: StartFlags) => {
+      let limits: ReturnType<typeof limitsFromSettings>;
+      try {
+        limits = limitsFromSettings({
+          maxPendingMiB: flags.maxPendingMib ?? process.env[LIMIT_ENV.maxPendingMiB],
+          messageTimeoutSeconds: flags.messageTimeout ?? process.env[LIMIT_ENV.messageTimeoutSeconds],
+          maxNestingDepth: flags.maxNestingDepth ?? process.env[LIMIT_ENV.maxNestingDepth],
+        });
+      } catch (error) {
+        throw new CliError((error as Error).message, EXIT_CODES.failure);
+      }
       const file = resolve(flags.credentialFile ?? join(ensureConfigDir(configDir()), 'gateway-credential.json'));
       const { server, credential, gatewayId } = await obtainCredential(flags, file);
       printStatus(`Gateway ${gatewayId}: connecting to ${server}…`);
-      const agent = await runAgent({ server, credential, name: flags.name });
+      const agent = await runAgent({ server, credential, name: flags.name, limits });
       printText(`Gateway ${gatewayId} is running (${agent.status()}). Press Ctrl+C to stop.`);
       const signal = await untilSignal();
       exitOnSecondSignal();
@@ -149,7 +166,12 @@ export async function obtainCredential(
 }
 
 /** Starts the agent with its log lines on stderr and status changes reported. */
-export async function runAgent(options: { server: string; credential: string; name?: string }): Promise<GatewayAgent> {
+export async function runAgent(options: {
+  server: string;
+  credential: string;
+  name?: string;
+  limits?: Partial<GatewayLimits>;
+}): Promise<GatewayAgent> {
   const stamp = () => new Date().toISOString();
   const { startGatewayAgent } = await import('../../gateway/agent/agent');
   const agent = await startGatewayAgent({

@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import type { ServerToGateway } from '../../protocol/gateway-channel';
 import type { SessionLogEvent } from '../../protocol/session-log';
 import type { MongoTarget } from '../../protocol/target';
+import { DEFAULT_GATEWAY_LIMITS, type GatewayLimits, PendingBytesBudget } from '../engine/limits';
 import { serveClient } from '../engine/serve-client';
 import { type ChannelStatus, ControlChannel, type ReconnectOptions } from './control-channel';
 import { openDataStream } from './data-stream';
@@ -39,6 +40,8 @@ export interface GatewayAgentOptions {
   statsIntervalMs?: number;
   /** How long to wait for the control plane's answer to a credentials request. Default 10 s. */
   credentialsTimeoutMs?: number;
+  /** What clients may cost this gateway (see engine/limits.ts); defaults DEFAULT_GATEWAY_LIMITS. */
+  limits?: Partial<GatewayLimits>;
 }
 
 export interface GatewayAgentEvents {
@@ -91,11 +94,14 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
   private readonly pendingCredentials = new Map<string, PendingCredentials>();
   private readonly statsTimer: NodeJS.Timeout;
   private readonly logger: GatewayLogger;
+  /** Partly received messages of all this gateway's connections share one budget. */
+  private readonly pendingBudget: PendingBytesBudget;
   private stopped = false;
 
   constructor(private readonly options: GatewayAgentOptions) {
     super();
     this.logger = options.logger ?? { info() {}, warn() {}, error() {} };
+    this.pendingBudget = new PendingBytesBudget(options.limits?.maxPendingBytes ?? DEFAULT_GATEWAY_LIMITS.maxPendingBytes);
     this.channel = new ControlChannel({
       server: options.server,
       credential: options.credential,
@@ -291,6 +297,9 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
       connectionId: streamId,
       maskPatterns: this.options.maskPatterns,
       resolver: this.options.resolver,
+      limits: this.options.limits,
+      pendingBudget: this.pendingBudget,
+      onDetail: (detail) => this.logger.warn(`session ${sessionId} connection ${streamId}: ${detail}`),
       onEvent: (event: SessionLogEvent) => {
         if (event.kind === 'command') this.sessions.countCommand(sessionId);
         this.uploader.add(sessionId, event);

@@ -8,7 +8,13 @@ import { errorReplyFor, type ReplyError, type RequestRef } from '../wire/error-r
 import { MONGO_ERROR_CODES, WireProtocolError } from '../wire/errors';
 import { MessageFramer } from '../wire/framer';
 import { type CommandIdentity, CommandRefused, readCommand } from '../wire/command-identity';
+import { BSON_TYPES, keyIs, walkDocument } from '../wire/bson-walk';
+import { OP_CODES } from '../wire/constants';
+import { findOpMsgBody } from '../wire/op-msg';
 import { peekResponseTo } from '../wire/peek';
+import { replyHasMoreToCome } from '../recording/reply-summary';
+import { parseConnectionString } from '../upstream/connection-string';
+import { AddressHider, isDiagnosticCommand, replyNeedsHiding } from './address-hiding';
 import { locateBadFrame } from './bad-frame';
 import {
   describeClientMetadata,
@@ -39,6 +45,31 @@ let gatewayRequestId = 0x40000000;
 function nextGatewayRequestId(): number {
   gatewayRequestId = gatewayRequestId >= 0x7ffffff0 ? 0x40000000 : gatewayRequestId + 1;
   return gatewayRequestId;
+}
+
+/** The hosts of a connection string (for `mongodb+srv`, its SRV name), to hide before the upstream is known. */
+function seedHostsOf(connectionString: string): string[] {
+  try {
+    const parsed = parseConnectionString(connectionString);
+    return [...parsed.hosts.map((h) => h.host), ...(parsed.srvName ? [parsed.srvName] : [])];
+  } catch {
+    return [];
+  }
+}
+
+/** `cursor.id` of a reply's body, when it opens a cursor. */
+function cursorIdOf(raw: Buffer): bigint | undefined {
+  const body = raw.readInt32LE(12) === OP_CODES.msg ? findOpMsgBody(raw) : -1;
+  if (body === -1) return undefined;
+  let id: bigint | undefined;
+  walkDocument(raw, body.start, body.start + body.size, 'reply', (element) => {
+    if (!keyIs(raw, element, 'cursor') || element.type !== BSON_TYPES.document) return true;
+    walkDocument(raw, element.valueStart, element.valueEnd, 'cursor', (field) => {
+      if (keyIs(raw, field, 'id') && field.type === BSON_TYPES.int64) id = raw.readBigInt64LE(field.valueStart);
+    });
+    return false;
+  });
+  return id;
 }
 
 /** A client message on its way upstream, recorded once the batch it came in has been forwarded. */
@@ -74,6 +105,11 @@ export class ClientSession {
   private queued: Buffer[] = [];
   /** Request ids of hellos whose replies must be rewritten. */
   private readonly pendingHellos = new Set<number>();
+  /** Request ids of diagnostic commands whose replies are rewritten to hide internal addresses. */
+  private readonly pendingDiagnostics = new Set<number>();
+  /** Cursors opened by diagnostic commands: their getMore replies are rewritten too. */
+  private readonly diagnosticCursors = new Set<bigint>();
+  private hider: AddressHider;
   private opened = false;
   private failure: UpstreamFailure | undefined;
   private failedTimer: NodeJS.Timeout | undefined;
@@ -101,6 +137,7 @@ export class ClientSession {
       this.resolveDone = resolve;
     });
     this.limits = { ...DEFAULT_GATEWAY_LIMITS, ...options.limits };
+    this.hider = new AddressHider(options.target.resourceName, seedHostsOf(options.target.connectionString));
     this.pendingBudget = options.pendingBudget ?? processPendingBytesBudget();
     this.recorder = new CommandRecorder({
       connectionId: options.connectionId,
@@ -153,6 +190,7 @@ export class ClientSession {
     }
     this.phase = PHASES.ready;
     this.upstreamInfo = info;
+    this.learnUpstreamNames(info);
     this.presentation = presentationFor(info.role, info.loadBalanced);
     this.clientFramer.maxMessageSize = info.maxMessageSizeBytes;
     this.upstreamFramer.maxMessageSize = info.maxMessageSizeBytes;
@@ -177,8 +215,11 @@ export class ClientSession {
         ? error
         : new UpstreamFailure(`Portcullis gateway could not reach the database: ${(error as Error).message}`, 'HostUnreachable');
     // Recorded even when the client has already given up waiting: the database was still unreachable.
-    if (this.phase === PHASES.connecting || this.phase === PHASES.closed)
-      this.emitConnectionEvent({ phase: 'failed', message: failure.message });
+    if (this.phase === PHASES.connecting || this.phase === PHASES.closed) {
+      const shown = this.hider.text(failure.message);
+      this.emitConnectionEvent(shown === failure.message ? { phase: 'failed', message: shown } : { phase: 'failed', message: shown, detail: failure.message });
+      this.options.onDetail?.(failure.message);
+    }
     if (this.phase !== PHASES.connecting) return;
     this.phase = PHASES.failed;
     this.failure = failure;
@@ -195,7 +236,8 @@ export class ClientSession {
   private answerFailed(raw: Buffer): void {
     // The framer guarantees a whole header; compression is never negotiated, so the header's opcode is the format.
     const ref = { requestId: raw.readInt32LE(4), opCode: raw.readInt32LE(12) };
-    this.writeClient(errorReplyFor(ref, asReplyError(this.failure, ''), nextGatewayRequestId()));
+    const error = asReplyError(this.failure, '');
+    this.writeClient(errorReplyFor(ref, { ...error, message: this.hider.text(error.message) }, nextGatewayRequestId()));
     this.endAfterReply();
   }
 
@@ -265,6 +307,7 @@ export class ClientSession {
     const hello = isHelloCommand(identity.name);
     if (!this.opened) this.emitOpened(hello ? describeClientMetadata(raw, identity) : undefined);
     forwarded.push({ raw, identity });
+    if (this.isDiagnostic(raw, identity)) this.pendingDiagnostics.add(identity.requestId);
     if (hello) {
       this.pendingHellos.add(identity.requestId);
       this.writeUpstream(rewriteHelloRequest(raw, identity, this.upstreamInfo?.loadBalanced ?? false));
@@ -384,13 +427,18 @@ export class ClientSession {
     // Forward first (the replies leave at uncork), record second.
     this.client.cork();
     try {
-      for (const raw of messages) {
-        if (this.pendingHellos.size > 0 && this.pendingHellos.delete(peekResponseTo(raw))) {
+      for (let i = 0; i < messages.length; i++) {
+        const raw = messages[i];
+        const responseTo = peekResponseTo(raw);
+        if (this.pendingHellos.size > 0 && this.pendingHellos.delete(responseTo)) {
           this.forwardHelloReply(raw);
-          if (this.phase !== PHASES.ready) break;
+        } else if ((this.pendingDiagnostics.size > 0 && this.pendingDiagnostics.has(responseTo)) || replyNeedsHiding(raw)) {
+          // The recorder gets what the client got: a session log is read by members too.
+          messages[i] = this.forwardHiddenReply(raw, responseTo);
         } else {
           this.writeClient(raw);
         }
+        if (this.phase !== PHASES.ready) break;
       }
     } finally {
       this.client.uncork();
@@ -412,6 +460,45 @@ export class ClientSession {
       this.upstreamFramer.maxMessageSize = rewritten.maxMessageSizeBytes;
     }
     this.writeClient(rewritten.message);
+  }
+
+  /** Forwards a reply with internal addresses hidden; one that cannot be read is not forwarded at all. */
+  private forwardHiddenReply(raw: Buffer, responseTo: number): Buffer {
+    const diagnostic = this.pendingDiagnostics.delete(responseTo);
+    let hidden: Buffer;
+    try {
+      hidden = this.hider.reply(raw);
+    } catch (error) {
+      this.finish(`the database sent a reply the gateway could not read: ${(error as Error).message}`);
+      return raw;
+    }
+    if (diagnostic) {
+      const cursor = cursorIdOf(hidden);
+      if (cursor !== undefined && cursor !== 0n) this.diagnosticCursors.add(cursor);
+      // An exhaust stream answers this reply's id next.
+      if (replyHasMoreToCome(hidden)) this.pendingDiagnostics.add(hidden.readInt32LE(4));
+    }
+    this.writeClient(hidden);
+    return hidden;
+  }
+
+  private isDiagnostic(raw: Buffer, identity: CommandIdentity): boolean {
+    if (identity.name === 'getMore' || identity.name === 'killCursors') {
+      const first = identity.fields[0];
+      return first.type === BSON_TYPES.int64 && this.diagnosticCursors.has(raw.readBigInt64LE(first.valueStart));
+    }
+    return isDiagnosticCommand(raw, identity);
+  }
+
+  /** What the servers call themselves and where the gateway reached them: names to hide from now on. */
+  private learnUpstreamNames(info: AuthenticatedUpstream): void {
+    this.hider.learn(info.address.host);
+    for (const field of ['me', 'primary']) if (typeof info.hello[field] === 'string') this.hider.learn(info.hello[field]);
+    for (const field of ['hosts', 'passives', 'arbiters']) {
+      const list = info.hello[field];
+      if (Array.isArray(list)) for (const host of list) if (typeof host === 'string') this.hider.learn(host);
+    }
+    if (info.socket.remoteAddress) this.hider.learn(info.socket.remoteAddress);
   }
 
   // ---- writes with backpressure -------------------------------------------------------------------------------
@@ -472,10 +559,13 @@ export class ClientSession {
     this.client.destroy();
     if (wasOpened) {
       const stats = this.stats();
-      const message = this.closeReason ?? reason;
+      const full = this.closeReason ?? reason;
+      const message = full === undefined ? undefined : this.hider.text(full);
+      if (full !== undefined && message !== full) this.options.onDetail?.(full);
       this.emitConnectionEvent({
         phase: 'closed',
         message,
+        ...(full !== undefined && message !== full ? { detail: full } : {}),
         commands: stats.commands,
         handshakeCommands: stats.handshakeCommands,
         bytesFromClient: stats.bytesFromClient,

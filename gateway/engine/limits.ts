@@ -56,3 +56,34 @@ export function messageDeadlineMs(limits: Pick<GatewayLimits, 'messageTimeoutMs'
   const mib = declaredLength > 0 ? declaredLength / (1024 * 1024) : 0;
   return limits.messageTimeoutMs + Math.ceil(mib * limits.messageTimeoutMsPerMiB);
 }
+
+/** Limits as an operator writes them (CLI flags or environment): MiB, seconds, levels. */
+export interface LimitSettings {
+  maxPendingMiB?: string;
+  messageTimeoutSeconds?: string;
+  maxNestingDepth?: string;
+}
+
+export const LIMIT_ENV = Object.freeze({
+  maxPendingMiB: 'PORTCULLIS_GATEWAY_MAX_PENDING_MIB',
+  messageTimeoutSeconds: 'PORTCULLIS_GATEWAY_MESSAGE_TIMEOUT_SECONDS',
+  maxNestingDepth: 'PORTCULLIS_GATEWAY_MAX_NESTING_DEPTH',
+});
+
+/** Validates operator settings; throws an Error that says which setting is wrong and what it accepts. */
+export function limitsFromSettings(settings: LimitSettings): Partial<GatewayLimits> {
+  const limits: Partial<GatewayLimits> = {};
+  const positive = (value: string | undefined, name: string, max: number): number | undefined => {
+    if (value === undefined || value === '') return undefined;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`${name} must be a whole number from 1 to ${max}, not "${value}"`);
+    return n;
+  };
+  const mib = positive(settings.maxPendingMiB, `the pending-message budget (--max-pending-mib or $${LIMIT_ENV.maxPendingMiB})`, 65_536);
+  if (mib !== undefined) limits.maxPendingBytes = mib * 1024 * 1024;
+  const seconds = positive(settings.messageTimeoutSeconds, `the message timeout (--message-timeout or $${LIMIT_ENV.messageTimeoutSeconds})`, 3600);
+  if (seconds !== undefined) limits.messageTimeoutMs = seconds * 1000;
+  const depth = positive(settings.maxNestingDepth, `the nesting-depth limit (--max-nesting-depth or $${LIMIT_ENV.maxNestingDepth})`, 1000);
+  if (depth !== undefined) limits.maxNestingDepth = depth;
+  return limits;
+}

@@ -18,6 +18,8 @@ export interface ServeClientOptions {
   connectTimeoutMs?: number;
   /** Defaults: DEFAULT_GATEWAY_LIMITS. */
   limits?: Partial<GatewayLimits>;
+  /** The full reason of a failure whose client-facing message hides addresses (for the gateway's own log). */
+  onDetail?(detail: string): void;
   /** Shared by every connection of one gateway; default: one budget per process. */
   pendingBudget?: PendingBytesBudget;
 }

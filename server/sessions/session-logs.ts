@@ -73,6 +73,8 @@ export async function listSessionLogs(
   ctx: ServiceContext,
   sessionId: string,
   query: { limit?: number; cursor?: string },
+  /** Admins of the session's project see `detail` (internal addresses); everyone else does not. */
+  view: { includeDetail: boolean } = { includeDetail: false },
 ): Promise<SessionLogPage> {
   const limit = query.limit ?? DEFAULT_PAGE_SIZE * 4;
   let q = ctx.store.db.selectFrom('session_log_events').select(['id', 'seq', 'data']).where('session_id', '=', sessionId);
@@ -87,7 +89,11 @@ export async function listSessionLogs(
   return pageOf(
     rows,
     limit,
-    (r) => ({ ...(JSON.parse(r.data) as object), sessionId, seq: r.seq }) as StoredSessionLogEvent,
+    (r) => {
+      const event = { ...(JSON.parse(r.data) as object), sessionId, seq: r.seq } as StoredSessionLogEvent;
+      if (!view.includeDetail && 'detail' in event) delete event.detail;
+      return event;
+    },
     (r) => [r.id],
   );
 }

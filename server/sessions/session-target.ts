@@ -36,6 +36,7 @@ export async function getSessionTarget(ctx: ServiceContext, sessionId: string, g
       },
       username: account.username,
       password,
+      resourceName: resource.name,
     },
     expiresAt: session.expires_at,
   };

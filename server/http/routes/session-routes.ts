@@ -41,8 +41,8 @@ export function sessionRoutes(api: FastifyInstance, deps: AppDeps): void {
     '/sessions/:id/logs',
     { schema: { params, querystring: object({ ...pageQueryProperties, limit: { type: 'integer', minimum: 1, maximum: 1000 } }) } },
     async (request) => {
-      const { row } = await findVisibleSession(ctx, actorOf(request), request.params.id);
-      return listSessionLogs(ctx, row.id, request.query);
+      const { row, isAdmin } = await findVisibleSession(ctx, actorOf(request), request.params.id);
+      return listSessionLogs(ctx, row.id, request.query, { includeDetail: isAdmin });
     },
   );
 
