@@ -1,6 +1,7 @@
 // The `portcullis` command: parses arguments, runs the command, turns expected failures into a message and
 // an exit code (see exit-codes.ts). Only unexpected errors print a stack trace.
 import { CommanderError } from 'commander';
+import { displayMessage } from '../proxy-core/display-text';
 import { configDir } from './context';
 import { readConfig } from './credentials/config-file';
 import { toCliError } from './errors';
@@ -24,16 +25,19 @@ async function main(argv: string[]): Promise<number> {
     } catch {
       server = undefined;
     }
+    // Every message is escaped here, where it is printed: the server's error messages and ours quote names
+    // that other users chose, and library errors may quote data.
     const expected = toCliError(error, server);
     if (expected) {
-      if (expected.message) process.stderr.write(`portcullis: ${expected.message}\n`);
+      if (expected.message) process.stderr.write(`portcullis: ${displayMessage(expected.message)}\n`);
       return expected.exitCode;
     }
     if (isProgrammingError(error) || process.env.PORTCULLIS_DEBUG) {
-      process.stderr.write(`portcullis: unexpected error (please report it): ${(error as Error)?.stack ?? String(error)}\n`);
+      const trace = ((error as Error)?.stack ?? String(error)).split('\n').map(displayMessage).join('\n');
+      process.stderr.write(`portcullis: unexpected error (please report it): ${trace}\n`);
     } else {
       // Errors from the libraries we call (a key file with the wrong mode, a port in use) carry readable messages.
-      process.stderr.write(`portcullis: ${(error as Error)?.message ?? String(error)}\n`);
+      process.stderr.write(`portcullis: ${displayMessage((error as Error)?.message ?? String(error))}\n`);
     }
     return EXIT_CODES.failure;
   } finally {
@@ -58,7 +62,7 @@ main(process.argv).then(
     setTimeout(() => process.exit(code), 2_000).unref();
   },
   (error) => {
-    process.stderr.write(`portcullis: ${String(error)}\n`);
+    process.stderr.write(`portcullis: ${displayMessage(String(error))}\n`);
     process.exit(EXIT_CODES.failure);
   },
 );

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { SessionDto } from '../protocol/api';
 import { collectPages } from '../proxy-core/api-client';
+import { displayText } from '../proxy-core/display-text';
 import { AdminController } from './admin/admin-controller';
 import { CONTEXT_KEYS, EXTENSION_COMMANDS, VIEW_IDS } from './commands/index';
 import { registerCommand, showCommandError } from './commands/register-command';
@@ -15,6 +16,7 @@ import { TotpEnrollmentController } from './mfa/totp-enrollment-controller';
 import { AccessController, type AccessTarget } from './sessions/access-controller';
 import type { StartAccessLike } from './sessions/access-types';
 import { type LocalSession, SessionBook } from './sessions/session-book';
+import { sessionLabel } from './sessions/session-label';
 import { StatusBarController } from './sessions/status-bar-controller';
 import { Settings } from './storage/settings';
 import { TokenStorage } from './storage/token-storage';
@@ -148,7 +150,7 @@ export class PortcullisController {
       if (!(item instanceof SessionTreeItem)) throw new Error('choose a session in the Portcullis Sessions view first');
       const s = item.session;
       const answer = await vscode.window.showWarningMessage(
-        `Terminate ${s.userEmail}'s session on ${s.resourceName} / ${s.accountName}?`,
+        `Terminate ${displayText(s.userEmail)}'s session on ${sessionLabel(s)}?`,
         { modal: true, detail: 'Its connections close within a second and the user is told the session was terminated.' },
         'Terminate',
       );
@@ -174,7 +176,7 @@ export class PortcullisController {
     if (sessions.length === 0) return noLocalSession();
     if (sessions.length === 1) return sessions[0];
     const picked = await vscode.window.showQuickPick(
-      sessions.map((session) => ({ label: `${session.resourceName} / ${session.accountName}`, description: session.uri, session })),
+      sessions.map((session) => ({ label: sessionLabel(session), description: session.uri, session })),
       { title: 'Portcullis session' },
     );
     return picked?.session;
@@ -188,14 +190,14 @@ export class PortcullisController {
     ).flat();
     if (resources.length === 0) throw new Error('there are no resources you can access yet; ask a project admin to add one');
     const resource = await vscode.window.showQuickPick(
-      resources.map((r) => ({ label: r.name, description: r.gatewayOnline ? undefined : 'gateway offline', resource: r })),
+      resources.map((r) => ({ label: displayText(r.name), description: r.gatewayOnline ? undefined : 'gateway offline', resource: r })),
       { title: 'Portcullis: Access (1/2)', placeHolder: 'Resource' },
     );
     if (!resource) return undefined;
     const accounts = await collectPages((cursor) => client.listAccounts(resource.resource.id, { cursor }));
     if (accounts.length === 0) throw new Error(`resource ${resource.label} has no accounts yet`);
     const account = await vscode.window.showQuickPick(
-      accounts.map((a) => ({ label: a.name, description: a.mfaRequired ? 'MFA required' : undefined, account: a })),
+      accounts.map((a) => ({ label: displayText(a.name), description: a.mfaRequired ? 'MFA required' : undefined, account: a })),
       { title: 'Portcullis: Access (2/2)', placeHolder: 'Account' },
     );
     if (!account) return undefined;

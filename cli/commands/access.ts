@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import type { AccessMfaChallenge, SessionDto } from '../../protocol/api';
 import { startAccess } from '../../proxy-core/access';
 import type { ApiClient } from '../../proxy-core/api-client';
+import { displayMessage, displayText } from '../../proxy-core/display-text';
 import { resolveProject, signedIn, USER_AGENT } from '../context';
 import { CliError } from '../errors';
 import { findProgram } from '../exec/find-program';
@@ -70,7 +71,7 @@ export function registerAccessCommands(program: Command): void {
     const session = handle.session;
     if (json) printJson({ uri: handle.uri, sessionId: session.id, expiresAt: handle.expiresAt.toISOString() }, { compact: true });
     else {
-      printText(`Connected to ${session.resourceName} as ${session.accountName}.`);
+      printText(`Connected to ${displayText(session.resourceName)} as ${displayText(session.accountName)}.`);
       printText(`  URI:       ${handle.uri}`);
       printText('  Password:  not required');
       printText(`  Session:   ${session.id}`);
@@ -85,7 +86,7 @@ export function registerAccessCommands(program: Command): void {
       printStatus('Ending the session…');
       await handle.stop();
     } else {
-      printStatus(`The session ended: ${ending.message ?? ending.reason}.`);
+      printStatus(`The session ended: ${displayMessage(ending.message ?? ending.reason)}.`);
       await handle.stop().catch(() => undefined);
     }
     const final = await finalSession(client, session, handle);
@@ -130,7 +131,7 @@ async function pickAccount(client: ApiClient, flags: AccessFlags): Promise<{ acc
   const project = await resolveProject(client, flags.project);
   const resource = await resolveResource(client, project.id, flags.resource);
   const account = await resolveAccount(client, resource, flags.account);
-  return { accountId: account.id, label: `${resource.name} as ${account.name}` };
+  return { accountId: account.id, label: `${displayText(resource.name)} as ${displayText(account.name)}` };
 }
 
 function resolveExec(command: string, extraArgs: string[]): { path: string; args: string[]; name: string } {
@@ -191,7 +192,7 @@ function reportConnections(handle: AccessHandle): void {
     announced = true;
   });
   handle.on('connection-closed', (event: { error?: string }) => {
-    if (event.error && !reasons.has(event.error)) printStatus(`A client connection was cut: ${event.error}`);
+    if (event.error && !reasons.has(event.error)) printStatus(`A client connection was cut: ${displayMessage(event.error)}`);
     if (event.error) reasons.add(event.error);
   });
 }
@@ -206,15 +207,18 @@ async function finalSession(client: ApiClient, session: SessionDto, handle: Acce
       latest = await client.getSession(session.id);
     }
   } catch (error) {
-    printStatus(`could not read the session's final numbers: ${(error as Error).message}`);
+    printStatus(`could not read the session's final numbers: ${displayMessage((error as Error).message)}`);
   }
   return latest;
 }
 
 async function askMfaCode(challenge: AccessMfaChallenge, attempt: { error?: string }): Promise<string | undefined> {
-  if (attempt.error) printStatus(`That code was not accepted: ${attempt.error.replace(/\.$/, '')}. Try again (empty line to cancel).`);
+  if (attempt.error)
+    printStatus(`That code was not accepted: ${displayMessage(attempt.error.replace(/\.$/, ''))}. Try again (empty line to cancel).`);
   else if (challenge.method === 'email')
-    printStatus(`This account requires a second factor. A code was sent to ${challenge.sentTo ?? 'your email'}.`);
+    printStatus(
+      `This account requires a second factor. A code was sent to ${challenge.sentTo ? displayText(challenge.sentTo) : 'your email'}.`,
+    );
   else printStatus('This account requires a second factor.');
   const prompt = challenge.method === 'email' ? 'Code from the email: ' : 'Code from your authenticator app: ';
   const code = await askLine(prompt);

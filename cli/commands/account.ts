@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { AccountDto, AccountInput } from '../../protocol/api';
 import { collectPages } from '../../proxy-core/api-client';
+import { displayText } from '../../proxy-core/display-text';
 import { resolveProject, signedInClient } from '../context';
 import { CliError } from '../errors';
 import { parseDuration } from '../input/duration';
@@ -56,7 +57,7 @@ export function registerAccountCommands(program: Command): void {
         if (flags.maxDuration !== undefined) input.maxSessionDurationSeconds = flags.maxDuration;
         const created = await client.createAccount(resource.id, input);
         if (flags.output === 'json') return printJson(created);
-        printText(`Created account "${created.name}" (${created.id}) on resource "${resource.name}".`);
+        printText(`Created account "${displayText(created.name)}" (${created.id}) on resource "${displayText(resource.name)}".`);
         printText(
           `Members get a session with: portcullis access --resource ${quoteArg(resource.name)} --account ${quoteArg(created.name)}`,
         );
@@ -73,7 +74,7 @@ export function registerAccountCommands(program: Command): void {
         const { client, resource } = await resourceOf(flags);
         const items = await collectPages((cursor) => client.listAccounts(resource.id, { cursor, limit: 200 }));
         if (flags.output === 'json') return printJson(items);
-        if (items.length === 0) return printText(`No accounts on resource "${resource.name}" yet.`);
+        if (items.length === 0) return printText(`No accounts on resource "${displayText(resource.name)}" yet.`);
         printText(
           renderTable(items, [
             { header: 'name', value: (a) => a.name },
@@ -134,7 +135,7 @@ export function registerAccountCommands(program: Command): void {
           throw new CliError('nothing to change: give at least one option (see portcullis account update --help)');
         const updated = await client.updateAccount(found.id, patch);
         if (flags.output === 'json') return printJson(updated);
-        printText(`Updated account "${updated.name}" (${updated.id})${patch.password ? '; the new password is stored' : ''}.`);
+        printText(`Updated account "${displayText(updated.name)}" (${updated.id})${patch.password ? '; the new password is stored' : ''}.`);
       }),
   );
 
@@ -148,7 +149,7 @@ export function registerAccountCommands(program: Command): void {
       const { client, resource } = await resourceOf(flags);
       const found = await resolveAccount(client, resource, ref);
       await client.deleteAccount(found.id);
-      printText(`Deleted account "${found.name}" (${found.id}) from resource "${resource.name}".`);
+      printText(`Deleted account "${displayText(found.name)}" (${found.id}) from resource "${displayText(resource.name)}".`);
     });
 }
 

@@ -6,6 +6,7 @@ import type { GatewayAgent } from '../../gateway/agent/agent';
 import { readCredentialFile, writeCredentialFile } from '../../gateway/agent/credential-file';
 import { enrollGateway } from '../../gateway/agent/enroll';
 import { normalizeServerUrl } from '../../proxy-core/api-client';
+import { displayMessage, displayText } from '../../proxy-core/display-text';
 import { SECRET_PREFIXES } from '../../server/auth/secret-tokens';
 import { configDir, resolveProject, signedInClient } from '../context';
 import { ensureConfigDir } from '../credentials/config-dir';
@@ -119,7 +120,7 @@ export function registerGatewayCommands(program: Command): void {
       const found = gateways.find((g) => g.id === ref) ?? gateways.find((g) => g.name === ref);
       if (!found) throw new CliError(`no gateway "${ref}" (see portcullis gateway list)`, EXIT_CODES.notFound);
       await client.deleteGateway(found.id);
-      printText(`Deleted gateway ${found.name} (${found.id}).`);
+      printText(`Deleted gateway ${displayText(found.name)} (${found.id}).`);
     });
 }
 
@@ -173,17 +174,18 @@ export async function runAgent(options: {
   limits?: Partial<GatewayLimits>;
 }): Promise<GatewayAgent> {
   const stamp = () => new Date().toISOString();
+  // Log lines quote upstream errors and the control plane's reasons, which can carry names other users chose.
   const { startGatewayAgent } = await import('../../gateway/agent/agent');
   const agent = await startGatewayAgent({
     ...options,
     logger: {
-      info: (m) => printStatus(`${stamp()} gateway: ${m}`),
-      warn: (m) => printStatus(`${stamp()} gateway warning: ${m}`),
-      error: (m) => printStatus(`${stamp()} gateway error: ${m}`),
+      info: (m) => printStatus(`${stamp()} gateway: ${displayMessage(m)}`),
+      warn: (m) => printStatus(`${stamp()} gateway warning: ${displayMessage(m)}`),
+      error: (m) => printStatus(`${stamp()} gateway error: ${displayMessage(m)}`),
     },
   });
   agent.on('status', (status) => printStatus(`${stamp()} gateway is ${status}`));
-  agent.on('rejected', (why) => printStatus(`${stamp()} the control plane refused this gateway's credential: ${why}`));
+  agent.on('rejected', (why) => printStatus(`${stamp()} the control plane refused this gateway's credential: ${displayMessage(why)}`));
   return agent;
 }
 

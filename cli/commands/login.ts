@@ -1,6 +1,7 @@
 /** `portcullis login`, `logout`, `whoami`: signing in to a control plane and remembering it. */
 import type { Command } from 'commander';
 import { type ApiClient, isApiError, normalizeServerUrl } from '../../proxy-core/api-client';
+import { displayMessage, displayText } from '../../proxy-core/display-text';
 import { anonymousClient, configDir, serverAddress, signedInClient } from '../context';
 import { readConfig } from '../credentials/config-file';
 import { forgetToken, loadToken, saveToken } from '../credentials/token-store';
@@ -45,7 +46,7 @@ export function registerLoginCommands(program: Command): void {
         throw error;
       });
       const saved = saveToken(dir, { server: client.server, token: answer.token }, { email });
-      printText(`Signed in to ${client.server} as ${answer.user.email}.`);
+      printText(`Signed in to ${client.server} as ${displayText(answer.user.email)}.`);
       if (saved.store === 'keychain') printText('Your sign-in token is stored in the OS keychain.');
       else {
         printText(`Your sign-in token is stored in ${saved.where}, because no OS keychain is available (${saved.keychainProblem}).`);
@@ -73,7 +74,7 @@ export function registerLoginCommands(program: Command): void {
         if (isApiError(error, 'unauthenticated')) revoked = true;
         else if (isApiError(error)) {
           revoked = false;
-          printStatus(`warning: could not revoke the token at ${client.server}: ${error.message}`);
+          printStatus(`warning: could not revoke the token at ${client.server}: ${displayMessage(error.message)}`);
         } else throw error;
       }
       forgetToken(dir);

@@ -3,6 +3,7 @@ import { type Command, Option } from 'commander';
 import QRCode from 'qrcode';
 import type { MfaMethod, MfaStatusDto } from '../../protocol/api';
 import { isApiError } from '../../proxy-core/api-client';
+import { displayMessage, displayText } from '../../proxy-core/display-text';
 import { resolveProject, signedInClient } from '../context';
 import { CliError } from '../errors';
 import { EXIT_CODES } from '../exit-codes';
@@ -73,8 +74,8 @@ export function registerMfaCommands(program: Command): void {
       await client.setMfaPolicy(project.id, method);
       printText(
         method
-          ? `Project ${project.name} now enforces ${describeMethod(method)} for accounts that require MFA.`
-          : `Project ${project.name} no longer enforces an MFA method: each user's authenticator app is used, else email.`,
+          ? `Project ${displayText(project.name)} now enforces ${describeMethod(method)} for accounts that require MFA.`
+          : `Project ${displayText(project.name)} no longer enforces an MFA method: each user's authenticator app is used, else email.`,
       );
     });
 }
@@ -92,7 +93,7 @@ async function askCodeUntilAccepted<T>(question: string, submit: (code: string) 
       return await submit(code);
     } catch (error) {
       if (isApiError(error, 'mfa_invalid')) {
-        printStatus(`That code was not accepted: ${error.message}`);
+        printStatus(`That code was not accepted: ${displayMessage(error.message)}`);
         continue;
       }
       throw error;
@@ -128,7 +129,9 @@ export function renderStatus(status: MfaStatusDto): string {
     );
     const blocked = status.projects.filter((p) => p.effectiveMethod === 'totp' && !status.totp.enrolled);
     for (const p of blocked) {
-      lines.push(`Project ${p.name} enforces an authenticator app: run portcullis mfa enroll totp before accessing its accounts.`);
+      lines.push(
+        `Project ${displayText(p.name)} enforces an authenticator app: run portcullis mfa enroll totp before accessing its accounts.`,
+      );
     }
   }
   return lines.join('\n');

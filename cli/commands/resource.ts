@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { ResourceDto, ResourceInput } from '../../protocol/api';
 import { collectPages } from '../../proxy-core/api-client';
+import { displayText } from '../../proxy-core/display-text';
 import { resolveProject, signedInClient } from '../context';
 import { CliError } from '../errors';
 import { quoteArg, resolveGateway, resolveResource } from '../lookup/resolve';
@@ -64,7 +65,7 @@ export function registerResourceCommands(program: Command): void {
       if (flags.caFile) input.caCertificate = readCaFile(flags.caFile);
       const created = await client.createResource(project.id, input);
       if (flags.output === 'json') return printJson(created);
-      printText(`Created resource "${created.name}" (${created.id}) on gateway ${created.gatewayName}.`);
+      printText(`Created resource "${displayText(created.name)}" (${created.id}) on gateway ${displayText(created.gatewayName)}.`);
       printText(
         `Next: portcullis account create --resource ${quoteArg(created.name)} --name NAME --username DB_USER   (asks for the password)`,
       );
@@ -82,7 +83,7 @@ export function registerResourceCommands(program: Command): void {
         const project = await resolveProject(client, flags.project);
         const items = await collectPages((cursor) => client.listResources({ projectId: project.id, name: flags.name, cursor, limit: 200 }));
         if (flags.output === 'json') return printJson(items);
-        if (items.length === 0) return printText(`No resources in project ${project.name} yet.`);
+        if (items.length === 0) return printText(`No resources in project ${displayText(project.name)} yet.`);
         printText(
           renderTable(items, [
             { header: 'name', value: (r) => r.name },
@@ -138,7 +139,7 @@ export function registerResourceCommands(program: Command): void {
         throw new CliError('nothing to change: give at least one option (see portcullis resource update --help)');
       const updated = await client.updateResource(found.id, patch);
       if (flags.output === 'json') return printJson(updated);
-      printText(`Updated resource "${updated.name}" (${updated.id}).`);
+      printText(`Updated resource "${displayText(updated.name)}" (${updated.id}).`);
     }),
   );
 
@@ -152,7 +153,7 @@ export function registerResourceCommands(program: Command): void {
       const project = await resolveProject(client, flags.project);
       const found = await resolveResource(client, project.id, ref);
       await client.deleteResource(found.id);
-      printText(`Deleted resource "${found.name}" (${found.id}).`);
+      printText(`Deleted resource "${displayText(found.name)}" (${found.id}).`);
     });
 }
 

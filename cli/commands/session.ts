@@ -4,6 +4,7 @@ import { Option } from 'commander';
 import type { SessionDto, SessionState } from '../../protocol/api';
 import type { StoredSessionLogEvent } from '../../protocol/session-log';
 import { type ApiClient, collectPages, type SessionFilters } from '../../proxy-core/api-client';
+import { displayText } from '../../proxy-core/display-text';
 import { resolveProject, signedInClient } from '../context';
 import { CliError } from '../errors';
 import { EXIT_CODES } from '../exit-codes';
@@ -117,7 +118,9 @@ export function registerSessionCommands(program: Command): void {
         const client = signedInClient();
         const ended = await client.terminateSession(id);
         if (flags.output === 'json') return printJson(ended);
-        printText(`Terminated session ${ended.id} of ${ended.userEmail} on ${ended.resourceName}/${ended.accountName}.`);
+        printText(
+          `Terminated session ${ended.id} of ${displayText(ended.userEmail)} on ${displayText(ended.resourceName)}/${displayText(ended.accountName)}.`,
+        );
       }),
   );
 }
@@ -142,7 +145,9 @@ export function renderLogTable(events: readonly StoredSessionLogEvent[], withInp
     },
     { header: 'documents', value: (e) => (e.kind === 'command' ? (e.documents ?? e.affected) : undefined), align: 'right' },
     { header: 'duration ms', value: (e) => (e.kind === 'command' ? e.durationMs : undefined), align: 'right' },
-    ...(withInput ? [{ header: 'input', value: (e: StoredSessionLogEvent) => (e.kind === 'command' ? e.input : ''), maxWidth: 120 }] : []),
+    ...(withInput
+      ? [{ header: 'input', value: (e: StoredSessionLogEvent) => (e.kind === 'command' ? e.input : ''), maxWidth: 120, json: true }]
+      : []),
   ]);
 }
 

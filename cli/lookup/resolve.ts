@@ -4,6 +4,7 @@
  */
 import type { AccountDto, GatewayDto, ResourceDto } from '../../protocol/api';
 import { type ApiClient, collectPages, isApiError } from '../../proxy-core/api-client';
+import { displayMessage, displayText } from '../../proxy-core/display-text';
 import { CliError } from '../errors';
 import { EXIT_CODES } from '../exit-codes';
 import { closeMatches } from './close-matches';
@@ -81,6 +82,13 @@ function notFound(kind: string, ref: string, names: string[], listCommand: strin
   return new CliError(`no ${kind} named "${ref}"${hint} (see ${listCommand})`, EXIT_CODES.notFound);
 }
 
+/**
+ * A name as a shell word for the commands we print. A name with control characters gets bash's and zsh's $'…'
+ * quoting, whose escapes are displayText's: the printed command still works when pasted, and never puts a raw
+ * control character on the terminal.
+ */
 export function quoteArg(value: string): string {
-  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+  if (/^[\w@%+=:,./-]+$/.test(value)) return value;
+  if (displayMessage(value) !== value) return `$'${displayText(value).replace(/'/g, "\\'")}'`;
+  return `'${value.replace(/'/g, `'\\''`)}'`;
 }

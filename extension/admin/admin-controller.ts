@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { ProjectDto, ResourceInput } from '../../protocol/api';
+import { displayText } from '../../proxy-core/display-text';
 import type { ConnectionController } from '../connection/connection-controller';
 import type { AccountTreeItem } from '../explorer/account-tree-item';
 import { ProjectTreeItem } from '../explorer/project-tree-item';
@@ -37,7 +38,7 @@ export class AdminController {
     });
     if (name === undefined) return;
     const gateway = await vscode.window.showQuickPick(
-      gateways.map((g) => ({ label: g.name, description: g.online ? 'online' : 'offline', gateway: g })),
+      gateways.map((g) => ({ label: displayText(g.name), description: g.online ? 'online' : 'offline', gateway: g })),
       { title: 'Add Resource (2/5)', placeHolder: 'The gateway that can reach this database', ignoreFocusOut: true },
     );
     if (!gateway) return;
@@ -66,29 +67,31 @@ export class AdminController {
       tlsRejectUnauthorized: tls.tlsRejectUnauthorized,
     });
     this.changed();
-    void vscode.window.showInformationMessage(`Resource ${resource.name} added. Add an account to it so users can connect.`);
+    void vscode.window.showInformationMessage(`Resource ${displayText(resource.name)} added. Add an account to it so users can connect.`);
   }
 
   async editResource(item: unknown): Promise<void> {
     const resource = requireItem(item, 'resource').resource;
+    const shownName = displayText(resource.name);
     const field = await vscode.window.showQuickPick(
       [
-        { label: 'Name', description: resource.name, key: 'name' as const },
-        { label: 'Connection string', description: resource.connectionString, key: 'connectionString' as const },
-        { label: 'Authentication database', description: resource.authDatabase, key: 'authDatabase' as const },
+        { label: 'Name', description: shownName, key: 'name' as const },
+        { label: 'Connection string', description: displayText(resource.connectionString), key: 'connectionString' as const },
+        { label: 'Authentication database', description: displayText(resource.authDatabase), key: 'authDatabase' as const },
         { label: 'TLS', description: resource.tlsEnabled ? 'on' : 'off', key: 'tls' as const },
       ],
-      { title: `Edit Resource ${resource.name}`, placeHolder: 'What to change', ignoreFocusOut: true },
+      { title: `Edit Resource ${shownName}`, placeHolder: 'What to change', ignoreFocusOut: true },
     );
     if (!field) return;
     let patch: Partial<ResourceInput>;
     if (field.key === 'tls') {
-      const tls = await vscode.window.showQuickPick([...TLS_CHOICES], { title: `TLS for ${resource.name}`, ignoreFocusOut: true });
+      const tls = await vscode.window.showQuickPick([...TLS_CHOICES], { title: `TLS for ${shownName}`, ignoreFocusOut: true });
       if (!tls) return;
       patch = { tlsEnabled: tls.tlsEnabled, tlsRejectUnauthorized: tls.tlsRejectUnauthorized };
     } else {
       const value = await input({
-        title: `Edit Resource ${resource.name}: ${field.label}`,
+        title: `Edit Resource ${shownName}: ${field.label}`,
+        // The value to edit stays raw: escaping it would change the name when saved.
         value: resource[field.key],
         validateInput: field.key === 'connectionString' ? validateConnectionString : validateName,
       });
@@ -102,7 +105,7 @@ export class AdminController {
   async deleteResource(item: unknown): Promise<void> {
     const resource = requireItem(item, 'resource').resource;
     const answer = await vscode.window.showWarningMessage(
-      `Delete resource ${resource.name}?`,
+      `Delete resource ${displayText(resource.name)}?`,
       { modal: true, detail: 'Its accounts and their stored passwords are deleted too. Session logs are kept.' },
       'Delete',
     );
@@ -113,19 +116,19 @@ export class AdminController {
 
   async addAccount(item: unknown): Promise<void> {
     const resource = requireItem(item, 'resource').resource;
-    const title = `Add Account to ${resource.name}`;
+    const title = `Add Account to ${displayText(resource.name)}`;
     const name = await input({ title: `${title} (1/5)`, prompt: 'Name of the account, as users will see it', validateInput: validateName });
     if (name === undefined) return;
     const username = await input({
       title: `${title} (2/5)`,
-      prompt: `Database user name (authenticates against ${resource.authDatabase})`,
+      prompt: `Database user name (authenticates against ${displayText(resource.authDatabase)})`,
       value: name.trim(),
       validateInput: validateName,
     });
     if (username === undefined) return;
     const password = await input({
       title: `${title} (3/5)`,
-      prompt: `Password of ${username.trim()}; stored encrypted on the server and never shown again`,
+      prompt: `Password of ${displayText(username.trim())}; stored encrypted on the server and never shown again`,
       password: true,
       validateInput: (v) => (v.length > 0 ? undefined : 'enter the password'),
     });
@@ -152,13 +155,13 @@ export class AdminController {
       ...(minutes.trim() ? { maxSessionDurationSeconds: Math.round(Number(minutes) * 60) } : {}),
     });
     this.changed();
-    void vscode.window.showInformationMessage(`Account ${account.name} added to ${resource.name}.`);
+    void vscode.window.showInformationMessage(`Account ${displayText(account.name)} added to ${displayText(resource.name)}.`);
   }
 
   async deleteAccount(item: unknown): Promise<void> {
     const { account, resource } = requireItem(item, 'account');
     const answer = await vscode.window.showWarningMessage(
-      `Delete account ${account.name} of ${resource.name}?`,
+      `Delete account ${displayText(account.name)} of ${displayText(resource.name)}?`,
       { modal: true, detail: 'Its stored password is deleted. Session logs are kept.' },
       'Delete',
     );
@@ -173,7 +176,7 @@ export class AdminController {
     if (projects.length === 0) throw new Error('only project admins can add resources, and you are not an admin of any project');
     if (projects.length === 1) return projects[0];
     const picked = await vscode.window.showQuickPick(
-      projects.map((project) => ({ label: project.name, project })),
+      projects.map((project) => ({ label: displayText(project.name), project })),
       { title: 'Add Resource: project', ignoreFocusOut: true },
     );
     return picked?.project;

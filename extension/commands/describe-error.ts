@@ -1,5 +1,10 @@
-/** A one-line, user-facing description of a failure. ApiError messages are written for users already. */
+import { displayMessage } from '../../proxy-core/display-text';
+
+/**
+ * A one-line, user-facing description of a failure. ApiError messages are written for users already, but they
+ * (and ours) quote names other users chose, so control and bidi characters are escaped here, for every
+ * notification and tree line that shows an error.
+ */
 export function describeError(error: unknown): string {
-  if (error instanceof Error) return error.message || error.name;
-  return String(error);
+  return displayMessage(error instanceof Error ? error.message || error.name : String(error));
 }

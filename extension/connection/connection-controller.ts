@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { MeDto, ProjectDto } from '../../protocol/api';
 import { ApiClient, type ApiClientOptions, isApiError, normalizeServerUrl } from '../../proxy-core/api-client';
+import { displayText } from '../../proxy-core/display-text';
 import { describeError } from '../commands/describe-error';
 import { CONTEXT_KEYS } from '../commands/index';
 import type { Settings } from '../storage/settings';
@@ -129,7 +130,7 @@ export class ConnectionController implements vscode.Disposable {
     await this.tokens.store(server, login.token);
     if (this.settings.serverUrl !== server) await this.settings.setServerUrl(server);
     await this.setState({ server, token: login.token, client, me });
-    void vscode.window.showInformationMessage(`Signed in to Portcullis as ${login.user.email}.`);
+    void vscode.window.showInformationMessage(`Signed in to Portcullis as ${displayText(login.user.email)}.`);
     return true;
   }
 

@@ -1,9 +1,13 @@
 import * as vscode from 'vscode';
 import type { AccountDto, ResourceDto } from '../../protocol/api';
+import { displayText } from '../../proxy-core/display-text';
 import type { LocalSession } from '../sessions/session-book';
 import { accountContextValue } from './context-values';
 
-/** A database account of a resource: what Access connects as. Shows MFA and a running session of this window. */
+/**
+ * A database account of a resource: what Access connects as. Shows MFA and a running session of this window.
+ * Names and the description are admins' free text: escaped (displayText) wherever they are shown.
+ */
 export class AccountTreeItem extends vscode.TreeItem {
   readonly kind = 'account';
 
@@ -13,20 +17,20 @@ export class AccountTreeItem extends vscode.TreeItem {
     readonly localSession: LocalSession | undefined,
     admin: boolean,
   ) {
-    super(account.name, vscode.TreeItemCollapsibleState.None);
+    super(displayText(account.name), vscode.TreeItemCollapsibleState.None);
     this.id = `account:${account.id}`;
     const parts: string[] = [];
     if (localSession) parts.push('session active');
     if (account.mfaRequired) parts.push('MFA required');
-    if (account.description) parts.push(account.description);
+    if (account.description) parts.push(displayText(account.description));
     this.description = parts.join(' · ');
     this.iconPath = localSession
       ? new vscode.ThemeIcon('vm-running', new vscode.ThemeColor('charts.green'))
       : new vscode.ThemeIcon(account.mfaRequired ? 'lock' : 'account');
     this.tooltip = new vscode.MarkdownString(
       [
-        `**${resource.name} / ${account.name}**`,
-        `Database user: ${account.username}`,
+        `**${displayText(resource.name)} / ${displayText(account.name)}**`,
+        `Database user: ${displayText(account.username)}`,
         account.mfaRequired ? 'A verification code is asked for at Access.' : '',
         `Longest session: ${Math.round(account.maxSessionDurationSeconds / 60)} min`,
         localSession ? `Running here at \`${localSession.uri}\`` : '',

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { ProjectDto } from '../../protocol/api';
+import { displayText } from '../../proxy-core/display-text';
 import { projectContextValue } from './context-values';
 
 /** A project; shown only when the user belongs to more than one. */
@@ -7,7 +8,7 @@ export class ProjectTreeItem extends vscode.TreeItem {
   readonly kind = 'project';
 
   constructor(readonly project: ProjectDto) {
-    super(project.name, vscode.TreeItemCollapsibleState.Expanded);
+    super(displayText(project.name), vscode.TreeItemCollapsibleState.Expanded);
     this.id = `project:${project.id}`;
     this.description = project.role;
     this.iconPath = new vscode.ThemeIcon('folder-library');

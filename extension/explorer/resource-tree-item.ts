@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { ResourceDto } from '../../protocol/api';
+import { displayText } from '../../proxy-core/display-text';
 import { resourceContextValue } from './context-values';
 
 /** A MongoDB deployment; expands to its accounts. An offline gateway shows in the description and icon. */
@@ -10,17 +11,18 @@ export class ResourceTreeItem extends vscode.TreeItem {
     readonly resource: ResourceDto,
     admin: boolean,
   ) {
-    super(resource.name, vscode.TreeItemCollapsibleState.Collapsed);
+    super(displayText(resource.name), vscode.TreeItemCollapsibleState.Collapsed);
     this.id = `resource:${resource.id}`;
-    this.description = resource.gatewayOnline ? resource.gatewayName : `gateway ${resource.gatewayName} offline`;
+    const gateway = displayText(resource.gatewayName);
+    this.description = resource.gatewayOnline ? gateway : `gateway ${gateway} offline`;
     this.iconPath = resource.gatewayOnline
       ? new vscode.ThemeIcon('database')
       : new vscode.ThemeIcon('debug-disconnect', new vscode.ThemeColor('list.warningForeground'));
     this.tooltip = new vscode.MarkdownString(
       [
-        `**${resource.name}**`,
-        `Gateway: ${resource.gatewayName} (${resource.gatewayOnline ? 'online' : 'offline: Access fails until it reconnects'})`,
-        `Authentication database: ${resource.authDatabase}`,
+        `**${displayText(resource.name)}**`,
+        `Gateway: ${gateway} (${resource.gatewayOnline ? 'online' : 'offline: Access fails until it reconnects'})`,
+        `Authentication database: ${displayText(resource.authDatabase)}`,
         `TLS: ${resource.tlsEnabled ? 'on' : 'off'}`,
       ].join('\n\n'),
     );

@@ -156,3 +156,42 @@ describe('Sessions view', () => {
     assert.match(text, /2026-01-01T10:00:01\.000Z\s+shop\s+find\s+orders\s+ok\s+3\s+4 ms/);
   });
 });
+
+describe('names other users chose', () => {
+  // Line feeds excepted: tooltips are Markdown paragraphs of our own.
+  const RAW_UNSAFE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/;
+  const shown = (item: { label?: unknown; description?: unknown; tooltip?: unknown }) =>
+    [item.label, item.description, (item.tooltip as { value?: string } | undefined)?.value ?? item.tooltip].map(String).join('\n---\n');
+
+  it('are escaped in tree labels, descriptions and tooltips, and in the error line', async () => {
+    const { controller, api, fixtures } = await signedIn('admin');
+    api.resources = [
+      fixtures.resourceDto({ name: 'orders\u202egpj.exe', gatewayName: 'gw\x1b[2J', authDatabase: 'admin\u2066', gatewayOnline: false }),
+    ];
+    api.accounts = [fixtures.accountDto({ name: 'reader\r\nwriter', description: 'ops\x1b[31m', username: 'app\u009b' })];
+    api.sessions = [
+      fixtures.sessionDto({
+        userId: 'usr_2',
+        userEmail: 'eve\x1b]0;x\x07@example.com',
+        resourceName: 'orders\u2028db',
+        accountName: 'r\x7f',
+      }),
+    ];
+    const [resource] = await controller.resourcesTree.getChildren();
+    const [account] = await controller.resourcesTree.getChildren(resource);
+    const [session] = await controller.sessionsTree.getChildren();
+    for (const item of [resource, account, session]) assert.doesNotMatch(shown(item), RAW_UNSAFE, shown(item));
+    assert.equal(resource.label, 'orders\\u202egpj.exe');
+    assert.equal(resource.description, 'gateway gw\\x1b[2J offline');
+    assert.equal(account.label, 'reader\\r\\nwriter');
+    assert.equal(account.description, 'ops\\x1b[31m');
+    assert.match(shown(account), /Database user: app\\u009b/);
+    assert.equal(session.label, 'orders\\u2028db / r\\x7f');
+    assert.match(String(session.description), /· eve\\x1b\]0;x\\x07@example\.com$/);
+
+    api.failWith = new Error('no resource "\x1b[2J\u202e"');
+    controller.resourcesTree.refresh();
+    const [message] = await controller.resourcesTree.getChildren();
+    assert.equal(message.label, 'Could not load: no resource "\\x1b[2J\\u202e"');
+  });
+});

@@ -1,9 +1,11 @@
 import * as vscode from 'vscode';
 import type { SessionDto } from '../../protocol/api';
+import { displayText } from '../../proxy-core/display-text';
 import { EXTENSION_COMMANDS } from '../commands/index';
 import { formatDuration } from '../logs/duration-format';
 import { describeState, sessionDurationSeconds } from '../logs/session-log-format';
 import type { LocalSession } from '../sessions/session-book';
+import { sessionLabel } from '../sessions/session-label';
 import { sessionContextValue } from './context-values';
 
 /** A session in the Sessions view; selecting it opens its log. */
@@ -15,11 +17,12 @@ export class SessionTreeItem extends vscode.TreeItem {
     readonly localSession: LocalSession | undefined,
     options: { admin: boolean; showUser: boolean; now?: Date },
   ) {
-    super(`${session.resourceName} / ${session.accountName}`, vscode.TreeItemCollapsibleState.None);
+    const label = sessionLabel(session);
+    super(label, vscode.TreeItemCollapsibleState.None);
     this.id = `session:${session.id}`;
     const active = session.state === 'active' || session.state === 'starting';
     const parts = [describeState(session), formatDuration(sessionDurationSeconds(session, options.now))];
-    if (options.showUser) parts.push(session.userEmail);
+    if (options.showUser) parts.push(displayText(session.userEmail));
     this.description = parts.join(' · ');
     this.iconPath = active
       ? new vscode.ThemeIcon('circle-filled', new vscode.ThemeColor('charts.green'))
@@ -28,8 +31,8 @@ export class SessionTreeItem extends vscode.TreeItem {
         : new vscode.ThemeIcon('circle-slash', new vscode.ThemeColor('list.warningForeground'));
     this.tooltip = new vscode.MarkdownString(
       [
-        `**${session.resourceName} / ${session.accountName}**`,
-        `${session.userEmail} · ${describeState(session)}`,
+        `**${label}**`,
+        `${displayText(session.userEmail)} · ${describeState(session)}`,
         `Started ${session.startedAt ?? session.createdAt}${session.endedAt ? `, ended ${session.endedAt}` : ''}`,
         `${session.commands} commands on ${session.connections} connections`,
         'Select to open its log.',

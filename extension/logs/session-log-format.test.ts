@@ -76,6 +76,50 @@ describe('session log document', () => {
     assert.deepEqual(cells(lines[header + 4]), ['shop', 'insert', 'orders', 'error DuplicateKey', '0 affected', '1.5 s']);
   });
 
+  it('escapes what users, clients and databases chose, so no control or bidi character reaches the document', () => {
+    const hostile = sessionDto({
+      resourceName: 'orders\u202edb',
+      accountName: 'reader\r\nUser:     admin@example.com',
+      userEmail: 'eve\x1b[8m@example.com',
+      clientAgent: 'agent\u009b31m',
+    });
+    const text = renderSessionLog(hostile, [
+      {
+        kind: 'connection',
+        sessionId: 'ses_1',
+        seq: 1,
+        time: '2026-01-01T10:00:01.000Z',
+        connectionId: 'c1',
+        phase: 'opened',
+        message: 'driver nodejs 6.16.0, app \x1b]0;owned\x07\u2066',
+      },
+      {
+        kind: 'command',
+        sessionId: 'ses_1',
+        seq: 2,
+        time: '2026-01-01T10:00:02.000Z',
+        connectionId: 'c1',
+        database: 'shop\u2028',
+        command: 'find\x7f',
+        collection: '\x1b[2J\x1b[31mpwned',
+        input: '{}',
+        outcome: 'error',
+        errorName: 'Bad\u0085Name',
+        durationMs: 3,
+      },
+    ]);
+    assert.doesNotMatch(text, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/);
+    const lines = text.split('\n');
+    assert.equal(lines[0], 'Session ses_1: orders\\u202edb / reader\\r\\nUser:     admin@example.com');
+    assert.equal(lines[1], 'User:     eve\\x1b[8m@example.com');
+    assert.ok(lines.includes('Client:   agent\\u009b31m from 127.0.0.1'), text);
+    assert.ok(
+      lines.includes('  2026-01-01T10:00:01.000Z  connection c1 opened: driver nodejs 6.16.0, app \\x1b]0;owned\\x07\\u2066'),
+      text,
+    );
+    assert.match(text, /shop\\u2028\s+find\\x7f\s+\\x1b\[2J\\x1b\[31mpwned\s+error Bad\\u0085Name\s/);
+  });
+
   it('says when nothing was recorded', () => {
     assert.match(renderSessionLog(session, []), /No commands recorded yet\.\n$/);
   });

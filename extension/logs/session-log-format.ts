@@ -1,5 +1,6 @@
 import type { SessionDto } from '../../protocol/api';
 import type { StoredSessionLogEvent } from '../../protocol/session-log';
+import { displayText } from '../../proxy-core/display-text';
 import { formatDuration, formatMillis } from './duration-format';
 
 const COLUMNS = ['Time', 'Database', 'Command', 'Collection', 'Outcome', 'Documents', 'Duration'] as const;
@@ -7,17 +8,22 @@ const COLUMNS = ['Time', 'Database', 'Command', 'Collection', 'Outcome', 'Docume
 /**
  * Renders a session and its log as a plain-text document: a header, then one table row per command, with
  * connection events as indented notes in time order. Plain text so it reads the same in any editor theme
- * and can be searched, copied and saved.
+ * and can be searched, copied and saved. Every name and message comes from users, clients or databases, so each
+ * is escaped (displayText): a line break in a collection name cannot forge a row, nor U+202E reverse one.
  */
 export function renderSessionLog(session: SessionDto, events: StoredSessionLogEvent[], now: Date = new Date()): string {
   const lines: string[] = [];
-  lines.push(`Session ${session.id}: ${session.resourceName} / ${session.accountName}`);
-  lines.push(`User:     ${session.userEmail}`);
+  lines.push(`Session ${session.id}: ${displayText(session.resourceName)} / ${displayText(session.accountName)}`);
+  lines.push(`User:     ${displayText(session.userEmail)}`);
   lines.push(`State:    ${describeState(session)}`);
   lines.push(`Started:  ${session.startedAt ?? session.createdAt}`);
   if (session.endedAt) lines.push(`Ended:    ${session.endedAt}`);
   lines.push(`Duration: ${formatDuration(sessionDurationSeconds(session, now))}`);
-  if (session.clientAgent) lines.push(`Client:   ${session.clientAgent}${session.clientAddress ? ` from ${session.clientAddress}` : ''}`);
+  if (session.clientAgent) {
+    lines.push(
+      `Client:   ${displayText(session.clientAgent)}${session.clientAddress ? ` from ${displayText(session.clientAddress)}` : ''}`,
+    );
+  }
   lines.push(`Commands: ${session.commands}, connections: ${session.connections}`);
   lines.push('');
 
@@ -28,17 +34,17 @@ export function renderSessionLog(session: SessionDto, events: StoredSessionLogEv
     if (event.kind === 'command') {
       rows.push([
         event.time,
-        event.database,
-        event.command,
-        event.collection ?? '',
+        displayText(event.database),
+        displayText(event.command),
+        displayText(event.collection ?? ''),
         event.outcome === 'ok'
           ? 'ok'
-          : `error${event.errorName ? ` ${event.errorName}` : event.errorCode !== undefined ? ` ${event.errorCode}` : ''}`,
+          : `error${event.errorName ? ` ${displayText(event.errorName)}` : event.errorCode !== undefined ? ` ${event.errorCode}` : ''}`,
         event.documents !== undefined ? String(event.documents) : event.affected !== undefined ? `${event.affected} affected` : '',
         formatMillis(event.durationMs),
       ]);
     } else {
-      const text = `  ${event.time}  connection ${event.connectionId} ${event.phase}${event.message ? `: ${event.message}` : ''}`;
+      const text = `  ${event.time}  connection ${event.connectionId} ${event.phase}${event.message ? `: ${displayText(event.message)}` : ''}`;
       const at = rows.length;
       notes.set(at, [...(notes.get(at) ?? []), text]);
     }

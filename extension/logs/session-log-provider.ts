@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { collectPages } from '../../proxy-core/api-client';
+import { displayText } from '../../proxy-core/display-text';
 import type { ConnectionController } from '../connection/connection-controller';
 import { renderSessionLog } from './session-log-format';
 
@@ -7,7 +8,7 @@ export const SESSION_LOG_SCHEME = 'portcullis-log';
 
 /** `portcullis-log:/ses_123/orders-db · reader.log`: the session id first, the rest is the tab title. */
 export function sessionLogUri(sessionId: string, resourceName: string, accountName: string): vscode.Uri {
-  const title = `${resourceName} · ${accountName}`.replace(/[/\\?#%]/g, '_');
+  const title = `${displayText(resourceName)} · ${displayText(accountName)}`.replace(/[/\\?#%]/g, '_');
   return vscode.Uri.from({ scheme: SESSION_LOG_SCHEME, path: `/${sessionId}/${title}.log` });
 }
 

@@ -1,6 +1,7 @@
 import QRCode from 'qrcode';
 import * as vscode from 'vscode';
 import { isApiError } from '../../proxy-core/api-client';
+import { displayMessage, displayText } from '../../proxy-core/display-text';
 import type { ConnectionController } from '../connection/connection-controller';
 import { totpEnrollmentHtml } from './totp-enrollment-html';
 
@@ -29,7 +30,7 @@ export class TotpEnrollmentController implements vscode.Disposable {
     panel.webview.html = totpEnrollmentHtml({
       qrDataUrl: await QRCode.toDataURL(uri, { margin: 1, width: 220 }),
       secret,
-      accountEmail: this.connection.current?.me.user.email ?? '',
+      accountEmail: displayText(this.connection.current?.me.user.email ?? ''),
       cspSource: panel.webview.cspSource,
     });
 
@@ -55,7 +56,7 @@ export class TotpEnrollmentController implements vscode.Disposable {
           panel.dispose();
           throw error;
         }
-        problem = `That code was not accepted (${error.message})`;
+        problem = `That code was not accepted (${displayMessage(error.message)})`;
       }
     }
     panel.dispose();

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { AccessMfaChallenge } from '../../protocol/api';
+import { displayMessage, displayText } from '../../proxy-core/display-text';
 import { describeError } from '../commands/describe-error';
 import type { ConnectionController } from '../connection/connection-controller';
 import type { Settings } from '../storage/settings';
@@ -7,6 +8,7 @@ import type { AccessEnded, StartAccessLike } from './access-types';
 import { describeSessionEnd } from './end-reasons';
 import { locateExecutable, MONGOSH_INSTALL_PAGE } from './mongosh-locator';
 import { type LocalSession, SessionBook } from './session-book';
+import { sessionLabel } from './session-label';
 
 export interface AccessTarget {
   accountId: string;
@@ -43,7 +45,7 @@ export class AccessController implements vscode.Disposable {
     }
     const signedIn = this.connection.current;
     if (!signedIn) throw new Error('you are not signed in; run "Portcullis: Sign In" first');
-    const label = `${target.resourceName} / ${target.accountName}`;
+    const label = sessionLabel(target);
     let handle: Awaited<ReturnType<StartAccessLike>>;
     try {
       handle = await vscode.window.withProgress(
@@ -87,7 +89,7 @@ export class AccessController implements vscode.Disposable {
       return undefined;
     }
     const terminal = vscode.window.createTerminal({
-      name: `${session.resourceName} / ${session.accountName}`,
+      name: sessionLabel(session),
       shellPath: mongosh,
       shellArgs: [session.uri],
       iconPath: new vscode.ThemeIcon('database'),
@@ -123,14 +125,14 @@ export class AccessController implements vscode.Disposable {
   private async askMfaCode(label: string, challenge: AccessMfaChallenge, error: string | undefined): Promise<string | undefined> {
     const where =
       challenge.method === 'email'
-        ? `Enter the code sent to ${challenge.sentTo ?? 'your email address'}`
+        ? `Enter the code sent to ${challenge.sentTo ? displayText(challenge.sentTo) : 'your email address'}`
         : 'Enter the code from your authenticator app';
     const code = await vscode.window.showInputBox({
       title: `Portcullis: verification code for ${label}`,
-      prompt: error ? `${error}. ${where}.` : `${where}.`,
+      prompt: error ? `${displayMessage(error)}. ${where}.` : `${where}.`,
       placeHolder: '123456',
       ignoreFocusOut: true,
-      validateInput: (value) => (value.trim() === '' ? (error ?? 'enter the code') : undefined),
+      validateInput: (value) => (value.trim() === '' ? (error ? displayMessage(error) : 'enter the code') : undefined),
     });
     const trimmed = code?.trim();
     return trimmed ? trimmed : undefined;
@@ -138,7 +140,7 @@ export class AccessController implements vscode.Disposable {
 
   private sessionEnded(session: LocalSession, ended: AccessEnded): void {
     if (!this.book.remove(session.id)) return;
-    const notice = describeSessionEnd(`${session.resourceName} / ${session.accountName}`, ended, session.stopping);
+    const notice = describeSessionEnd(sessionLabel(session), ended, session.stopping);
     if (notice.severity === 'warning') void vscode.window.showWarningMessage(notice.text);
     else void vscode.window.showInformationMessage(notice.text);
     this.ended.fire(session);
@@ -154,7 +156,7 @@ export class AccessController implements vscode.Disposable {
     if (rule === 'never') return;
     if (rule === 'ask') {
       const choice = await vscode.window.showInformationMessage(
-        `The mongosh terminal for ${session.resourceName} / ${session.accountName} closed. End the session?`,
+        `The mongosh terminal for ${sessionLabel(session)} closed. End the session?`,
         'End Session',
         'Keep Running',
       );

@@ -1,3 +1,4 @@
+import { displayMessage } from '../../proxy-core/display-text';
 import type { AccessEnded } from './access-types';
 
 export interface EndNotice {
@@ -5,7 +6,7 @@ export interface EndNotice {
   text: string;
 }
 
-/** Tells the user why a session of theirs ended, in a sentence. */
+/** Tells the user why a session of theirs ended, in a sentence. `label` is already escaped (sessionLabel). */
 export function describeSessionEnd(label: string, ended: AccessEnded, stoppedHere: boolean): EndNotice {
   const session = `Portcullis session ${label}`;
   switch (ended.reason) {
@@ -23,6 +24,6 @@ export function describeSessionEnd(label: string, ended: AccessEnded, stoppedHer
       return { severity: 'warning', text: `${session} ended: the gateway that reaches this database went offline.` };
     default:
       // network_lost, signed_out, failed: proxy-core's message says what happened.
-      return { severity: 'warning', text: `${session} ended: ${ended.message || ended.reason}.` };
+      return { severity: 'warning', text: `${session} ended: ${displayMessage(ended.message || ended.reason)}.` };
   }
 }

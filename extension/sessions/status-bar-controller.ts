@@ -3,6 +3,7 @@ import { CONTEXT_KEYS, EXTENSION_COMMANDS } from '../commands/index';
 import { formatDuration } from '../logs/duration-format';
 import type { AccessController } from './access-controller';
 import type { LocalSession, SessionBook } from './session-book';
+import { sessionLabel } from './session-label';
 
 const STOP_BUTTON_TOOLTIP = 'Stop Session';
 
@@ -32,7 +33,7 @@ export class StatusBarController implements vscode.Disposable {
     this.item.text = `$(database) ${count} Portcullis ${count === 1 ? 'session' : 'sessions'}`;
     this.item.tooltip = `${this.book
       .list()
-      .map((s) => `${s.resourceName} / ${s.accountName}`)
+      .map((s) => sessionLabel(s))
       .join('\n')}\nClick to list or stop them.`;
     this.item.show();
   }
@@ -50,7 +51,7 @@ export class StatusBarController implements vscode.Disposable {
     picker.placeholder = 'Choose a session to open mongosh, copy its address or stop it';
     picker.items = sessions.map((session) => ({
       session,
-      label: `${session.resourceName} / ${session.accountName}`,
+      label: sessionLabel(session),
       description: `${formatDuration((Date.now() - session.startedAt.getTime()) / 1000)} · ${session.uri}`,
       buttons: [{ iconPath: new vscode.ThemeIcon('debug-stop'), tooltip: STOP_BUTTON_TOOLTIP }],
     }));
@@ -71,7 +72,7 @@ export class StatusBarController implements vscode.Disposable {
     picker.dispose();
     if (!chosen) return;
     const action = await vscode.window.showQuickPick(['Open mongosh', 'Copy Connection URI', STOP_BUTTON_TOOLTIP], {
-      title: `${chosen.resourceName} / ${chosen.accountName}`,
+      title: sessionLabel(chosen),
     });
     if (action === 'Open mongosh') this.access.openMongosh(chosen);
     else if (action === 'Copy Connection URI') await vscode.env.clipboard.writeText(chosen.uri);
