@@ -5,12 +5,12 @@ import type { Command } from 'commander';
 import type { GatewayAgent } from '../../gateway/agent/agent';
 import { readCredentialFile, writeCredentialFile } from '../../gateway/agent/credential-file';
 import { enrollGateway } from '../../gateway/agent/enroll';
+import { type GatewayLimits, LIMIT_ENV, limitsFromSettings } from '../../gateway/engine/limits';
 import { normalizeServerUrl } from '../../proxy-core/api-client';
 import { displayMessage, displayText } from '../../proxy-core/display-text';
 import { SECRET_PREFIXES } from '../../server/auth/secret-tokens';
 import { configDir, resolveProject, signedInClient } from '../context';
 import { ensureConfigDir } from '../credentials/config-dir';
-import { type GatewayLimits, LIMIT_ENV, limitsFromSettings } from '../../gateway/engine/limits';
 import { CliError } from '../errors';
 import { EXIT_CODES } from '../exit-codes';
 import { formatTime } from '../output/format';
@@ -59,8 +59,14 @@ export function registerGatewayCommands(program: Command): void {
     .option('--token <token>', `enrollment token from "portcullis gateway enroll-token" (or $${GATEWAY_TOKEN_ENV})`)
     .option('--name <name>', 'name shown to admins (default: the host name)')
     .option('--credential-file <path>', 'where the gateway credential is kept (default: gateway-credential.json in the config folder)')
-    .option('--max-pending-mib <n>', `memory for partly received messages, all connections together (default 256, or $${LIMIT_ENV.maxPendingMiB})`)
-    .option('--message-timeout <seconds>', `time a message may take to arrive, plus 1 s per MiB (default 30, or $${LIMIT_ENV.messageTimeoutSeconds})`)
+    .option(
+      '--max-pending-mib <n>',
+      `memory for partly received messages, all connections together (default 256, or $${LIMIT_ENV.maxPendingMiB})`,
+    )
+    .option(
+      '--message-timeout <seconds>',
+      `time a message may take to arrive, plus 1 s per MiB (default 30, or $${LIMIT_ENV.messageTimeoutSeconds})`,
+    )
     .option('--max-nesting-depth <n>', `deepest nesting of documents in a command (default 200, or $${LIMIT_ENV.maxNestingDepth})`)
     .action(async (flags: StartFlags) => {
       let limits: ReturnType<typeof limitsFromSettings>;

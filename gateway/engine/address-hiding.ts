@@ -9,7 +9,8 @@ import { OP_REPLY_DOCUMENTS_OFFSET } from '../wire/op-reply';
  * What a client may learn about the deployment behind a resource: nothing of its hosts, addresses or ports. The
  * handshake rewrite removes them from hello; this module covers every other reply that names them: diagnostic
  * commands (serverStatus, hostInfo, getLog, explain, currentOp, replSetGetStatus, ...) and every error. Each
- * internal address is replaced by one placeholder that names the resource: `portcullis:<resource name>`.
+ * internal address (and replica-set name) is replaced by one placeholder that names the resource:
+ * `portcullis:<resource name>`.
  */
 
 /** Commands whose replies describe the server, its hosts or its peers: their replies are always rewritten. */
@@ -49,7 +50,15 @@ const DIAGNOSTIC_COMMANDS: ReadonlySet<string> = new Set([
 ]);
 
 /** Aggregation stages whose output names hosts (a pipeline carrying one has its replies, and cursor, rewritten). */
-const DIAGNOSTIC_STAGES = ['$currentOp', '$collStats', '$indexStats', '$planCacheStats', '$shardedDataDistribution', '$listSessions', '$listLocalSessions'];
+const DIAGNOSTIC_STAGES = [
+  '$currentOp',
+  '$collStats',
+  '$indexStats',
+  '$planCacheStats',
+  '$shardedDataDistribution',
+  '$listSessions',
+  '$listLocalSessions',
+];
 
 /** Fields whose string value is a host, an address or a connection string, wherever they appear in a rewritten reply. */
 const HOST_FIELDS: ReadonlySet<string> = new Set([
@@ -63,6 +72,8 @@ const HOST_FIELDS: ReadonlySet<string> = new Set([
   'syncSourceHost',
   'syncingTo',
   'configsvrConnectionString',
+  'setName',
+  'set',
   'connectionString',
   'remote',
   'local',
@@ -75,12 +86,20 @@ const HOST_LIST_FIELDS: ReadonlySet<string> = new Set(['hosts', 'passives', 'arb
 /** Numeric fields that give a port away. */
 const PORT_FIELDS: ReadonlySet<string> = new Set(['port', 'syncSourceId']);
 /** Command-line flags whose next argument is a host or port (getCmdLineOpts argv). */
-const ADDRESS_FLAGS: ReadonlySet<string> = new Set(['--port', '--bind_ip', '--bind-ip', '--replSet', '--configdb', '--listen-addr', '--listen-tls']);
+const ADDRESS_FLAGS: ReadonlySet<string> = new Set([
+  '--port',
+  '--bind_ip',
+  '--bind-ip',
+  '--replSet',
+  '--configdb',
+  '--listen-addr',
+  '--listen-tls',
+]);
 
 /** Deeper than this, a reply's documents are copied as they are: servers do not nest diagnostics this deep. */
 const MAX_DEPTH = 100;
 
-const IPV4 = String.raw`(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?(?![\w.])`;
+const IPV4 = String.raw`(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?(?!\w|\.\d)`;
 const IPV6_BRACKETED = String.raw`\[[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*\](?::\d{1,5})?`;
 // Bare IPv6 (at least two colons, hex groups): `::1`, `fe80::1`, `2001:db8::5`.
 const IPV6_BARE = String.raw`(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])`;
@@ -225,7 +244,9 @@ export class AddressHider {
       case BSON_TYPES.int32:
       case BSON_TYPES.int64:
       case BSON_TYPES.double:
-        return PORT_FIELDS.has(key) || hide ? withValue(raw, element, Buffer.alloc(element.valueEnd - element.valueStart)) : elementBytes(raw, element);
+        return PORT_FIELDS.has(key) || hide
+          ? withValue(raw, element, Buffer.alloc(element.valueEnd - element.valueStart))
+          : elementBytes(raw, element);
       default:
         return elementBytes(raw, element);
     }
@@ -235,7 +256,11 @@ export class AddressHider {
 /** `rewritten` (an element whose key is `element`'s) under another key. */
 function withKey(rewritten: Buffer, element: BsonElement, key: string): Buffer {
   const keyLength = element.keyEnd - element.keyStart;
-  return Buffer.concat([rewritten.subarray(0, 1), Buffer.from(`${key.replaceAll('\0', '')}\0`, 'utf8'), rewritten.subarray(1 + keyLength + 1)]);
+  return Buffer.concat([
+    rewritten.subarray(0, 1),
+    Buffer.from(`${key.replaceAll('\0', '')}\0`, 'utf8'),
+    rewritten.subarray(1 + keyLength + 1),
+  ]);
 }
 
 function isAddressFlag(raw: Buffer, element: BsonElement): boolean {
@@ -245,7 +270,11 @@ function isAddressFlag(raw: Buffer, element: BsonElement): boolean {
 
 /** `host` of `host:port`, `[v6]:port`, `mongodb://host`, `user@host`. */
 function hostOf(name: string): string {
-  let host = name.trim().replace(/^[a-z+]+:\/\//i, '').replace(/^[^@/]*@/, '').replace(/\/.*$/, '');
+  let host = name
+    .trim()
+    .replace(/^[a-z+]+:\/\//i, '')
+    .replace(/^[^@/]*@/, '')
+    .replace(/\/.*$/, '');
   if (host.startsWith('[')) return host.slice(1, host.indexOf(']') === -1 ? undefined : host.indexOf(']'));
   if (isIP(host) === 6) return host;
   const colon = host.lastIndexOf(':');

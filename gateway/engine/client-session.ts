@@ -2,18 +2,17 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ConnectionEvent } from '../../protocol/session-log';
 import { CommandRecorder } from '../recording/recorder';
+import { replyHasMoreToCome } from '../recording/reply-summary';
 import { type AuthenticatedUpstream, connectUpstream, UpstreamFailure } from '../upstream/connect-upstream';
-import { DEFAULT_MAX_MESSAGE_SIZE } from '../wire/constants';
+import { parseConnectionString } from '../upstream/connection-string';
+import { BSON_TYPES, keyIs, walkDocument } from '../wire/bson-walk';
+import { type CommandIdentity, CommandRefused, readCommand } from '../wire/command-identity';
+import { DEFAULT_MAX_MESSAGE_SIZE, OP_CODES } from '../wire/constants';
 import { errorReplyFor, type ReplyError, type RequestRef } from '../wire/error-reply';
 import { MONGO_ERROR_CODES, WireProtocolError } from '../wire/errors';
 import { MessageFramer } from '../wire/framer';
-import { type CommandIdentity, CommandRefused, readCommand } from '../wire/command-identity';
-import { BSON_TYPES, keyIs, walkDocument } from '../wire/bson-walk';
-import { OP_CODES } from '../wire/constants';
 import { findOpMsgBody } from '../wire/op-msg';
 import { peekResponseTo } from '../wire/peek';
-import { replyHasMoreToCome } from '../recording/reply-summary';
-import { parseConnectionString } from '../upstream/connection-string';
 import { AddressHider, isDiagnosticCommand, replyNeedsHiding } from './address-hiding';
 import { locateBadFrame } from './bad-frame';
 import {
@@ -24,7 +23,13 @@ import {
   rewriteHelloReply,
   rewriteHelloRequest,
 } from './handshake';
-import { DEFAULT_GATEWAY_LIMITS, type GatewayLimits, messageDeadlineMs, type PendingBytesBudget, processPendingBytesBudget } from './limits';
+import {
+  DEFAULT_GATEWAY_LIMITS,
+  type GatewayLimits,
+  messageDeadlineMs,
+  type PendingBytesBudget,
+  processPendingBytesBudget,
+} from './limits';
 import type { ServeClientOptions, ServedClientStats } from './serve-client';
 
 /**
@@ -51,7 +56,11 @@ function nextGatewayRequestId(): number {
 function seedHostsOf(connectionString: string): string[] {
   try {
     const parsed = parseConnectionString(connectionString);
-    return [...parsed.hosts.map((h) => h.host), ...(parsed.srvName ? [parsed.srvName] : [])];
+    return [
+      ...parsed.hosts.map((h) => h.host),
+      ...(parsed.srvName ? [parsed.srvName] : []),
+      ...(parsed.replicaSet ? [parsed.replicaSet] : []),
+    ];
   } catch {
     return [];
   }
@@ -217,7 +226,9 @@ export class ClientSession {
     // Recorded even when the client has already given up waiting: the database was still unreachable.
     if (this.phase === PHASES.connecting || this.phase === PHASES.closed) {
       const shown = this.hider.text(failure.message);
-      this.emitConnectionEvent(shown === failure.message ? { phase: 'failed', message: shown } : { phase: 'failed', message: shown, detail: failure.message });
+      this.emitConnectionEvent(
+        shown === failure.message ? { phase: 'failed', message: shown } : { phase: 'failed', message: shown, detail: failure.message },
+      );
       this.options.onDetail?.(failure.message);
     }
     if (this.phase !== PHASES.connecting) return;
@@ -319,7 +330,11 @@ export class ClientSession {
   /** Answers one request with an error and records both; the connection stays open. */
   private refuse(raw: Buffer, identity: CommandIdentity, error: ReplyError): void {
     this.recorder.onRequest(raw, identity, { alwaysLog: true });
-    const reply = errorReplyFor(requestRefOf(identity), { code: error.code, codeName: error.codeName, message: error.message }, nextGatewayRequestId());
+    const reply = errorReplyFor(
+      requestRefOf(identity),
+      { code: error.code, codeName: error.codeName, message: error.message },
+      nextGatewayRequestId(),
+    );
     this.recorder.onReply(reply);
     this.writeClient(reply);
   }
@@ -493,7 +508,7 @@ export class ClientSession {
   /** What the servers call themselves and where the gateway reached them: names to hide from now on. */
   private learnUpstreamNames(info: AuthenticatedUpstream): void {
     this.hider.learn(info.address.host);
-    for (const field of ['me', 'primary']) if (typeof info.hello[field] === 'string') this.hider.learn(info.hello[field]);
+    for (const field of ['me', 'primary', 'setName']) if (typeof info.hello[field] === 'string') this.hider.learn(info.hello[field]);
     for (const field of ['hosts', 'passives', 'arbiters']) {
       const list = info.hello[field];
       if (Array.isArray(list)) for (const host of list) if (typeof host === 'string') this.hider.learn(host);

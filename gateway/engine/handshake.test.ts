@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { OP_CODES, OP_MSG_FLAGS } from '../wire/constants';
 import type { Document } from 'bson';
 import { buildDocument, encodeElement } from '../wire/bson-build';
 import { readCommand } from '../wire/command-identity';
+import { OP_CODES, OP_MSG_FLAGS } from '../wire/constants';
 import { parseMessage } from '../wire/message';
 import { encodeOpMsg } from '../wire/op-msg';
 import { encodeOpQuery } from '../wire/op-query';
@@ -118,7 +118,11 @@ describe('handshake rewriting', () => {
   });
 
   it('OP_REPLY: the first document is rewritten, maxMessageSizeBytes reported', () => {
-    const raw = encodeOpReply({ requestId: 2, responseTo: 1, documents: [{ ismaster: true, me: 'h:1', maxMessageSizeBytes: 1000, ok: 1 }] });
+    const raw = encodeOpReply({
+      requestId: 2,
+      responseTo: 1,
+      documents: [{ ismaster: true, me: 'h:1', maxMessageSizeBytes: 1000, ok: 1 }],
+    });
     const out = rewriteHelloReply(raw, 'standalone');
     assert.equal(out.maxMessageSizeBytes, 1000);
     const parsed = parse(out.message);

@@ -113,7 +113,10 @@ export function rewriteHelloReply(raw: Buffer, presentation: Presentation): { me
     end = body.start + body.size;
     const flags = raw.readUInt32LE(HEADER_SIZE);
     // The gateway cleared exhaustAllowed, so there is no stream to continue.
-    options = { flags: flags & ~(OP_MSG_FLAGS.moreToCome | OP_MSG_FLAGS.checksumPresent), dropTail: flags & OP_MSG_FLAGS.checksumPresent ? 4 : 0 };
+    options = {
+      flags: flags & ~(OP_MSG_FLAGS.moreToCome | OP_MSG_FLAGS.checksumPresent),
+      dropTail: flags & OP_MSG_FLAGS.checksumPresent ? 4 : 0,
+    };
   } else if (opCode === OP_CODES.reply && raw.length > OP_REPLY_DOCUMENTS_OFFSET + 4) {
     start = OP_REPLY_DOCUMENTS_OFFSET;
     end = start + raw.readInt32LE(start);

@@ -52,7 +52,10 @@ export function processPendingBytesBudget(): PendingBytesBudget {
 }
 
 /** How long a message of `declaredLength` bytes (unknown: -1) may take to arrive. */
-export function messageDeadlineMs(limits: Pick<GatewayLimits, 'messageTimeoutMs' | 'messageTimeoutMsPerMiB'>, declaredLength: number): number {
+export function messageDeadlineMs(
+  limits: Pick<GatewayLimits, 'messageTimeoutMs' | 'messageTimeoutMsPerMiB'>,
+  declaredLength: number,
+): number {
   const mib = declaredLength > 0 ? declaredLength / (1024 * 1024) : 0;
   return limits.messageTimeoutMs + Math.ceil(mib * limits.messageTimeoutMsPerMiB);
 }
@@ -81,7 +84,11 @@ export function limitsFromSettings(settings: LimitSettings): Partial<GatewayLimi
   };
   const mib = positive(settings.maxPendingMiB, `the pending-message budget (--max-pending-mib or $${LIMIT_ENV.maxPendingMiB})`, 65_536);
   if (mib !== undefined) limits.maxPendingBytes = mib * 1024 * 1024;
-  const seconds = positive(settings.messageTimeoutSeconds, `the message timeout (--message-timeout or $${LIMIT_ENV.messageTimeoutSeconds})`, 3600);
+  const seconds = positive(
+    settings.messageTimeoutSeconds,
+    `the message timeout (--message-timeout or $${LIMIT_ENV.messageTimeoutSeconds})`,
+    3600,
+  );
   if (seconds !== undefined) limits.messageTimeoutMs = seconds * 1000;
   const depth = positive(settings.maxNestingDepth, `the nesting-depth limit (--max-nesting-depth or $${LIMIT_ENV.maxNestingDepth})`, 1000);
   if (depth !== undefined) limits.maxNestingDepth = depth;

@@ -78,7 +78,11 @@ export function describeCommand(raw: Buffer, identity: CommandIdentity, options:
 }
 
 export function renderCommand(raw: Buffer, identity: CommandIdentity, options: RecordingOptions): RenderedCommand {
-  const info = { name: identity.name, database: identity.database, body: deserialize(raw.subarray(identity.body.start, identity.body.end)) };
+  const info = {
+    name: identity.name,
+    database: identity.database,
+    body: deserialize(raw.subarray(identity.body.start, identity.body.end)),
+  };
   const state: CleanState = { budget: Math.max(1024, options.maxEventBytes * 4), cut: false, masks: options.maskPatterns };
   const copy: Document = {};
   for (const key of Object.keys(info.body)) {

@@ -1,5 +1,5 @@
-import { WireProtocolError } from './errors';
 import { BSON_TYPES, type BsonElement, walkDocument } from './bson-walk';
+import { WireProtocolError } from './errors';
 
 /**
  * Deepest nesting of documents and arrays inside the document at `start` (the document itself is depth 1), found

@@ -101,10 +101,7 @@ describe('readCommand', () => {
     legacy.writeInt32LE(2002, 12);
     assert.throws(() => readCommand(legacy), /opcode 2002 is not accepted/);
     assert.throws(() => readCommand(rawOpQuery('shop.items', [element('a', 1)])), /only for commands on <db>.\$cmd/);
-    assert.equal(
-      refusal(rawOpQuery('admin.$cmd', [element('ping', 1), element('$query', { saslStart: 1 })])).codeName,
-      'FailedToParse',
-    );
+    assert.equal(refusal(rawOpQuery('admin.$cmd', [element('ping', 1), element('$query', { saslStart: 1 })])).codeName, 'FailedToParse');
     assert.equal(refusal(rawOpQuery('admin.$cmd', [element('ping', 1), element('$query', { hello: 1 })])).codeName, 'FailedToParse');
   });
 

@@ -1,8 +1,8 @@
-import { BSON_TYPES, type BsonElement, documentEnd, walkDocument } from './bson-walk';
 import { nestingDepth } from './bson-nesting';
+import { BSON_TYPES, type BsonElement, documentEnd, walkDocument } from './bson-walk';
 import { HEADER_SIZE, OP_CODES, OP_MSG_FLAGS } from './constants';
 import { crc32c } from './crc32c';
-import { type MongoErrorName, MONGO_ERROR_CODES, WireProtocolError } from './errors';
+import { MONGO_ERROR_CODES, type MongoErrorName, WireProtocolError } from './errors';
 import { readWholeMessageHeader } from './header';
 
 /*
@@ -131,7 +131,8 @@ function readOpMsgCommand(raw: Buffer, requestId: number): CommandIdentity {
   if (unknownRequired !== 0) throw new WireProtocolError(`OP_MSG: unknown required flag bits 0x${unknownRequired.toString(16)} are set`);
   let end = raw.length;
   if (flags & OP_MSG_FLAGS.checksumPresent) {
-    if (end - (HEADER_SIZE + FLAGS_SIZE) < CHECKSUM_SIZE) throw new WireProtocolError('OP_MSG: checksum flag is set but the checksum is missing');
+    if (end - (HEADER_SIZE + FLAGS_SIZE) < CHECKSUM_SIZE)
+      throw new WireProtocolError('OP_MSG: checksum flag is set but the checksum is missing');
     end -= CHECKSUM_SIZE;
     const expected = raw.readUInt32LE(end);
     if (crc32c(raw, 0, end) !== expected) throw new WireProtocolError('OP_MSG: checksum mismatch');
@@ -300,7 +301,8 @@ function checkTopLevelKeys(raw: Buffer, elements: BsonElement[], identity: Comma
   for (const element of elements) {
     // latin1 maps each byte to one character: keys compare as the bytes the server compares.
     const key = raw.toString('latin1', element.keyStart, element.keyEnd);
-    if (AUTHENTICATION_KEYS.has(asciiLower(key))) throw authenticationRefused(raw.toString('utf8', element.keyStart, element.keyEnd), identity);
+    if (AUTHENTICATION_KEYS.has(asciiLower(key)))
+      throw authenticationRefused(raw.toString('utf8', element.keyStart, element.keyEnd), identity);
     if (seen.has(key)) {
       throw new CommandRefused(
         `the command document has the field "${printable(raw.toString('utf8', element.keyStart, element.keyEnd))}" more than once; the Portcullis gateway refuses commands it cannot identify unambiguously`,

@@ -25,7 +25,25 @@ function makeRandom(seed: number) {
 }
 type Random = ReturnType<typeof makeRandom>;
 
-const KEYS = ['0', '1', '10', '007', '-1', '4294967295', '', 'é', '键', 'find', 'hello', 'isMaster', 'ping', 'insert', 'a.b', '$db2', 'x y'];
+const KEYS = [
+  '0',
+  '1',
+  '10',
+  '007',
+  '-1',
+  '4294967295',
+  '',
+  'é',
+  '键',
+  'find',
+  'hello',
+  'isMaster',
+  'ping',
+  'insert',
+  'a.b',
+  '$db2',
+  'x y',
+];
 const AUTH_KEYS = ['saslStart', 'SaslContinue', 'LOGOUT', 'authenticate', 'speculativeAuthenticate', 'saslSupportedMechs', 'getnonce'];
 
 const int32 = (n: number) => {

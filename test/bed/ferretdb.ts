@@ -14,6 +14,8 @@ export interface FerretDBOptions {
   tls?: TlsCertChoice;
   /** Makes `hello` report a replica set of this name, as a real cluster member does. */
   replSetName?: string;
+  /** FerretDB's log level (default `error`); `info` fills getLog with lines naming client addresses. */
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
 }
 
 export interface FerretDBServer {
@@ -54,7 +56,7 @@ export async function startFerretDB(options: FerretDBOptions = {}): Promise<Ferr
     `--state-dir=${dir}`,
     '--debug-addr=-',
     '--telemetry=disable',
-    '--log-level=error',
+    `--log-level=${options.logLevel ?? 'error'}`,
   ];
   let tlsPort: number | undefined;
   let certs: TestCerts | undefined;

@@ -15,7 +15,7 @@ import { resolveConfig } from '../../server/config';
 import { type ControlPlane, startControlPlane } from '../../server/control-plane';
 import { relayDepsFromServices } from '../../server/relay/control-plane-deps';
 import { attachRelay, type Relay, type RelayOptions } from '../../server/relay/relay';
-import { type FerretDBServer, startFerretDB } from '../bed/ferretdb';
+import { type FerretDBOptions, type FerretDBServer, startFerretDB } from '../bed/ferretdb';
 import { removeTempDir, trackTempDir } from '../bed/processes';
 
 export interface TunnelBedOptions {
@@ -23,6 +23,8 @@ export interface TunnelBedOptions {
   /** The control plane's clock (to make a session expire at the gateway first). */
   now?: () => Date;
   gateway?: Partial<GatewayAgentOptions>;
+  /** How FerretDB is started (a replica-set name, a log level). */
+  db?: FerretDBOptions;
 }
 
 export interface TunnelBed {
@@ -43,7 +45,7 @@ export interface TunnelBed {
 }
 
 export async function startTunnelBed(options: TunnelBedOptions = {}): Promise<TunnelBed> {
-  const db = await startFerretDB();
+  const db = await startFerretDB(options.db);
   const dataDir = trackTempDir(mkdtempSync(join(tmpdir(), 'portcullis-tunnel-')));
   const config = resolveConfig({ dataDir, listenPort: 0, logger: false, gatewayHeartbeatSeconds: 1 });
   const relayOptions: RelayOptions = { offlineGraceMs: 30_000, ...options.relay };
