@@ -285,10 +285,12 @@ function hostOf(name: string): string {
 /** Whether replies to this command must be rewritten whole (it describes the server) rather than only on error. */
 export function isDiagnosticCommand(raw: Buffer, identity: CommandIdentity): boolean {
   if (DIAGNOSTIC_COMMANDS.has(identity.name)) return true;
-  const body = raw.subarray(identity.body.start, identity.body.end);
-  // explain: true on find/aggregate/count/..., and diagnostic stages anywhere in a pipeline (a stage name in a
-  // string value also matches; rewriting such a reply costs a little time, never a leak).
+  // explain: true on find/aggregate/count/...
   if (identity.fields.some((e) => e.keyEnd - e.keyStart === 7 && raw.toString('latin1', e.keyStart, e.keyEnd) === 'explain')) return true;
+  if (identity.name !== 'aggregate') return false;
+  // Diagnostic stages anywhere in the pipeline (a stage name inside a string value matches too: rewriting that
+  // reply costs a little time, never a leak).
+  const body = raw.subarray(identity.body.start, identity.body.end);
   return DIAGNOSTIC_STAGES.some((stage) => body.includes(stage));
 }
 

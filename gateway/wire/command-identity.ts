@@ -268,50 +268,82 @@ function checkCommand(raw: Buffer, identity: CommandIdentity, maxDepth: number):
   const elements = identity.fields;
   checkTopLevelKeys(raw, elements, identity);
   for (const sequence of identity.sequences) {
-    const lower = sequence.identifier.toLowerCase();
-    if (AUTHENTICATION_KEYS.has(lower)) throw authenticationRefused(sequence.identifier, identity);
+    if (AUTHENTICATION_KEYS.has(asciiLower(sequence.identifier))) throw authenticationRefused(sequence.identifier, identity);
     if (elements.some((e) => keyEquals(raw, e, sequence.identifier))) {
       throw new WireProtocolError(`OP_MSG: field "${printable(sequence.identifier)}" is in both the body and a document sequence`);
     }
   }
   // explain runs the command it wraps: that command's keys are checked like the outer ones.
   const first = elements[0];
-  if (asciiLower(identity.name) === 'explain' && first.type === BSON_TYPES.document) {
+  if (first.type === BSON_TYPES.document && identity.name.length === 7 && asciiLower(identity.name) === 'explain') {
     const inner: BsonElement[] = [];
     walkDocument(raw, first.valueStart, first.valueEnd, 'explained command', (element) => {
       inner.push(element);
     });
     checkTopLevelKeys(raw, inner, identity);
   }
-  const documents = [identity.wrapper ?? identity.body, ...identity.sequences.flatMap((s) => s.documents)];
-  for (const document of documents) {
-    const depth = nestingDepth(raw, document.start, document.end, 'command', maxDepth);
-    if (depth > maxDepth) {
-      throw new CommandRefused(
-        `the command is nested more than ${maxDepth} levels deep, the Portcullis gateway's limit; flatten the document or filter`,
-        'Overflow',
-        identity,
-      );
-    }
-  }
+  checkDepth(raw, identity.wrapper ?? identity.body, identity, maxDepth);
+  for (const sequence of identity.sequences) for (const document of sequence.documents) checkDepth(raw, document, identity, maxDepth);
 }
 
-function checkTopLevelKeys(raw: Buffer, elements: BsonElement[], identity: CommandIdentity): void {
-  const seen = new Set<string>();
-  for (const element of elements) {
-    // latin1 maps each byte to one character: keys compare as the bytes the server compares.
-    const key = raw.toString('latin1', element.keyStart, element.keyEnd);
-    if (AUTHENTICATION_KEYS.has(asciiLower(key)))
-      throw authenticationRefused(raw.toString('utf8', element.keyStart, element.keyEnd), identity);
-    if (seen.has(key)) {
+function checkDepth(raw: Buffer, document: DocumentRange, identity: CommandIdentity, maxDepth: number): void {
+  // Each level takes at least 7 bytes (type, empty key's NUL, a 5-byte document): small documents cannot be too deep.
+  if (document.end - document.start < 5 + 7 * maxDepth) return;
+  if (nestingDepth(raw, document.start, document.end, 'command', maxDepth) <= maxDepth) return;
+  throw new CommandRefused(
+    `the command is nested more than ${maxDepth} levels deep, the Portcullis gateway's limit; flatten the document or filter`,
+    'Overflow',
+    identity,
+  );
+}
+
+function checkTopLevelKeys(raw: Buffer, elements: readonly BsonElement[], identity: CommandIdentity): void {
+  // Compared byte by byte: this runs for every command, and a command has a handful of top-level keys.
+  const many = elements.length > 32 ? new Set<string>() : undefined;
+  for (let i = 0; i < elements.length; i++) {
+    const element = elements[i];
+    if (isAuthenticationKey(raw, element)) throw authenticationRefused(raw.toString('utf8', element.keyStart, element.keyEnd), identity);
+    let duplicate = false;
+    if (many) {
+      const key = raw.toString('latin1', element.keyStart, element.keyEnd);
+      duplicate = many.has(key);
+      many.add(key);
+    } else {
+      for (let j = 0; j < i && !duplicate; j++) duplicate = sameKey(raw, elements[j], element);
+    }
+    if (duplicate) {
       throw new CommandRefused(
         `the command document has the field "${printable(raw.toString('utf8', element.keyStart, element.keyEnd))}" more than once; the Portcullis gateway refuses commands it cannot identify unambiguously`,
         'FailedToParse',
         identity,
       );
     }
-    seen.add(key);
   }
+}
+
+const AUTHENTICATION_KEY_BYTES: readonly Buffer[] = [...AUTHENTICATION_KEYS].map((key) => Buffer.from(key, 'latin1'));
+
+/** The key, with A-Z folded to a-z (only ASCII: the server treats other bytes as they are), is an authentication key. */
+function isAuthenticationKey(raw: Buffer, element: BsonElement): boolean {
+  const length = element.keyEnd - element.keyStart;
+  for (const candidate of AUTHENTICATION_KEY_BYTES) {
+    if (candidate.length !== length) continue;
+    let i = 0;
+    for (; i < length; i++) {
+      let c = raw[element.keyStart + i];
+      if (c >= 0x41 && c <= 0x5a) c += 0x20;
+      if (c !== candidate[i]) break;
+    }
+    if (i === length) return true;
+  }
+  return false;
+}
+
+function sameKey(raw: Buffer, a: BsonElement, b: BsonElement): boolean {
+  const length = a.keyEnd - a.keyStart;
+  if (b.keyEnd - b.keyStart !== length) return false;
+  for (let i = 0; i < length; i++) if (raw[a.keyStart + i] !== raw[b.keyStart + i]) return false;
+  return true;
 }
 
 export const CLIENT_AUTH_REFUSED_MESSAGE = 'authentication is handled by the Portcullis gateway; connect without credentials';
