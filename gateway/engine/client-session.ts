@@ -1,6 +1,5 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { Document } from 'bson';
 import type { ConnectionEvent } from '../../protocol/session-log';
 import { CommandRecorder } from '../recording/recorder';
 import { type AuthenticatedUpstream, connectUpstream, UpstreamFailure } from '../upstream/connect-upstream';
@@ -8,19 +7,18 @@ import { DEFAULT_MAX_MESSAGE_SIZE } from '../wire/constants';
 import { errorReplyFor, type ReplyError, type RequestRef } from '../wire/error-reply';
 import { MONGO_ERROR_CODES, WireProtocolError } from '../wire/errors';
 import { MessageFramer } from '../wire/framer';
-import { type CommandInfo, commandOf, headerOf, type ParsedMessage, parseMessage } from '../wire/message';
+import { type CommandIdentity, CommandRefused, readCommand } from '../wire/command-identity';
 import { peekResponseTo } from '../wire/peek';
 import { locateBadFrame } from './bad-frame';
 import {
-  CLIENT_AUTH_REFUSED_MESSAGE,
   describeClientMetadata,
-  isClientAuthCommand,
   isHelloCommand,
   type Presentation,
   presentationFor,
   rewriteHelloReply,
   rewriteHelloRequest,
 } from './handshake';
+import { DEFAULT_GATEWAY_LIMITS, type GatewayLimits, messageDeadlineMs, type PendingBytesBudget, processPendingBytesBudget } from './limits';
 import type { ServeClientOptions, ServedClientStats } from './serve-client';
 
 /**
@@ -46,12 +44,11 @@ function nextGatewayRequestId(): number {
 /** A client message on its way upstream, recorded once the batch it came in has been forwarded. */
 interface ForwardedRequest {
   raw: Buffer;
-  parsed: ParsedMessage;
+  identity: CommandIdentity;
 }
 
-function requestRefOf(parsed: ParsedMessage): RequestRef {
-  const header = headerOf(parsed);
-  return { opCode: header.opCode, requestId: header.requestId };
+function requestRefOf(identity: CommandIdentity): RequestRef {
+  return { opCode: identity.opCode, requestId: identity.requestId };
 }
 
 function asReplyError(error: unknown, fallbackMessage: string): ReplyError {
@@ -87,6 +84,14 @@ export class ClientSession {
   private upstreamPausedForClient = false;
   private resolveDone!: () => void;
   readonly done: Promise<void>;
+  private readonly limits: GatewayLimits;
+  private readonly pendingBudget: PendingBytesBudget;
+  /** Bytes of an incomplete client message this connection holds from the shared budget. */
+  private heldBytes = 0;
+  /** When the incomplete message started arriving, and the timer that ends the connection if it never completes. */
+  private pendingSince = 0;
+  private pendingTimer: NodeJS.Timeout | undefined;
+  private pendingTimerLength = -1;
 
   constructor(
     private readonly client: Duplex,
@@ -95,6 +100,8 @@ export class ClientSession {
     this.done = new Promise((resolve) => {
       this.resolveDone = resolve;
     });
+    this.limits = { ...DEFAULT_GATEWAY_LIMITS, ...options.limits };
+    this.pendingBudget = options.pendingBudget ?? processPendingBytesBudget();
     this.recorder = new CommandRecorder({
       connectionId: options.connectionId,
       onEvent: options.onEvent,
@@ -205,6 +212,7 @@ export class ClientSession {
       this.onClientFramingError(chunk, bufferedBefore, error);
       return;
     }
+    if (!this.accountPendingBytes()) return;
     if (messages.length === 0) return;
     if (this.phase === PHASES.connecting) {
       // Hold everything until the upstream is authenticated; drivers wait for their hello reply anyway.
@@ -237,54 +245,38 @@ export class ClientSession {
       upstream.uncork();
       this.client.uncork();
     }
-    for (const request of forwarded) this.recorder.onRequest(request.raw, request.parsed);
+    for (const request of forwarded) this.recorder.onRequest(request.raw, request.identity);
   }
 
-  /** Forwards (or refuses) one message; a forwarded one is added to `forwarded` for the recorder. */
+  /**
+   * Forwards (or refuses) one message; a forwarded one is added to `forwarded` for the recorder. What the message
+   * is comes from readCommand, which reads it from the bytes: nothing here looks at a decoded document.
+   */
   private relayClientMessage(raw: Buffer, forwarded: ForwardedRequest[]): void {
-    let parsed: ParsedMessage;
-    let command: CommandInfo | null;
+    let identity: CommandIdentity;
     try {
-      parsed = parseMessage(raw, { maxMessageSize: this.clientFramer.maxMessageSize, requireDb: true });
-      command = commandOf(parsed);
+      identity = readCommand(raw, { maxNestingDepth: this.limits.maxNestingDepth });
     } catch (error) {
-      this.refuseMalformed(raw, error);
+      if (!this.opened) this.emitOpened(undefined);
+      if (error instanceof CommandRefused) this.refuse(raw, error.identity, error);
+      else this.refuseMalformed(raw, error);
       return;
     }
-    if ('wasCompressed' in parsed && parsed.wasCompressed) {
-      this.refuse(raw, parsed, {
-        code: MONGO_ERROR_CODES.ProtocolError,
-        codeName: 'ProtocolError',
-        message: 'compressed messages are not accepted: the Portcullis gateway does not negotiate compression',
-      });
-      return;
-    }
-    if (command && isHelloCommand(command.name) && !this.opened) this.emitOpened(command.body);
-    if (!this.opened) this.emitOpened(undefined);
-    if (
-      command &&
-      (isClientAuthCommand(command.name) || (isHelloCommand(command.name) && command.body.speculativeAuthenticate !== undefined))
-    ) {
-      this.refuse(raw, parsed, {
-        code: MONGO_ERROR_CODES.AuthenticationFailed,
-        codeName: 'AuthenticationFailed',
-        message: CLIENT_AUTH_REFUSED_MESSAGE,
-      });
-      return;
-    }
-    forwarded.push({ raw, parsed });
-    if (command && isHelloCommand(command.name)) {
-      this.pendingHellos.add(headerOf(parsed).requestId);
-      this.writeUpstream(rewriteHelloRequest(parsed, command, this.upstreamInfo?.loadBalanced ?? false));
+    const hello = isHelloCommand(identity.name);
+    if (!this.opened) this.emitOpened(hello ? describeClientMetadata(raw, identity) : undefined);
+    forwarded.push({ raw, identity });
+    if (hello) {
+      this.pendingHellos.add(identity.requestId);
+      this.writeUpstream(rewriteHelloRequest(raw, identity, this.upstreamInfo?.loadBalanced ?? false));
       return;
     }
     this.writeUpstream(raw);
   }
 
   /** Answers one request with an error and records both; the connection stays open. */
-  private refuse(raw: Buffer, parsed: ParsedMessage, error: ReplyError): void {
-    this.recorder.onRequest(raw, parsed, { alwaysLog: true });
-    const reply = errorReplyFor(requestRefOf(parsed), error, nextGatewayRequestId());
+  private refuse(raw: Buffer, identity: CommandIdentity, error: ReplyError): void {
+    this.recorder.onRequest(raw, identity, { alwaysLog: true });
+    const reply = errorReplyFor(requestRefOf(identity), { code: error.code, codeName: error.codeName, message: error.message }, nextGatewayRequestId());
     this.recorder.onReply(reply);
     this.writeClient(reply);
   }
@@ -296,6 +288,65 @@ export class ClientSession {
       this.writeClient(errorReplyFor(ref, asReplyError(error, 'the message could not be read'), nextGatewayRequestId()));
     }
     this.endAfterReply(`the client sent a malformed message: ${(error as Error).message}`);
+  }
+
+  /**
+   * Keeps the bytes of an incomplete message within the shared budget and its arrival within its deadline; ends
+   * the connection (false) when either is exceeded. Whole messages are never held, so this costs nothing then.
+   */
+  private accountPendingBytes(): boolean {
+    const held = this.clientFramer.bufferedBytes;
+    if (held === 0 && this.heldBytes === 0) return true;
+    const delta = held - this.heldBytes;
+    if (delta > 0 && !this.pendingBudget.tryTake(delta)) {
+      this.failPendingMessage(
+        'ExceededMemoryLimit',
+        `the Portcullis gateway is holding too many partly received messages (limit ${this.pendingBudget.limit} bytes across all connections); send the command again`,
+      );
+      return false;
+    }
+    if (delta < 0) this.pendingBudget.give(-delta);
+    this.heldBytes = held;
+    if (held === 0) {
+      clearTimeout(this.pendingTimer);
+      this.pendingTimer = undefined;
+      this.pendingTimerLength = -1;
+      return true;
+    }
+    const length = this.clientFramer.pendingMessageLength;
+    if (!this.pendingTimer) this.pendingSince = Date.now();
+    if (!this.pendingTimer || length !== this.pendingTimerLength) {
+      clearTimeout(this.pendingTimer);
+      const deadline = messageDeadlineMs(this.limits, length);
+      this.pendingTimerLength = length;
+      this.pendingTimer = setTimeout(
+        () =>
+          this.failPendingMessage(
+            'NetworkTimeout',
+            `a message stopped arriving: ${this.clientFramer.bufferedBytes} of ${length > 0 ? length : '?'} bytes in ${Math.round(deadline / 1000)} s (the Portcullis gateway's message timeout)`,
+          ),
+        Math.max(0, this.pendingSince + deadline - Date.now()),
+      );
+      this.pendingTimer.unref?.();
+    }
+    return true;
+  }
+
+  /** Answers the incomplete message (when its header is in) with the reason, then ends the connection. */
+  private failPendingMessage(codeName: 'ExceededMemoryLimit' | 'NetworkTimeout', message: string): void {
+    const header = this.clientFramer.pendingHeader();
+    if (header) {
+      const ref = { requestId: header.readInt32LE(4), opCode: header.readInt32LE(12) };
+      this.writeClient(errorReplyFor(ref, { code: MONGO_ERROR_CODES[codeName], codeName, message }, nextGatewayRequestId()));
+    }
+    this.endAfterReply(message);
+  }
+
+  private releasePendingBytes(): void {
+    clearTimeout(this.pendingTimer);
+    this.pendingTimer = undefined;
+    this.pendingBudget.give(this.heldBytes);
+    this.heldBytes = 0;
   }
 
   private onClientFramingError(chunk: Buffer, bufferedBefore: number, error: unknown): void {
@@ -311,6 +362,7 @@ export class ClientSession {
     if (reason && !this.opened && this.phase !== PHASES.failed) this.emitOpened(undefined);
     this.phase = PHASES.closing;
     this.closeReason = reason;
+    this.releasePendingBytes();
     clearTimeout(this.failedTimer);
     this.failedTimer = setTimeout(() => this.finish(), FAILED_LINGER_MS);
     this.upstream?.destroy();
@@ -389,9 +441,9 @@ export class ClientSession {
 
   // ---- events and teardown ------------------------------------------------------------------------------------
 
-  private emitOpened(helloBody: Document | undefined): void {
+  private emitOpened(clientMetadata: string | undefined): void {
     this.opened = true;
-    this.emitConnectionEvent({ phase: 'opened', message: describeClientMetadata(helloBody) });
+    this.emitConnectionEvent({ phase: 'opened', message: clientMetadata });
   }
 
   private emitConnectionEvent(fields: Pick<ConnectionEvent, 'phase'> & Partial<ConnectionEvent>): void {
@@ -414,6 +466,7 @@ export class ClientSession {
     const wasOpened = this.opened;
     this.phase = PHASES.closed;
     clearTimeout(this.failedTimer);
+    this.releasePendingBytes();
     this.recorder.flush();
     this.upstream?.destroy();
     this.client.destroy();

@@ -1,19 +1,15 @@
-import type { Document } from 'bson';
+import { type Document, deserialize } from 'bson';
 import { SERVER_ROLES, type ServerRole } from '../upstream/server-selection';
-import { OP_MSG_FLAGS } from '../wire/constants';
+import { buildDocument, elementBytes, encodeElement, spliceMessage, withValue } from '../wire/bson-build';
+import { BSON_TYPES, type BsonElement, keyIs, numberValue, walkDocument } from '../wire/bson-walk';
+import type { CommandIdentity } from '../wire/command-identity';
+import { HEADER_SIZE, OP_CODES, OP_MSG_FLAGS } from '../wire/constants';
 import { WireProtocolError } from '../wire/errors';
-import { type CommandInfo, type ParsedMessage, parseMessage } from '../wire/message';
-import { encodeOpMsg } from '../wire/op-msg';
-import { encodeOpQuery } from '../wire/op-query';
-import { encodeOpReply } from '../wire/op-reply';
+import { findOpMsgBody } from '../wire/op-msg';
+import { OP_REPLY_DOCUMENTS_OFFSET } from '../wire/op-reply';
 
 /** Commands that open or describe a connection; their replies are rewritten. */
 export const HELLO_COMMANDS: ReadonlySet<string> = new Set(['hello', 'isMaster', 'ismaster']);
-
-/** Client authentication commands: the gateway authenticates upstream itself and never forwards these. */
-export const CLIENT_AUTH_COMMANDS: ReadonlySet<string> = new Set(['saslStart', 'saslContinue', 'authenticate', 'logout']);
-
-export const CLIENT_AUTH_REFUSED_MESSAGE = 'authentication is handled by the Portcullis gateway; connect without credentials';
 
 /**
  * Fields removed from the client's hello: authentication and compression are the gateway's business, and the
@@ -57,46 +53,34 @@ export function isHelloCommand(name: string): boolean {
   return HELLO_COMMANDS.has(name);
 }
 
-export function isClientAuthCommand(name: string): boolean {
-  return CLIENT_AUTH_COMMANDS.has(name);
+/** Elements of `elements` whose key is not in `removed` (exact bytes, as the server matches field names). */
+function keptElements(raw: Buffer, elements: readonly BsonElement[], removed: readonly string[]): Buffer[] {
+  return elements.filter((e) => !removed.some((key) => keyIs(raw, e, key))).map((e) => elementBytes(raw, e));
 }
 
-/** The client's hello as forwarded upstream: a copy, its metadata (`client`) kept. */
-export function rewriteClientHello(body: Document, upstreamLoadBalanced: boolean): Document {
-  const out: Document = { ...body };
-  for (const field of CLIENT_HELLO_FIELDS_REMOVED) delete out[field];
-  if (upstreamLoadBalanced) out.loadBalanced = true;
-  return out;
-}
-
-/** The client's hello message re-encoded for upstream, same request id, in its own opcode. */
-export function rewriteHelloRequest(parsed: ParsedMessage, command: CommandInfo, upstreamLoadBalanced: boolean): Buffer {
-  const rewritten = rewriteClientHello(command.body, upstreamLoadBalanced);
-  if (parsed.kind === 'msg') {
-    const { header, flags, sequences } = parsed.msg;
-    return encodeOpMsg({
-      requestId: header.requestId,
+/**
+ * The client's hello message as forwarded upstream, rebuilt from its bytes: the same request id, opcode and
+ * elements in the same order, minus the fields the gateway owns; an OP_QUERY keeps its `$query` wrapper.
+ */
+export function rewriteHelloRequest(raw: Buffer, identity: CommandIdentity, upstreamLoadBalanced: boolean): Buffer {
+  const kept = keptElements(raw, identity.fields, CLIENT_HELLO_FIELDS_REMOVED);
+  if (upstreamLoadBalanced) kept.push(encodeElement('loadBalanced', true));
+  const body = buildDocument(kept);
+  if (identity.opCode === OP_CODES.msg) {
+    const checksum = (identity.flags & OP_MSG_FLAGS.checksumPresent) !== 0;
+    return spliceMessage(raw, identity.body.start, identity.body.end, body, {
       // Without exhaustAllowed the server answers each hello once instead of streaming replies.
-      flags: flags & ~(OP_MSG_FLAGS.exhaustAllowed | OP_MSG_FLAGS.checksumPresent),
-      body: rewritten,
-      sequences,
+      flags: identity.flags & ~(OP_MSG_FLAGS.exhaustAllowed | OP_MSG_FLAGS.checksumPresent),
+      dropTail: checksum ? 4 : 0,
     });
   }
-  if (parsed.kind === 'query') {
-    const q = parsed.query;
-    // commandOf unwraps {$query: {...}, $readPreference} (or `query`); put the rewritten command back in its place.
-    const wrapper = ['$query', 'query'].find((key) => q.query[key] === command.body);
-    return encodeOpQuery({
-      requestId: q.header.requestId,
-      flags: q.flags,
-      fullCollectionName: q.fullCollectionName,
-      numberToSkip: q.numberToSkip,
-      numberToReturn: q.numberToReturn,
-      query: wrapper ? { ...q.query, [wrapper]: rewritten } : rewritten,
-      returnFieldsSelector: q.returnFieldsSelector,
-    });
-  }
-  throw new WireProtocolError('a hello must be an OP_MSG or OP_QUERY');
+  if (!identity.wrapper) return spliceMessage(raw, identity.body.start, identity.body.end, body);
+  // {$query: {isMaster: 1, ...}, $readPreference: ...}: the wrapper keeps its other elements, the command is replaced.
+  const outer: Buffer[] = [];
+  walkDocument(raw, identity.wrapper.start, identity.wrapper.end, 'OP_QUERY query', (element) => {
+    outer.push(outer.length === 0 ? withValue(raw, element, body) : elementBytes(raw, element));
+  });
+  return spliceMessage(raw, identity.wrapper.start, identity.wrapper.end, buildDocument(outer));
 }
 
 /** How the upstream is shown to the client: always one server that needs no discovery. */
@@ -113,58 +97,59 @@ export function presentationFor(role: ServerRole, loadBalanced: boolean): Presen
   return PRESENTATIONS.standalone;
 }
 
-/** The server's hello reply as the client sees it. */
-export function rewriteServerHello(body: Document, presentation: Presentation): Document {
-  if (body.ok !== 1 && body.ok !== true) return body;
-  const out: Document = { ...body };
-  for (const field of SERVER_HELLO_FIELDS_REMOVED) delete out[field];
-  if (presentation === PRESENTATIONS.mongos) {
-    for (const field of REPLICA_MEMBER_FIELDS) delete out[field];
-    out.msg = 'isdbgrid';
-  }
-  return out;
-}
-
 /**
- * The server's hello reply message as the client gets it (OP_MSG or OP_REPLY, same ids), and the server's
- * maxMessageSizeBytes when it says. Throws WireProtocolError when the reply cannot be read.
+ * The server's hello reply message as the client gets it (OP_MSG or OP_REPLY, same ids), rebuilt from its bytes,
+ * and the server's maxMessageSizeBytes when it says. Throws WireProtocolError when the reply cannot be read.
  */
 export function rewriteHelloReply(raw: Buffer, presentation: Presentation): { message: Buffer; maxMessageSizeBytes?: number } {
-  const parsed = parseMessage(raw, { maxMessageSize: raw.length });
-  let body: Document;
-  let message: Buffer;
-  if (parsed.kind === 'msg') {
-    const { header, flags, sequences } = parsed.msg;
-    body = parsed.msg.body;
-    message = encodeOpMsg({
-      requestId: header.requestId,
-      responseTo: header.responseTo,
-      // The gateway cleared exhaustAllowed, so there is no stream to continue.
-      flags: flags & ~(OP_MSG_FLAGS.moreToCome | OP_MSG_FLAGS.checksumPresent),
-      body: rewriteServerHello(body, presentation),
-      sequences,
-    });
-  } else if (parsed.kind === 'reply' && parsed.reply.documents.length > 0) {
-    const r = parsed.reply;
-    body = r.documents[0];
-    message = encodeOpReply({
-      requestId: r.header.requestId,
-      responseTo: r.header.responseTo,
-      responseFlags: r.responseFlags,
-      cursorId: r.cursorId,
-      startingFrom: r.startingFrom,
-      documents: [rewriteServerHello(body, presentation), ...r.documents.slice(1)],
-    });
+  const opCode = raw.readInt32LE(12);
+  let start: number;
+  let end: number;
+  let options: { flags?: number; dropTail?: number } = {};
+  if (opCode === OP_CODES.msg) {
+    const body = findOpMsgBody(raw);
+    if (body === -1) throw new WireProtocolError('a hello reply OP_MSG has no readable body section');
+    start = body.start;
+    end = body.start + body.size;
+    const flags = raw.readUInt32LE(HEADER_SIZE);
+    // The gateway cleared exhaustAllowed, so there is no stream to continue.
+    options = { flags: flags & ~(OP_MSG_FLAGS.moreToCome | OP_MSG_FLAGS.checksumPresent), dropTail: flags & OP_MSG_FLAGS.checksumPresent ? 4 : 0 };
+  } else if (opCode === OP_CODES.reply && raw.length > OP_REPLY_DOCUMENTS_OFFSET + 4) {
+    start = OP_REPLY_DOCUMENTS_OFFSET;
+    end = start + raw.readInt32LE(start);
   } else {
-    throw new WireProtocolError(`a hello reply must be an OP_MSG or an OP_REPLY with a document, not ${parsed.kind}`);
+    throw new WireProtocolError(`a hello reply must be an OP_MSG or an OP_REPLY with a document, not opcode ${opCode}`);
   }
-  const size = body.maxMessageSizeBytes;
-  return typeof size === 'number' && size > 0 ? { message, maxMessageSizeBytes: size } : { message };
+  const elements: BsonElement[] = [];
+  walkDocument(raw, start, end > raw.length ? raw.length : end, 'hello reply', (element) => {
+    elements.push(element);
+  });
+  const field = (key: string) => elements.find((e) => keyIs(raw, e, key));
+  const ok = field('ok');
+  const size = field('maxMessageSizeBytes');
+  const maxMessageSizeBytes = size ? numberValue(raw, size) : undefined;
+  const result = (message: Buffer) =>
+    maxMessageSizeBytes !== undefined && maxMessageSizeBytes > 0 ? { message, maxMessageSizeBytes } : { message };
+  // A failed hello names nothing to hide in these fields; its error text is sanitised like any other error.
+  if (!ok || numberValue(raw, ok) !== 1) return result(spliceMessage(raw, start, end, raw.subarray(start, end), options));
+  const mongos = presentation === PRESENTATIONS.mongos;
+  const removed = mongos ? [...SERVER_HELLO_FIELDS_REMOVED, ...REPLICA_MEMBER_FIELDS, 'msg'] : SERVER_HELLO_FIELDS_REMOVED;
+  const kept = keptElements(raw, elements, removed);
+  if (mongos) kept.push(encodeElement('msg', 'isdbgrid'));
+  return result(spliceMessage(raw, start, end, buildDocument(kept), options));
 }
 
 /** "driver nodejs 6.16.0, mongosh 2.5.0, app mongosh" from the client's hello metadata, for the opened event. */
-export function describeClientMetadata(body: Document | undefined): string | undefined {
-  const client = body?.client;
+export function describeClientMetadata(raw: Buffer, identity: CommandIdentity): string | undefined {
+  const element = identity.fields.find((e) => keyIs(raw, e, 'client'));
+  if (!element || element.type !== BSON_TYPES.document) return undefined;
+  let client: Document;
+  try {
+    // Decoded only to be shown: nothing is decided on it.
+    client = deserialize(raw.subarray(element.valueStart, element.valueEnd));
+  } catch {
+    return undefined;
+  }
   if (!client || typeof client !== 'object') return undefined;
   const parts: string[] = [];
   const driver = client.driver;

@@ -3,6 +3,7 @@ import type { SessionLogEvent } from '../../protocol/session-log';
 import type { MongoTarget } from '../../protocol/target';
 import type { SrvResolver } from '../upstream/srv';
 import { ClientSession } from './client-session';
+import type { GatewayLimits, PendingBytesBudget } from './limits';
 
 export interface ServeClientOptions {
   target: MongoTarget;
@@ -15,6 +16,10 @@ export interface ServeClientOptions {
   /** For `mongodb+srv://` (and, when it has resolve4, host names); default: the system resolver. */
   resolver?: SrvResolver;
   connectTimeoutMs?: number;
+  /** Defaults: DEFAULT_GATEWAY_LIMITS. */
+  limits?: Partial<GatewayLimits>;
+  /** Shared by every connection of one gateway; default: one budget per process. */
+  pendingBudget?: PendingBytesBudget;
 }
 
 export interface ServedClientStats {

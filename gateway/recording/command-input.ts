@@ -1,5 +1,5 @@
-import { type Document, EJSON } from 'bson';
-import { commandOf, type ParsedMessage } from '../wire/message';
+import { type Document, deserialize, EJSON } from 'bson';
+import type { CommandIdentity } from '../wire/command-identity';
 import type { RecordingOptions } from './options';
 import { capText, cutUtf8 } from './text-cap';
 
@@ -63,14 +63,9 @@ export interface RenderedCommand {
   elided: boolean;
 }
 
-/**
- * Describes a client request for the session log, or returns null when it is not a command (replies, legacy
- * opcodes, OP_QUERY on a collection). `input` is at most `options.maxEventBytes` UTF-8 bytes.
- * Throws WireProtocolError when an OP_MSG has no `$db` (see commandOf).
- */
-export function describeCommand(request: ParsedMessage, options: RecordingOptions): CommandDescription | null {
-  const rendered = renderCommand(request, options);
-  if (rendered === null) return null;
+/** Describes a client command (read by readCommand) for the session log; `input` is at most `options.maxEventBytes` UTF-8 bytes. */
+export function describeCommand(raw: Buffer, identity: CommandIdentity, options: RecordingOptions): CommandDescription {
+  const rendered = renderCommand(raw, identity, options);
   const capped = capText(rendered.input, options.maxEventBytes);
   const description: CommandDescription = {
     database: rendered.database,
@@ -82,20 +77,17 @@ export function describeCommand(request: ParsedMessage, options: RecordingOption
   return description;
 }
 
-export function renderCommand(request: ParsedMessage, options: RecordingOptions): RenderedCommand | null {
-  const info = commandOf(request);
-  if (info === null) return null;
+export function renderCommand(raw: Buffer, identity: CommandIdentity, options: RecordingOptions): RenderedCommand {
+  const info = { name: identity.name, database: identity.database, body: deserialize(raw.subarray(identity.body.start, identity.body.end)) };
   const state: CleanState = { budget: Math.max(1024, options.maxEventBytes * 4), cut: false, masks: options.maskPatterns };
   const copy: Document = {};
   for (const key of Object.keys(info.body)) {
     if (NOISE_FIELDS.has(key)) continue;
     setField(copy, key, clean(info.body[key], key, 1, state));
   }
-  if (request.kind === 'msg') {
-    for (const sequence of request.msg.sequences) {
-      const n = sequence.documents.length;
-      setField(copy, sequence.identifier, `<${n} document${n === 1 ? '' : 's'}>`);
-    }
+  for (const sequence of identity.sequences) {
+    const n = sequence.documents.length;
+    setField(copy, sequence.identifier, `<${n} document${n === 1 ? '' : 's'}>`);
   }
   let input: string;
   try {

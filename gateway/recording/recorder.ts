@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { CommandEvent } from '../../protocol/session-log';
-import { DEFAULT_MAX_MESSAGE_SIZE, OP_CODES, OP_MSG_FLAGS } from '../wire/constants';
-import { headerOf, type ParsedMessage } from '../wire/message';
+import type { CommandIdentity } from '../wire/command-identity';
+import { DEFAULT_MAX_MESSAGE_SIZE, OP_CODES } from '../wire/constants';
 import { decompressMessage } from '../wire/op-compressed';
 import { peekOpCode, peekRequestId, peekResponseTo } from '../wire/peek';
 import { renderCommand } from './command-input';
@@ -59,47 +59,54 @@ export class CommandRecorder {
   }
 
   /**
-   * Call with every client message (after parseMessage), before its reply is passed to onReply: the engine calls it
-   * just after forwarding, so that recording is off the latency path. The raw bytes are not needed today.
+   * Call with every client command (read by readCommand), before its reply is passed to onReply: the engine calls
+   * it just after forwarding, so that recording is off the latency path. Handshake and monitoring commands are only
+   * counted, and decided on the command's identity before anything is rendered.
    */
-  onRequest(_raw: Buffer, parsed: ParsedMessage, options: { alwaysLog?: boolean } = {}): void {
+  onRequest(raw: Buffer, identity: CommandIdentity, options: { alwaysLog?: boolean } = {}): void {
     const start = this.now();
-    const time = new Date(this.wallClock()).toISOString();
     this.commands++;
+    // A handshake the gateway refused (a hello carrying credentials) is an attempt worth a line in the log.
+    if (!options.alwaysLog && isHandshakeCommand(identity.name)) {
+      this.handshakeCommands++;
+      return; // its reply finds nothing outstanding and is dropped
+    }
+    const time = new Date(this.wallClock()).toISOString();
     let rendered: ReturnType<typeof renderCommand>;
     try {
-      rendered = renderCommand(parsed, this.options);
+      rendered = renderCommand(raw, identity, this.options);
     } catch (error) {
-      rendered = { database: '', command: '<unreadable>', input: JSON.stringify({ error: (error as Error).message }), elided: false };
-    }
-    if (rendered === null) return; // not a command (legacy opcode): counted only
-    const requestId = headerOf(parsed).requestId;
-    // A handshake the gateway refused (a hello carrying credentials) is an attempt worth a line in the log.
-    const handshake = !options.alwaysLog && isHandshakeCommand(rendered.command);
-    if (handshake) this.handshakeCommands++;
-    const pending: Pending = { time, start, handshake };
-    if (!handshake) {
-      const event: Omit<CommandEvent, 'outcome' | 'durationMs'> = {
-        kind: 'command',
-        time,
-        connectionId: this.options.connectionId,
-        database: rendered.database,
-        command: rendered.command,
-        input: '',
+      rendered = {
+        database: identity.database,
+        command: identity.name,
+        input: JSON.stringify({ error: `the command could not be rendered: ${(error as Error).message}` }),
+        elided: false,
       };
-      if (rendered.collection !== undefined) event.collection = rendered.collection;
-      const skeleton = Buffer.byteLength(JSON.stringify({ ...event, outcome: 'error', durationMs: 1e9, truncated: true }), 'utf8');
-      const capped = capText(rendered.input, Math.max(MIN_INPUT_BYTES, this.options.maxEventBytes - skeleton - REPLY_FIELDS_RESERVE));
-      event.input = capped.text;
-      if (capped.truncated || rendered.elided) event.truncated = true;
-      pending.event = event;
     }
-    const moreToCome = parsed.kind === 'msg' && (parsed.msg.flags & OP_MSG_FLAGS.moreToCome) !== 0;
-    if (moreToCome) {
+    const event: Omit<CommandEvent, 'outcome' | 'durationMs'> = {
+      kind: 'command',
+      time,
+      connectionId: this.options.connectionId,
+      database: rendered.database,
+      command: rendered.command,
+      input: '',
+    };
+    if (rendered.collection !== undefined) event.collection = rendered.collection;
+    const skeleton = Buffer.byteLength(JSON.stringify({ ...event, outcome: 'error', durationMs: 1e9, truncated: true }), 'utf8');
+    const capped = capText(rendered.input, Math.max(MIN_INPUT_BYTES, this.options.maxEventBytes - skeleton - REPLY_FIELDS_RESERVE));
+    event.input = capped.text;
+    if (capped.truncated || rendered.elided) event.truncated = true;
+    this.track(identity, { time, start, handshake: false, event }, start);
+  }
+
+  /** Waits for the command's reply, or records it at once when the server sends none. */
+  private track(identity: CommandIdentity, pending: Pending, start: number): void {
+    if (identity.moreToCome) {
       // The server sends no reply to this request: it is done as far as the client can tell.
       this.emit(pending, { ok: true }, start);
       return;
     }
+    const requestId = identity.requestId;
     const previous = this.outstanding.get(requestId);
     if (previous) {
       this.outstanding.delete(requestId);

@@ -4,7 +4,9 @@ export const MONGO_ERROR_CODES = Object.freeze({
   BadValue: 2,
   HostUnreachable: 6,
   HostNotFound: 7,
+  FailedToParse: 9,
   Unauthorized: 13,
+  Overflow: 15,
   ProtocolError: 17,
   AuthenticationFailed: 18,
   IllegalOperation: 20,
@@ -14,6 +16,7 @@ export const MONGO_ERROR_CODES = Object.freeze({
   NetworkTimeout: 89,
   OperationFailed: 96,
   CommandNotSupported: 115,
+  ExceededMemoryLimit: 146,
   BSONObjectTooLarge: 10334,
 } as const);
 

@@ -38,6 +38,18 @@ export class MessageFramer {
     return this.pendingBytes;
   }
 
+  /** Declared length of the incomplete message being held, or -1 while its length bytes are not all in. */
+  get pendingMessageLength(): number {
+    return this.pendingBytes > 0 ? this.pendingLength : -1;
+  }
+
+  /** The header of the incomplete message being held, once its 16 bytes are in (to answer it with an error). */
+  pendingHeader(): Buffer | undefined {
+    if (this.pendingBytes < HEADER_SIZE) return undefined;
+    const first = this.pending[0];
+    return first.length >= HEADER_SIZE ? first.subarray(0, HEADER_SIZE) : Buffer.concat(this.pending).subarray(0, HEADER_SIZE);
+  }
+
   push(chunk: Buffer): Buffer[] {
     if (this.failure) throw this.failure;
     try {
