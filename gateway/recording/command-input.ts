@@ -1,13 +1,12 @@
-import { type Document, deserialize, EJSON } from 'bson';
-import type { CommandIdentity } from '../wire/command-identity';
+import { BSON_TYPES, type BsonElement, keyIs, walkDocument } from '../wire/bson-walk';
+import { AUTHENTICATION_KEYS, type CommandIdentity } from '../wire/command-identity';
+import { renderBson } from './bson-render';
+import { isAuthenticationSecretKey, isSecretKey, maskText } from './masking';
 import type { RecordingOptions } from './options';
 import { capText, cutUtf8 } from './text-cap';
 
 /** Top-level fields drivers add to every command; they say nothing about what the user asked for. */
 const NOISE_FIELDS: ReadonlySet<string> = new Set(['$clusterTime', 'lsid', 'signature', '$readPreference', 'txnNumber', '$db']);
-
-/** Field names whose string values are always masked, at any depth (createUser/updateUser `pwd`, and the like). */
-const SECRET_FIELDS: ReadonlySet<string> = new Set(['pwd', 'password', 'passwd', 'newpassword']);
 
 /** Commands whose first value is a collection name. */
 const COLLECTION_COMMANDS: ReadonlySet<string> = new Set([
@@ -77,117 +76,75 @@ export function describeCommand(raw: Buffer, identity: CommandIdentity, options:
   return description;
 }
 
+/**
+ * Renders the command from its bytes (see bson-render.ts): fields in the order and number they were sent, noise
+ * fields left out, document sequences counted, binary summarized, secrets masked (see masking.ts).
+ */
 export function renderCommand(raw: Buffer, identity: CommandIdentity, options: RecordingOptions): RenderedCommand {
-  const info = {
-    name: identity.name,
-    database: identity.database,
-    body: deserialize(raw.subarray(identity.body.start, identity.body.end)),
-  };
-  const state: CleanState = { budget: Math.max(1024, options.maxEventBytes * 4), cut: false, masks: options.maskPatterns };
-  const copy: Document = {};
-  for (const key of Object.keys(info.body)) {
-    if (NOISE_FIELDS.has(key)) continue;
-    setField(copy, key, clean(info.body[key], key, 1, state));
-  }
-  for (const sequence of identity.sequences) {
-    const n = sequence.documents.length;
-    setField(copy, sequence.identifier, `<${n} document${n === 1 ? '' : 's'}>`);
-  }
+  const name = cutUtf8(identity.name, MAX_NAME_BYTES);
+  const masks = options.maskPatterns;
   let input: string;
+  let elided = false;
   try {
-    input = EJSON.stringify(copy, { relaxed: true });
+    const rendered = renderBson(raw, identity.body.start, identity.body.end, {
+      budget: Math.max(1024, options.maxEventBytes * 4),
+      maxDepth: MAX_DEPTH,
+      binary: 'summary',
+      secretKey: carriesAuthentication(raw, identity) ? isAuthenticationSecretKey : isSecretKey,
+      maskText: (text) => maskText(text, masks),
+      skipTopLevel: (key) => NOISE_FIELDS.has(key),
+      appendTopLevel: identity.sequences.map((sequence) => {
+        const n = sequence.documents.length;
+        return [sequence.identifier, `<${n} document${n === 1 ? '' : 's'}>`] as const;
+      }),
+    });
+    input = rendered.text;
+    elided = rendered.elided;
   } catch (error) {
-    input = JSON.stringify({ [info.name]: `<could not render the command: ${(error as Error).message}>` });
+    input = JSON.stringify({ [name]: `<could not render the command: ${(error as Error).message}>` });
   }
   const rendered: RenderedCommand = {
-    database: cutUtf8(info.database, MAX_NAME_BYTES),
-    command: cutUtf8(info.name, MAX_NAME_BYTES),
+    database: cutUtf8(identity.database, MAX_NAME_BYTES),
+    command: name,
     input,
-    elided: state.cut,
+    elided,
   };
-  const collection = collectionOf(info.name, info.body);
+  const collection = collectionOf(raw, identity);
   if (collection !== undefined) rendered.collection = cutUtf8(collection, MAX_NAME_BYTES);
   return rendered;
 }
 
-function collectionOf(name: string, body: Document): string | undefined {
-  if (name === 'getMore') return typeof body.collection === 'string' ? body.collection : undefined;
-  if (!COLLECTION_COMMANDS.has(name)) return undefined;
-  const value = body[name];
-  return typeof value === 'string' && value.length > 0 ? value : undefined;
+/** Enough bytes of a name to cut it to MAX_NAME_BYTES characters' worth without decoding a huge string. */
+const NAME_DECODE_BYTES = MAX_NAME_BYTES * 4;
+
+function collectionOf(raw: Buffer, identity: CommandIdentity): string | undefined {
+  let element: BsonElement | undefined;
+  if (identity.name === 'getMore') {
+    element = identity.fields.find((field) => keyIs(raw, field, 'collection'));
+  } else if (COLLECTION_COMMANDS.has(identity.name)) {
+    element = identity.fields[0];
+    if (element.valueEnd - element.valueStart <= 5) return undefined; // the empty string
+  }
+  if (element === undefined || element.type !== BSON_TYPES.string) return undefined;
+  const start = element.valueStart + 4;
+  return raw.toString('utf8', start, Math.min(element.valueEnd - 1, start + NAME_DECODE_BYTES));
 }
 
-/** Plain assignment of a `__proto__` key would change the copy's prototype instead of adding a field. */
-function setField(target: Document, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-}
-
-interface CleanState {
-  /** Characters still allowed in the copy; once spent, the rest is elided so huge commands cost little. */
-  budget: number;
-  cut: boolean;
-  masks: RegExp[];
-}
-
-function isMasked(value: string, masks: RegExp[]): boolean {
-  // String.prototype.search ignores lastIndex, so /g and /y patterns behave the same on every call.
-  for (const mask of masks) if (value.search(mask) !== -1) return true;
-  return false;
-}
-
-/** A copy of `value` fit for the log: masked strings, binary summarized, depth and size bounded. */
-function clean(value: unknown, key: string, depth: number, state: CleanState): unknown {
-  if (state.budget <= 0) {
-    state.cut = true;
-    return '…';
-  }
-  state.budget -= key.length + 4;
-  if (typeof value === 'string') {
-    if (SECRET_FIELDS.has(key.toLowerCase()) || isMasked(value, state.masks)) {
-      state.budget -= 5;
-      return '***';
-    }
-    state.budget -= value.length + 2;
-    return value;
-  }
-  if (value === null || typeof value !== 'object') {
-    state.budget -= 8;
-    return value;
-  }
-  if (depth > MAX_DEPTH) {
-    state.cut = true;
-    return '<nested too deep>';
-  }
-  if (Array.isArray(value)) {
-    const out: unknown[] = [];
-    for (let i = 0; i < value.length; i++) {
-      if (state.budget <= 0) {
-        state.cut = true;
-        out.push(`…<${value.length - i} more>`);
-        break;
-      }
-      out.push(clean(value[i], '', depth + 1, state));
-    }
-    return out;
-  }
-  const bsonType = (value as { _bsontype?: string })._bsontype;
-  if (bsonType === 'Binary') {
-    const binary = value as { sub_type: number; position: number };
-    if (binary.sub_type === 4 && binary.position === 16) return value; // a UUID identifies something: keep it readable
-    return `<binary ${binary.position} bytes>`;
-  }
-  if (bsonType !== undefined || value instanceof Date) {
-    state.budget -= 32;
-    return value;
-  }
-  const out: Document = {};
-  for (const k of Object.keys(value)) {
-    if (state.budget <= 0) {
-      state.cut = true;
-      out['…'] = '<more fields>';
-      break;
-    }
-    setField(out, k, clean((value as Document)[k], k, depth + 1, state));
-  }
-  return out;
+/**
+ * True when a top-level key (or, for explain, a key of the explained command) is one the gateway treats as
+ * authentication: then `payload` and `key` are masked too, at any depth. Keys compare in ASCII lower case, as the
+ * gateway compares them when it refuses the command.
+ */
+function carriesAuthentication(raw: Buffer, identity: CommandIdentity): boolean {
+  const isAuthenticationKey = (element: BsonElement) =>
+    AUTHENTICATION_KEYS.has(raw.toString('latin1', element.keyStart, element.keyEnd).replace(/[A-Z]/g, (c) => c.toLowerCase()));
+  if (identity.fields.some(isAuthenticationKey)) return true;
+  const first = identity.fields[0];
+  if (first.type !== BSON_TYPES.document) return false;
+  let found = false;
+  walkDocument(raw, first.valueStart, first.valueEnd, 'explained command', (element) => {
+    found = isAuthenticationKey(element);
+    return !found;
+  });
+  return found;
 }

@@ -4,14 +4,25 @@ import { after, before, describe, it } from 'node:test';
 import { MongoClient, MongoServerError } from 'mongodb';
 import type { CommandEvent } from '../../protocol/session-log';
 import { type FerretDBServer, startFerretDB } from '../../test/bed/ferretdb';
+import { type CommandIdentity, CommandRefused, readCommand } from '../wire/command-identity';
 import { DEFAULT_MAX_MESSAGE_SIZE } from '../wire/constants';
 import { MessageFramer } from '../wire/framer';
-import { parseMessage } from '../wire/message';
 import { CommandRecorder } from './recorder';
 
+/** The identity of a client request; the tap forwards authentication the gateway would refuse, and records it. */
+function identityOf(raw: Buffer): CommandIdentity {
+  try {
+    return readCommand(raw);
+  } catch (error) {
+    if (error instanceof CommandRefused) return error.identity;
+    throw error;
+  }
+}
+
 /**
- * A TCP tap between a real driver and a real FerretDB: it frames both directions and feeds the recorder before
- * forwarding each chunk, exactly as the gateway engine does.
+ * A TCP tap between a real driver and a real FerretDB: it frames both directions and feeds the recorder with each
+ * message, as the gateway engine does. Unlike the gateway, it lets the driver authenticate to FerretDB itself, so
+ * the SCRAM conversation is recorded as any command is (and must show no secret).
  */
 async function startRecordingTap(target: { host: string; port: number }, onEvent: (e: CommandEvent) => void) {
   const sockets = new Set<Socket>();
@@ -25,8 +36,7 @@ async function startRecordingTap(target: { host: string; port: number }, onEvent
     const fromClient = new MessageFramer({ maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE });
     const fromServer = new MessageFramer({ maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE });
     client.on('data', (chunk) => {
-      for (const raw of fromClient.push(chunk))
-        recorder.onRequest(raw, parseMessage(raw, { maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE, requireDb: true }));
+      for (const raw of fromClient.push(chunk)) recorder.onRequest(raw, identityOf(raw));
       upstream.write(chunk);
     });
     upstream.on('data', (chunk) => {
@@ -59,6 +69,8 @@ describe('CommandRecorder on a real exchange: mongodb driver → tap → FerretD
   const events: CommandEvent[] = [];
   let duplicateError: MongoServerError | undefined;
   let unknownCommandError: MongoServerError | undefined;
+  const newUserPassword = 'Created-User-Pw-7f3a9c';
+  const changedPassword = 'Changed-User-Pw-41d2e8';
 
   before(async () => {
     server = await startFerretDB();
@@ -85,6 +97,8 @@ describe('CommandRecorder on a real exchange: mongodb driver → tap → FerretD
           () => undefined,
           (e) => e,
         );
+      await client.db('recording').command({ createUser: 'recorded-user', pwd: newUserPassword, roles: [] });
+      await client.db('recording').command({ updateUser: 'recorded-user', pwd: changedPassword });
     } finally {
       await client.close();
     }
@@ -138,5 +152,26 @@ describe('CommandRecorder on a real exchange: mongodb driver → tap → FerretD
     const everything = JSON.stringify(events);
     assert.ok(!everything.includes(server.password));
     assert.ok(!everything.includes(Buffer.from(server.password).toString('base64')));
+  });
+
+  it('records createUser and updateUser with their passwords masked', () => {
+    const create = events.find((e) => e.command === 'createUser');
+    assert.ok(create, JSON.stringify(events, null, 1));
+    assert.equal(create.outcome, 'ok', create.errorMessage);
+    assert.equal(create.database, 'recording');
+    assert.equal(create.input, '{"createUser":"recorded-user","pwd":"***","roles":[]}');
+    const update = events.find((e) => e.command === 'updateUser');
+    assert.ok(update);
+    assert.equal(update.input, '{"updateUser":"recorded-user","pwd":"***"}');
+    const everything = JSON.stringify(events);
+    assert.ok(!everything.includes(newUserPassword));
+    assert.ok(!everything.includes(changedPassword));
+  });
+
+  it('records the SCRAM conversation with every payload masked', () => {
+    const sasl = events.filter((e) => e.command === 'saslStart' || e.command === 'saslContinue');
+    assert.ok(sasl.length >= 1, JSON.stringify(events.map((e) => e.command)));
+    for (const event of sasl) assert.match(event.input, /"payload":"\*\*\*"/);
+    assert.doesNotMatch(JSON.stringify(sasl), /<binary/);
   });
 });

@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Long } from 'bson';
 import type { CommandEvent } from '../../protocol/session-log';
+import { readCommand } from '../wire/command-identity';
 import { OP_MSG_FLAGS } from '../wire/constants';
-import { parseMessage } from '../wire/message';
 import { encodeOpMsg } from '../wire/op-msg';
 import { encodeOpQuery } from '../wire/op-query';
 import { encodeOpReply } from '../wire/op-reply';
 import { CommandRecorder } from './recorder';
+import { commandBytes, encodeElement, identify, opMsg } from './test-messages';
 
 function setup(extra: Partial<ConstructorParameters<typeof CommandRecorder>[0]> = {}) {
   const events: CommandEvent[] = [];
@@ -23,7 +24,7 @@ function setup(extra: Partial<ConstructorParameters<typeof CommandRecorder>[0]> 
   });
   const request = (requestId: number, body: object, flags = 0, sequences?: { identifier: string; documents: object[] }[]) => {
     const raw = encodeOpMsg({ requestId, flags, body, sequences });
-    recorder.onRequest(raw, parseMessage(raw, { maxMessageSize: 48_000_000, requireDb: true }));
+    recorder.onRequest(raw, readCommand(raw));
   };
   const reply = (requestId: number, responseTo: number, body: object, flags = 0) =>
     recorder.onReply(encodeOpMsg({ requestId, responseTo, flags, body }));
@@ -85,7 +86,7 @@ describe('CommandRecorder', () => {
     request(3, { ping: 1, $db: 'admin' });
     reply(4, 3, { ok: 1 });
     const legacy = encodeOpQuery({ requestId: 5, fullCollectionName: 'admin.$cmd', query: { isMaster: 1 } });
-    recorder.onRequest(legacy, parseMessage(legacy, { maxMessageSize: 1000 }));
+    recorder.onRequest(legacy, readCommand(legacy));
     recorder.onReply(encodeOpReply({ requestId: 6, responseTo: 5, documents: [{ ismaster: true, ok: 1 }] }));
     request(7, { count: 'c', $db: 'a' });
     reply(8, 7, { n: 12, ok: 1 });
@@ -146,5 +147,44 @@ describe('CommandRecorder', () => {
     recorder.onReply(bad);
     assert.equal(events[0].outcome, 'error');
     assert.match(events[0].errorMessage ?? '', /could not be read/);
+  });
+
+  it('logs a refused command (alwaysLog) as the bytes show it, with its SASL payload masked', () => {
+    const { events, recorder } = setup();
+    const raw = opMsg(
+      commandBytes(
+        [
+          encodeElement('0', 1),
+          encodeElement('saslStart', 1),
+          encodeElement('mechanism', 'PLAIN'),
+          encodeElement('payload', '\0other\0hunter2'),
+        ],
+        '$external',
+      ),
+      { requestId: 3 },
+    );
+    const identity = identify(raw);
+    recorder.onRequest(raw, identity, { alwaysLog: true });
+    recorder.onReply(
+      encodeOpMsg({ requestId: 4, responseTo: 3, body: { ok: 0, errmsg: 'refused', code: 18, codeName: 'AuthenticationFailed' } }),
+    );
+    assert.equal(events.length, 1);
+    assert.equal(events[0].command, '0');
+    assert.equal(events[0].database, '$external');
+    assert.equal(events[0].input, '{"0":1,"saslStart":1,"mechanism":"PLAIN","payload":"***"}');
+    assert.doesNotMatch(JSON.stringify(events), /hunter2/);
+  });
+
+  it('logs a refused hello (alwaysLog) instead of only counting it', () => {
+    const { events, recorder } = setup();
+    const raw = opMsg(
+      { hello: 1, speculativeAuthenticate: { saslStart: 1, mechanism: 'PLAIN', payload: '\0u\0pw' }, $db: 'admin' },
+      { requestId: 5 },
+    );
+    recorder.onRequest(raw, identify(raw), { alwaysLog: true });
+    recorder.flush();
+    assert.equal(events.length, 1);
+    assert.equal(events[0].input, '{"hello":1,"speculativeAuthenticate":{"saslStart":1,"mechanism":"PLAIN","payload":"***"}}');
+    assert.deepEqual(recorder.counts(), { commands: 1, handshakeCommands: 0 });
   });
 });
