@@ -124,7 +124,7 @@ export function rewriteHelloReply(raw: Buffer, presentation: Presentation): { me
     throw new WireProtocolError(`a hello reply must be an OP_MSG or an OP_REPLY with a document, not opcode ${opCode}`);
   }
   const elements: BsonElement[] = [];
-  walkDocument(raw, start, end > raw.length ? raw.length : end, 'hello reply', (element) => {
+  walkDocument(raw, start, Math.min(end, raw.length), 'hello reply', (element) => {
     elements.push(element);
   });
   const field = (key: string) => elements.find((e) => keyIs(raw, e, key));

@@ -43,8 +43,16 @@ function partialMessage(length: number, filler: number): Buffer {
 
 describe('security: limits at the gateway', () => {
   before(async () => {
-    bed = await startTunnelBed({ gateway: { limits: { maxPendingBytes: BUDGET, messageTimeoutMs: TIMEOUT_MS, messageTimeoutMsPerMiB: 0 } } });
-    handle = await startAccess({ server: bed.server, token: bed.token, accountId: bed.account.id, clientAgent: 'limits-test', pollIntervalMs: 500 });
+    bed = await startTunnelBed({
+      gateway: { limits: { maxPendingBytes: BUDGET, messageTimeoutMs: TIMEOUT_MS, messageTimeoutMsPerMiB: 0 } },
+    });
+    handle = await startAccess({
+      server: bed.server,
+      token: bed.token,
+      accountId: bed.account.id,
+      clientAgent: 'limits-test',
+      pollIntervalMs: 500,
+    });
     victim = await RawWireClient.open(handle.port);
     await victimPing();
   });
