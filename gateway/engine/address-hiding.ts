@@ -129,7 +129,6 @@ export class AddressHider {
   learn(name: string): void {
     const host = hostOf(name);
     if (host.length < 2 || host === this.placeholder || this.names.has(host)) return;
-    if (host.toLowerCase() === 'localhost') return; // as much a word as a host; its addresses are hidden anyway
     this.names.add(host);
     this.pattern = undefined;
   }

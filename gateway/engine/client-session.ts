@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { ConnectionEvent } from '../../protocol/session-log';
 import { CommandRecorder } from '../recording/recorder';
 import { replyHasMoreToCome } from '../recording/reply-summary';
-import { type AuthenticatedUpstream, connectUpstream, UpstreamFailure } from '../upstream/connect-upstream';
+import { type AuthenticatedUpstream, connectUpstream, databaseLabel, UpstreamFailure } from '../upstream/connect-upstream';
 import { parseConnectionString } from '../upstream/connection-string';
 import { BSON_TYPES, keyIs, walkDocument } from '../wire/bson-walk';
 import { type CommandIdentity, CommandRefused, readCommand } from '../wire/command-identity';
@@ -222,7 +222,10 @@ export class ClientSession {
     const failure =
       error instanceof UpstreamFailure
         ? error
-        : new UpstreamFailure(`Portcullis gateway could not reach the database: ${(error as Error).message}`, 'HostUnreachable');
+        : new UpstreamFailure(
+            `Portcullis gateway could not reach ${databaseLabel(this.options.target)}: ${(error as Error).message}`,
+            'HostUnreachable',
+          );
     // Recorded even when the client has already given up waiting: the database was still unreachable.
     if (this.phase === PHASES.connecting || this.phase === PHASES.closed) {
       const shown = this.hider.text(failure.message);

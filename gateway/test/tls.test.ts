@@ -63,9 +63,10 @@ describe('gateway TLS to MongoDB: verification on by default, extra CA, hostname
     const { result, gateway } = await pingThrough(tlsTarget(verified));
     assert.match(
       result,
-      /Portcullis gateway could not reach the database: the TLS connection to localhost:\d+ failed: .*(certificate|UNABLE_TO)/,
+      /Portcullis gateway could not reach the database: the TLS connection to portcullis:database failed: .*(certificate|UNABLE_TO)/,
     );
     assert.match(gateway.connections('failed')[0]?.message ?? '', /TLS/);
+    assert.match(gateway.connections('failed')[0]?.detail ?? '', /the TLS connection to localhost:\d+ failed/, 'the admin sees where');
   });
 
   it('refuses a self-signed certificate, and accepts it when verification is turned off', async () => {

@@ -51,6 +51,11 @@ export class UpstreamFailure extends Error {
   }
 }
 
+/** How errors name what could not be reached: the resource, as the user knows it. */
+export function databaseLabel(target: MongoTarget): string {
+  return target.resourceName ? `the database of resource "${target.resourceName}"` : 'the database';
+}
+
 function probeHello(target: MongoTarget, authDb: string, loadBalanced: boolean): Document {
   // No `client` document: the client's own hello, forwarded later, is the one that carries its metadata.
   const hello: Document = { hello: 1, helloOk: true, saslSupportedMechs: `${authDb}.${target.username}` };
@@ -128,6 +133,7 @@ export function chooseMechanism(hello: Document): ScramMechanism {
  */
 export async function connectUpstream(target: MongoTarget, options: ConnectUpstreamOptions = {}): Promise<AuthenticatedUpstream> {
   const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const database = databaseLabel(target);
   let parsed: ReturnType<typeof parseConnectionString>;
   try {
     parsed = await resolveSrvConnectionString(parseConnectionString(target.connectionString), options.resolver);
@@ -147,7 +153,7 @@ export async function connectUpstream(target: MongoTarget, options: ConnectUpstr
   const decisive = decisiveFor(parsed.readPreference, parsed.replicaSet);
   const { candidates, failures } = await probeHosts(parsed.hosts, (address) => probe(address, open, helloCommand), decisive);
   if (candidates.length === 0) {
-    throw new UpstreamFailure(`Portcullis gateway could not reach the database: ${failures.join('; ')}`, 'HostUnreachable');
+    throw new UpstreamFailure(`Portcullis gateway could not reach ${database}: ${failures.join('; ')}`, 'HostUnreachable');
   }
   let chosen: ServerCandidate;
   try {
@@ -155,7 +161,7 @@ export async function connectUpstream(target: MongoTarget, options: ConnectUpstr
   } catch (error) {
     if (error instanceof ServerSelectionError) {
       const unreachable = failures.length > 0 ? ` (unreachable: ${failures.join('; ')})` : '';
-      throw new UpstreamFailure(`Portcullis gateway could not reach the database: ${error.message}${unreachable}`, 'HostUnreachable');
+      throw new UpstreamFailure(`Portcullis gateway could not reach ${database}: ${error.message}${unreachable}`, 'HostUnreachable');
     }
     throw error;
   }
@@ -165,7 +171,7 @@ export async function connectUpstream(target: MongoTarget, options: ConnectUpstr
   try {
     connection = await open(chosen.address);
   } catch (error) {
-    throw new UpstreamFailure(`Portcullis gateway could not reach the database: ${(error as Error).message}`, 'HostUnreachable');
+    throw new UpstreamFailure(`Portcullis gateway could not reach ${database}: ${(error as Error).message}`, 'HostUnreachable');
   }
   try {
     await authenticateWithScram((body) => connection.command(authDb, body), mechanism, target.username, target.password);
@@ -176,17 +182,17 @@ export async function connectUpstream(target: MongoTarget, options: ConnectUpstr
     if (error instanceof UpstreamCommandError) {
       const hint = error.code === MONGO_ERROR_CODES.AuthenticationFailed ? " Check the account's stored password." : '';
       throw new UpstreamFailure(
-        `Portcullis gateway could not authenticate to the database as ${who}: ${error.message.replace(/\.$/, '')}.${hint}`,
+        `Portcullis gateway could not authenticate to ${database} as ${who}: ${error.message.replace(/\.$/, '')}.${hint}`,
         'AuthenticationFailed',
       );
     }
     if (error instanceof ScramError) {
       throw new UpstreamFailure(
-        `Portcullis gateway could not authenticate to the database as ${who}: ${error.message.replace(/\.$/, '')}.`,
+        `Portcullis gateway could not authenticate to ${database} as ${who}: ${error.message.replace(/\.$/, '')}.`,
         'AuthenticationFailed',
       );
     }
-    throw new UpstreamFailure(`Portcullis gateway could not reach the database: ${(error as Error).message}`, 'HostUnreachable');
+    throw new UpstreamFailure(`Portcullis gateway could not reach ${database}: ${(error as Error).message}`, 'HostUnreachable');
   }
   const size = chosen.hello.maxMessageSizeBytes;
   return {

@@ -258,6 +258,28 @@ describeApi('sessions', ['sqlite', 'postgres'], (server) => {
     assert.deepEqual(first.body.items[1], { ...command(1), sessionId: granted.session.id });
   });
 
+  it("serves a connection event's detail (internal addresses) to admins only", async () => {
+    const s = server();
+    const granted = await access(s, w.memberToken, w.account.id);
+    const time = new Date().toISOString();
+    const failed = {
+      kind: 'connection' as const,
+      phase: 'failed' as const,
+      seq: 0,
+      time,
+      connectionId: 'c1',
+      message: 'Portcullis gateway could not reach the database: portcullis:shop refused the connection',
+      detail: 'Portcullis gateway could not reach the database: 10.0.4.17:27017 refused the connection',
+    };
+    await s.cp.services.appendLogBatch({ sessionId: granted.session.id, origin: 'run-1', events: [failed] }, w.gateway.gatewayId);
+    const logs = async (token: string) =>
+      (await s.call('GET', `/sessions/${granted.session.id}/logs`, { token })).body.items[0] as Record<string, unknown>;
+    assert.equal((await logs(w.adminToken)).detail, failed.detail);
+    const seenByMember = await logs(w.memberToken);
+    assert.equal(seenByMember.message, failed.message);
+    assert.equal(seenByMember.detail, undefined, 'the member who ran the session does not see internal addresses');
+  });
+
   it('refuses access while the gateway is offline, and ends its sessions when the relay says it went away', async () => {
     const s = server();
     const granted = await access(s, w.memberToken, w.account.id);
