@@ -58,7 +58,11 @@ export type GatewayToServer =
 
 // control plane -> gateway
 export type ServerToGateway =
-  | { type: 'welcome'; gatewayId: string; heartbeatIntervalMs: number }
+  /**
+   * `spoolKey` (base64, 32 bytes): the key the gateway encrypts its log spool with. Derived by the control plane
+   * for this gateway and sent on every connect, so the gateway keeps it in memory only and a copied disk is useless.
+   */
+  | { type: 'welcome'; gatewayId: string; heartbeatIntervalMs: number; spoolKey?: string }
   | { type: 'heartbeat.ack'; time: string }
   | { type: 'stream.open'; streamId: string; sessionId: string }
   | { type: 'credentials'; requestId: string; sessionId: string; target: MongoTarget; expiresAt: string }

@@ -22,7 +22,11 @@ export interface CommandEvent extends EventBase {
    * $readPreference, txnNumber), document sequences counted rather than copied, masked strings replaced.
    */
   input: string;
-  outcome: 'ok' | 'error';
+  /**
+   * `unknown`: the command was forwarded but its reply never came (the connection or the gateway went away): it
+   * may have run. `errorMessage` says why the outcome is unknown.
+   */
+  outcome: 'ok' | 'error' | 'unknown';
   /** Documents returned: first batch of a cursor, or the nextBatch of a getMore. */
   documents?: number;
   /** Documents affected, where the reply says (`n`, `nModified`). */

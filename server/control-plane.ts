@@ -3,6 +3,7 @@
  * admin on first start, builds the services and the JSON API, and listens. The relay (WebSockets) is attached
  * to `httpServer` by the caller, using `services`.
  */
+import { createHmac } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type http from 'node:http';
 import type https from 'node:https';
@@ -33,6 +34,8 @@ import type { Store } from './store/store';
 
 /** What the relay (and other in-process parts) call. */
 export interface ControlPlaneServices {
+  /** The key a gateway encrypts its log spool with: derived from the root key and the gateway id, never stored. */
+  spoolKeyFor(gatewayId: string): Buffer;
   /** The gateway a credential belongs to, or null. */
   authenticateGateway(credential: string): Promise<{ gatewayId: string; projectId: string; name: string } | null>;
   /** Channel opened/closed, or a heartbeat (connected = true refreshes last_seen_at). */
@@ -106,7 +109,9 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     const port = typeof address === 'object' && address !== null ? address.port : config.listenPort;
     const host = ['0.0.0.0', '::', ''].includes(config.listenHost) ? 'localhost' : config.listenHost;
     const local = `${config.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const spoolKeys = deriveKey(rootKey, 'gateway-spool');
     const services: ControlPlaneServices = {
+      spoolKeyFor: (gatewayId) => createHmac('sha256', spoolKeys).update(gatewayId).digest(),
       authenticateGateway: (credential) => authenticateGateway(store.db, credential),
       setGatewayConnected: (gatewayId, connected, at, version) => setGatewayConnected(store.db, gatewayId, connected, at, version),
       gatewayHeartbeatIntervalMs: config.gatewayHeartbeatSeconds * 1000,

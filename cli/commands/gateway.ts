@@ -1,6 +1,6 @@
 /** `portcullis gateway enroll-token|start|list|delete`: the process in the private network that reaches MongoDB. */
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { GatewayAgent } from '../../gateway/agent/agent';
 import { readCredentialFile, writeCredentialFile } from '../../gateway/agent/credential-file';
@@ -82,7 +82,7 @@ export function registerGatewayCommands(program: Command): void {
       const file = resolve(flags.credentialFile ?? join(ensureConfigDir(configDir()), 'gateway-credential.json'));
       const { server, credential, gatewayId } = await obtainCredential(flags, file);
       printStatus(`Gateway ${gatewayId}: connecting to ${server}…`);
-      const agent = await runAgent({ server, credential, name: flags.name, limits });
+      const agent = await runAgent({ server, credential, name: flags.name, limits, spoolDir: join(dirname(file), 'gateway-spool') });
       printText(`Gateway ${gatewayId} is running (${agent.status()}). Press Ctrl+C to stop.`);
       const signal = await untilSignal();
       exitOnSecondSignal();
@@ -178,6 +178,8 @@ export async function runAgent(options: {
   credential: string;
   name?: string;
   limits?: Partial<GatewayLimits>;
+  /** Where the write-ahead log spool lives (the gateway's state folder). */
+  spoolDir: string;
 }): Promise<GatewayAgent> {
   const stamp = () => new Date().toISOString();
   // Log lines quote upstream errors and the control plane's reasons, which can carry names other users chose.

@@ -137,7 +137,7 @@ export function renderLogTable(events: readonly StoredSessionLogEvent[], withInp
         e.kind === 'command'
           ? e.outcome === 'error'
             ? `error${e.errorName ? ` ${e.errorName}` : e.errorCode !== undefined ? ` ${e.errorCode}` : ''}`
-            : 'ok'
+            : e.outcome
           : e.phase === 'failed'
             ? `failed: ${e.message ?? ''}`
             : '',

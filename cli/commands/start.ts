@@ -42,7 +42,12 @@ export function registerStartCommands(program: Command): void {
       const credentialFile = join(config.dataDir, CREDENTIAL_FILE);
       const enrolled = await localGatewayCredential(running.url, credentialFile, running.bootstrap);
       if (enrolled) {
-        agent = await runAgent({ server: running.url, credential: enrolled.credential, name: LOCAL_GATEWAY_NAME });
+        agent = await runAgent({
+          server: running.url,
+          credential: enrolled.credential,
+          name: LOCAL_GATEWAY_NAME,
+          spoolDir: join(config.dataDir, 'gateway-spool'),
+        });
         local = { gatewayId: enrolled.gatewayId, agent };
       }
 

@@ -37,8 +37,8 @@ export function renderSessionLog(session: SessionDto, events: StoredSessionLogEv
         displayText(event.database),
         displayText(event.command),
         displayText(event.collection ?? ''),
-        event.outcome === 'ok'
-          ? 'ok'
+        event.outcome !== 'error'
+          ? event.outcome
           : `error${event.errorName ? ` ${displayText(event.errorName)}` : event.errorCode !== undefined ? ` ${event.errorCode}` : ''}`,
         event.documents !== undefined ? String(event.documents) : event.affected !== undefined ? `${event.affected} affected` : '',
         formatMillis(event.durationMs),

@@ -13,6 +13,7 @@ import { DEFAULT_GATEWAY_LIMITS, type GatewayLimits, PendingBytesBudget } from '
 import { serveClient } from '../engine/serve-client';
 import { type ChannelStatus, ControlChannel, type ReconnectOptions } from './control-channel';
 import { openDataStream } from './data-stream';
+import { LogSpool, SpoolWriteError } from './log-spool';
 import { LogUploader } from './log-uploader';
 import { type LiveConnection, SessionTable } from './session-table';
 
@@ -42,6 +43,11 @@ export interface GatewayAgentOptions {
   credentialsTimeoutMs?: number;
   /** What clients may cost this gateway (see engine/limits.ts); defaults DEFAULT_GATEWAY_LIMITS. */
   limits?: Partial<GatewayLimits>;
+  /**
+   * Folder of the write-ahead log spool (see log-spool.ts): every logged command is written there before it is
+   * forwarded. `portcullis gateway start` always sets it; without it events are kept in memory only.
+   */
+  spoolDir?: string;
 }
 
 export interface GatewayAgentEvents {
@@ -94,6 +100,8 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
   private readonly pendingCredentials = new Map<string, PendingCredentials>();
   private readonly statsTimer: NodeJS.Timeout;
   private readonly logger: GatewayLogger;
+  /** Opened on the first welcome, which brings the key; undefined without spoolDir. */
+  private spool: LogSpool | undefined;
   /** Partly received messages of all this gateway's connections share one budget. */
   private readonly pendingBudget: PendingBytesBudget;
   private stopped = false;
@@ -113,6 +121,12 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
     this.uploader = new LogUploader({
       send: (message) => this.channel.send(message),
       ...options.logs,
+      onAcknowledged: (batch) =>
+        this.spool?.acknowledge(
+          batch.sessionId,
+          batch.origin,
+          batch.events.map((e) => e.seq),
+        ),
       onFull: (full) => {
         this.emit('logs-full', full);
         if (!full) return;
@@ -126,8 +140,9 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
       this.logger.error(message);
       this.emit('rejected', message);
     });
-    this.channel.on('welcome', () => {
+    this.channel.on('welcome', (welcome) => {
       this.logger.info('connected to the control plane');
+      this.openSpool(welcome.spoolKey);
       this.sessions.dropIdleTargets();
       this.uploader.resendAll();
     });
@@ -186,6 +201,7 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
     }
     this.sendStats();
     this.uploader.stop();
+    this.spool?.close();
     this.channel.stop();
     this.sessions.clear();
   }
@@ -300,9 +316,24 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
       limits: this.options.limits,
       pendingBudget: this.pendingBudget,
       onDetail: (detail) => this.logger.warn(`session ${sessionId} connection ${streamId}: ${detail}`),
-      onEvent: (event: SessionLogEvent) => {
+      onCommandStart: this.options.spoolDir
+        ? (event) => {
+            if (!this.spool) throw new SpoolWriteError('the gateway has no log spool yet (it waits for the control plane)');
+            const seq = this.uploader.nextSeq(sessionId);
+            this.spool.begin(sessionId, seq, event);
+            return seq;
+          }
+        : undefined,
+      onEvent: (event: SessionLogEvent, started?: number) => {
         if (event.kind === 'command') this.sessions.countCommand(sessionId);
-        this.uploader.add(sessionId, event);
+        const seq = started ?? this.uploader.nextSeq(sessionId);
+        try {
+          this.spool?.event(sessionId, seq, event);
+        } catch (error) {
+          // The event still goes to the control plane from memory; a command that began is on disk already.
+          this.logger.error((error as Error).message);
+        }
+        this.uploader.addNumbered(sessionId, seq, event);
       },
     });
     const connection: LiveConnection = {
@@ -320,6 +351,30 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
         socket.destroy();
         this.emit('connection-closed', { sessionId, connectionId: streamId });
       });
+  }
+
+  /**
+   * Opens the spool with the key the control plane sent, once, and queues what an earlier run left behind
+   * (completed events, and begun commands as outcome unknown) for upload under their own origin and numbers.
+   */
+  private openSpool(key: string | undefined): void {
+    if (!this.options.spoolDir || this.spool) return;
+    if (!key) {
+      this.logger.error('the control plane sent no spool key; logged commands are refused until it does');
+      return;
+    }
+    try {
+      const { spool, recovered, unreadable } = LogSpool.open(this.options.spoolDir, Buffer.from(key, 'base64'), this.uploader.origin);
+      this.spool = spool;
+      for (const entry of recovered) this.uploader.addNumbered(entry.sessionId, entry.seq, entry.event, entry.origin);
+      for (const path of unreadable)
+        this.logger.error(`${path} does not decrypt with this control plane's spool key; it is kept, not uploaded`);
+      if (recovered.length > 0) this.logger.info(`uploading ${recovered.length} log events left in the spool by an earlier run`);
+    } catch (error) {
+      this.logger.error(
+        `the log spool in ${this.options.spoolDir} cannot be opened (${(error as Error).message}); logged commands are refused`,
+      );
+    }
   }
 
   /** The session's target from memory, or asked for once over the channel (concurrent streams share the request). */

@@ -25,6 +25,8 @@ export interface LogUploaderOptions {
   resendAfterMs?: number;
   /** Called when the buffer becomes full (true) and when it has room again (false). */
   onFull?(full: boolean): void;
+  /** Called with each batch the control plane acknowledged (the spool forgets its events). */
+  onAcknowledged?(batch: LogBatch): void;
 }
 
 interface Unacked {
@@ -38,7 +40,8 @@ export class LogUploader {
   readonly origin = `org_${randomBytes(9).toString('base64url')}`;
   /** Kept for the whole run (never reset), so a late event of an ended session cannot reuse a number. */
   private readonly seqs = new Map<string, number>();
-  private readonly waiting = new Map<string, LogBatch['events']>();
+  /** Events not yet sent, by session and origin (events recovered from a spool keep their earlier run's origin). */
+  private readonly waiting = new Map<string, { sessionId: string; origin: string; events: LogBatch['events'] }>();
   private readonly unacked = new Map<string, Unacked>();
   private waitingCount = 0;
   private unackedCount = 0;
@@ -69,23 +72,37 @@ export class LogUploader {
   }
 
   add(sessionId: string, event: SessionLogEvent): void {
+    this.addNumbered(sessionId, this.nextSeq(sessionId), event);
+  }
+
+  /** The number the session's next event gets (taken: a command numbered when it starts keeps its number). */
+  nextSeq(sessionId: string): number {
     const seq = (this.seqs.get(sessionId) ?? 0) + 1;
     this.seqs.set(sessionId, seq);
-    const list = this.waiting.get(sessionId) ?? [];
-    this.waiting.set(sessionId, list);
-    list.push({ ...event, seq });
+    return seq;
+  }
+
+  /** Queues an event that already has its number (and, when recovered from a spool, its earlier run's origin). */
+  addNumbered(sessionId: string, seq: number, event: SessionLogEvent, origin = this.origin): void {
+    const key = `${sessionId}\n${origin}`;
+    let entry = this.waiting.get(key);
+    if (!entry) {
+      entry = { sessionId, origin, events: [] };
+      this.waiting.set(key, entry);
+    }
+    entry.events.push({ ...event, seq });
     this.waitingCount++;
-    if (list.length >= this.maxBatchEvents) this.flush();
+    if (entry.events.length >= this.maxBatchEvents) this.flush();
     this.updateFull();
   }
 
   /** Turns waiting events into batches and sends them. */
   flush(): void {
-    for (const [sessionId, events] of this.waiting) {
+    for (const { sessionId, origin, events } of this.waiting.values()) {
       for (let i = 0; i < events.length; i += this.maxBatchEvents) {
         const slice = events.slice(i, i + this.maxBatchEvents);
         const batchId = `lb_${randomBytes(9).toString('base64url')}`;
-        const message: LogsMessage = { type: 'logs', batchId, batch: { sessionId, origin: this.origin, events: slice } };
+        const message: LogsMessage = { type: 'logs', batchId, batch: { sessionId, origin, events: slice } };
         this.unacked.set(batchId, { message, events: slice.length, sentAt: this.options.send(message) ? Date.now() : 0 });
         this.unackedCount += slice.length;
       }
@@ -99,6 +116,7 @@ export class LogUploader {
     if (!entry) return;
     this.unacked.delete(batchId);
     this.unackedCount -= entry.events;
+    this.options.onAcknowledged?.(entry.message.batch);
     this.updateFull();
     if (this.buffered === 0) {
       for (const resolve of this.drainWaiters) resolve();

@@ -81,12 +81,6 @@ function cursorIdOf(raw: Buffer): bigint | undefined {
   return id;
 }
 
-/** A client message on its way upstream, recorded once the batch it came in has been forwarded. */
-interface ForwardedRequest {
-  raw: Buffer;
-  identity: CommandIdentity;
-}
-
 function requestRefOf(identity: CommandIdentity): RequestRef {
   return { opCode: identity.opCode, requestId: identity.requestId };
 }
@@ -151,6 +145,7 @@ export class ClientSession {
     this.recorder = new CommandRecorder({
       connectionId: options.connectionId,
       onEvent: options.onEvent,
+      onCommandStart: options.onCommandStart,
       maskPatterns: options.maskPatterns ?? [],
       maxEventBytes: options.maxEventBytes ?? 8192,
     });
@@ -283,32 +278,27 @@ export class ClientSession {
     this.relayClientMessages(messages);
   }
 
-  /**
-   * Forwards first, records second: the messages leave (uncork) before the recorder renders them, so recording is
-   * off the latency path. Their replies cannot arrive before this returns (they come in a later 'data' event).
-   */
+  /** Relays a batch of messages that arrived together; they leave together at uncork. */
   private relayClientMessages(messages: Buffer[]): void {
     const upstream = this.upstream!;
-    const forwarded: ForwardedRequest[] = [];
     upstream.cork();
     this.client.cork();
     try {
       for (const raw of messages) {
         if (this.phase !== PHASES.ready) break;
-        this.relayClientMessage(raw, forwarded);
+        this.relayClientMessage(raw);
       }
     } finally {
       upstream.uncork();
       this.client.uncork();
     }
-    for (const request of forwarded) this.recorder.onRequest(request.raw, request.identity);
   }
 
   /**
-   * Forwards (or refuses) one message; a forwarded one is added to `forwarded` for the recorder. What the message
-   * is comes from readCommand, which reads it from the bytes: nothing here looks at a decoded document.
+   * Forwards (or refuses) one message. What the message is comes from readCommand, which reads it from the bytes:
+   * nothing here looks at a decoded document.
    */
-  private relayClientMessage(raw: Buffer, forwarded: ForwardedRequest[]): void {
+  private relayClientMessage(raw: Buffer): void {
     let identity: CommandIdentity;
     try {
       identity = readCommand(raw, { maxNestingDepth: this.limits.maxNestingDepth });
@@ -320,7 +310,14 @@ export class ClientSession {
     }
     const hello = isHelloCommand(identity.name);
     if (!this.opened) this.emitOpened(hello ? describeClientMetadata(raw, identity) : undefined);
-    forwarded.push({ raw, identity });
+    // Recorded before it is forwarded, so the write-ahead spool holds it before the server can run it. Handshake and
+    // monitoring commands are only counted: nothing is rendered or written for them.
+    try {
+      this.recorder.onRequest(raw, identity);
+    } catch (error) {
+      this.refuseUnrecorded(identity, error);
+      return;
+    }
     if (this.isDiagnostic(raw, identity)) this.pendingDiagnostics.add(identity.requestId);
     if (hello) {
       this.pendingHellos.add(identity.requestId);
@@ -330,9 +327,28 @@ export class ClientSession {
     this.writeUpstream(raw);
   }
 
+  /** A command that could not be recorded is not run: the client is told why, and this connection ends. */
+  private refuseUnrecorded(identity: CommandIdentity, error: unknown): void {
+    const message = `the command was not run: ${(error as Error).message}`;
+    this.writeClient(
+      errorReplyFor(
+        requestRefOf(identity),
+        { code: MONGO_ERROR_CODES.OperationFailed, codeName: 'OperationFailed', message },
+        nextGatewayRequestId(),
+      ),
+    );
+    this.options.onDetail?.(message);
+    this.endAfterReply(message);
+  }
+
   /** Answers one request with an error and records both; the connection stays open. */
   private refuse(raw: Buffer, identity: CommandIdentity, error: ReplyError): void {
-    this.recorder.onRequest(raw, identity, { alwaysLog: true });
+    try {
+      this.recorder.onRequest(raw, identity, { alwaysLog: true });
+    } catch (spoolError) {
+      // Refused either way; the failure to record it is the gateway's own problem to report.
+      this.options.onDetail?.(`a refused command could not be recorded: ${(spoolError as Error).message}`);
+    }
     const reply = errorReplyFor(
       requestRefOf(identity),
       { code: error.code, codeName: error.codeName, message: error.message },

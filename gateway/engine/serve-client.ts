@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import type { SessionLogEvent } from '../../protocol/session-log';
+import type { CommandEvent, SessionLogEvent } from '../../protocol/session-log';
 import type { MongoTarget } from '../../protocol/target';
 import type { SrvResolver } from '../upstream/srv';
 import { ClientSession } from './client-session';
@@ -8,8 +8,16 @@ import type { GatewayLimits, PendingBytesBudget } from './limits';
 export interface ServeClientOptions {
   target: MongoTarget;
   connectionId: string;
-  /** CommandEvents and ConnectionEvents (opened, closed, failed); never throws back into the engine. */
-  onEvent(event: SessionLogEvent): void;
+  /**
+   * CommandEvents and ConnectionEvents (opened, closed, failed); never throws back into the engine. A command's
+   * event carries `started`, what onCommandStart returned for it.
+   */
+  onEvent(event: SessionLogEvent, started?: number): void;
+  /**
+   * A logged command is about to be forwarded (outcome not known yet): write it ahead. Throwing refuses the
+   * command and ends the connection (nothing runs unrecorded). Handshake and monitoring commands never come here.
+   */
+  onCommandStart?(event: Omit<CommandEvent, 'outcome' | 'durationMs'>): number;
   maskPatterns?: RegExp[];
   /** Default 8192. */
   maxEventBytes?: number;

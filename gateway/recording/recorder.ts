@@ -12,7 +12,14 @@ import { capText } from './text-cap';
 
 export interface CommandRecorderOptions extends RecordingOptions {
   connectionId: string;
-  onEvent(e: CommandEvent): void;
+  /** A command's finished event; `started` is what onCommandStart returned for it. */
+  onEvent(e: CommandEvent, started?: number): void;
+  /**
+   * A logged command is about to be forwarded (its outcome unknown yet): the write-ahead spool records it here.
+   * Returns a number passed back with the finished event; throws when the command cannot be recorded (the engine
+   * then refuses it: nothing runs unrecorded).
+   */
+  onCommandStart?(e: Omit<CommandEvent, 'outcome' | 'durationMs'>): number;
   /** Monotonic clock in ms for durations (default performance.now). */
   now?: () => number;
   /** Wall clock in epoch ms for the event time (default Date.now). */
@@ -35,6 +42,8 @@ interface Pending {
   start: number;
   handshake: boolean;
   event?: Omit<CommandEvent, 'outcome' | 'durationMs'>;
+  /** What onCommandStart returned. */
+  started?: number;
   /** Documents in the earlier replies of an exhaust stream. */
   documents?: number;
 }
@@ -96,7 +105,9 @@ export class CommandRecorder {
     const capped = capText(rendered.input, Math.max(MIN_INPUT_BYTES, this.options.maxEventBytes - skeleton - REPLY_FIELDS_RESERVE));
     event.input = capped.text;
     if (capped.truncated || rendered.elided) event.truncated = true;
-    this.track(identity, { time, start, handshake: false, event }, start);
+    // Before the command is forwarded: a throw here (the spool cannot be written) keeps it from running.
+    const started = this.options.onCommandStart?.(event);
+    this.track(identity, { time, start, handshake: false, event, started }, start);
   }
 
   /** Waits for the command's reply, or records it at once when the server sends none. */
@@ -110,7 +121,7 @@ export class CommandRecorder {
     const previous = this.outstanding.get(requestId);
     if (previous) {
       this.outstanding.delete(requestId);
-      this.emit(previous, { ok: false, errorMessage: 'the client reused this request id before the reply arrived' }, start);
+      this.emit(previous, { ok: false, errorMessage: 'the client reused this request id before the reply arrived' }, start, 'unknown');
     }
     this.outstanding.set(requestId, pending);
     this.evictOverflow(start);
@@ -145,7 +156,7 @@ export class CommandRecorder {
     this.emit(pending, summary, end);
   }
 
-  /** Records every command still waiting for a reply as failed with `reason` (call when the connection ends). */
+  /** Records every command still waiting for a reply with outcome unknown and `reason` (call when the connection ends). */
   flush(reason = 'the connection closed before the reply arrived'): void {
     const end = this.now();
     const all = [...this.outstanding.values()];
@@ -154,7 +165,7 @@ export class CommandRecorder {
     for (const pending of all) {
       if (seen.has(pending)) continue;
       seen.add(pending);
-      this.emit(pending, { ok: false, errorMessage: reason }, end);
+      this.emit(pending, { ok: false, errorMessage: reason }, end, 'unknown');
     }
   }
 
@@ -167,15 +178,15 @@ export class CommandRecorder {
     while (this.outstanding.size > max) {
       const [oldestId, oldest] = this.outstanding.entries().next().value as [number, Pending];
       this.outstanding.delete(oldestId);
-      this.emit(oldest, { ok: false, errorMessage: 'no reply was seen for this command' }, now);
+      this.emit(oldest, { ok: false, errorMessage: 'no reply was seen for this command' }, now, 'unknown');
     }
   }
 
-  private emit(pending: Pending, summary: ReplySummary, end: number): void {
+  private emit(pending: Pending, summary: ReplySummary, end: number, outcome?: 'unknown'): void {
     if (pending.handshake || !pending.event) return;
     const event: CommandEvent = {
       ...pending.event,
-      outcome: summary.ok ? 'ok' : 'error',
+      outcome: outcome ?? (summary.ok ? 'ok' : 'error'),
       durationMs: Math.max(0, Math.round((end - pending.start) * 1000) / 1000),
     };
     const documents = summary.documents === undefined ? pending.documents : summary.documents + (pending.documents ?? 0);
@@ -184,6 +195,6 @@ export class CommandRecorder {
     if (summary.errorCode !== undefined) event.errorCode = summary.errorCode;
     if (summary.errorName !== undefined) event.errorName = summary.errorName;
     if (summary.errorMessage !== undefined) event.errorMessage = summary.errorMessage;
-    this.options.onEvent(event);
+    this.options.onEvent(event, pending.started);
   }
 }

@@ -18,6 +18,7 @@ export function relayDepsFromServices(services: ControlPlaneServices, log?: Rela
       return grant ? { sessionId: grant.sessionId, userId: grant.userId, gatewayId: grant.gatewayId } : null;
     },
     getSessionTarget: (sessionId, gatewayId) => services.getSessionTarget(sessionId, gatewayId),
+    spoolKeyFor: (gatewayId) => services.spoolKeyFor(gatewayId),
     appendLogBatch: async (batch, gatewayId) => {
       const result = await services.appendLogBatch(batch, gatewayId);
       // A refused batch is still acknowledged: sending it again would not change the answer.

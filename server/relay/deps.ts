@@ -34,6 +34,8 @@ export interface RelayDeps {
   setGatewayConnected(gatewayId: string, connected: boolean, at: Date, version?: string): MaybePromise<void>;
   /** The ticket's grant when it is valid, unexpired and for this session (which must be active); otherwise null. */
   verifyRelayTicket(ticket: string, sessionId: string): MaybePromise<RelayTicketGrant | null>;
+  /** The key `gatewayId` encrypts its log spool with (32 bytes, the same on every connect). Optional. */
+  spoolKeyFor?(gatewayId: string): Buffer;
   /** The session's target for its gateway, or why it is refused (not active, not this gateway's). */
   getSessionTarget(sessionId: string, gatewayId: string): MaybePromise<SessionTargetAnswer>;
   /**

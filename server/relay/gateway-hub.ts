@@ -126,7 +126,12 @@ export class GatewayHub {
     switch (message.type) {
       case 'hello':
         channel.helloReceived = true;
-        this.send(gatewayId, { type: 'welcome', gatewayId, heartbeatIntervalMs: this.options.heartbeatIntervalMs });
+        this.send(gatewayId, {
+          type: 'welcome',
+          gatewayId,
+          heartbeatIntervalMs: this.options.heartbeatIntervalMs,
+          ...(this.deps.spoolKeyFor ? { spoolKey: this.deps.spoolKeyFor(gatewayId).toString('base64') } : {}),
+        });
         if (typeof message.version === 'string') this.versions.set(gatewayId, message.version.slice(0, 100));
         await this.call(
           () => this.deps.setGatewayConnected(gatewayId, true, new Date(), this.versions.get(gatewayId)),

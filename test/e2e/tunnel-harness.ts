@@ -60,7 +60,13 @@ export async function startTunnelBed(options: TunnelBedOptions = {}): Promise<Tu
   const [project] = await api.listProjects();
   const enrollment = await api.createEnrollmentToken({ projectId: project.id, name: 'tunnel-test-gateway' });
   const { gatewayId, credential } = await enrollGateway({ server, token: enrollment.token, name: 'tunnel-test-gateway' });
-  const agent = await startGatewayAgent({ server, credential, reconnect: { initialMs: 100, maxMs: 1000 }, ...options.gateway });
+  const agent = await startGatewayAgent({
+    server,
+    credential,
+    reconnect: { initialMs: 100, maxMs: 1000 },
+    spoolDir: join(dataDir, 'gateway-spool'),
+    ...options.gateway,
+  });
   await waitFor(() => agent.status() === 'online', 'the gateway to come online');
   const resource = await api.createResource(project.id, {
     name: 'ferret',
