@@ -13,7 +13,7 @@
  * File: records of [u32 length][12-byte nonce][ciphertext][16-byte tag], each holding one JSON SpoolRecord.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { closeSync, fsync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CommandEvent, SessionLogEvent } from '../../protocol/session-log';
 
@@ -82,7 +82,8 @@ export class LogSpool {
   static open(dir: string, key: Buffer, origin: string): { spool: LogSpool; recovered: SpooledEvent[]; unreadable: string[] } {
     if (key.length !== 32) throw new Error('the spool key must be 32 bytes');
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const existing = readdirSync(dir).filter((name) => name.startsWith(FILE_PREFIX));
+    // Only regular files: a link or device planted in the folder is neither followed nor deleted.
+    const existing = readdirSync(dir).filter((name) => name.startsWith(FILE_PREFIX) && lstatSync(join(dir, name)).isFile());
     const spool = new LogSpool(dir, key, origin);
     const recovered: SpooledEvent[] = [];
     const unreadable: string[] = [];

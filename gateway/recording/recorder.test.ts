@@ -129,14 +129,36 @@ describe('CommandRecorder', () => {
     assert.ok(Buffer.byteLength(JSON.stringify(event)) <= 2048, `${Buffer.byteLength(JSON.stringify(event))} bytes`);
   });
 
-  it('flushes unanswered commands as errors and ignores replies it did not see a request for', () => {
+  it('flushes unanswered commands with outcome unknown and ignores replies it did not see a request for', () => {
     const { events, recorder, request, reply } = setup();
     reply(9, 12345, { ok: 1 });
     request(1, { find: 'c', $db: 'a' });
     recorder.flush();
     assert.equal(events.length, 1);
-    assert.equal(events[0].outcome, 'error');
+    assert.equal(events[0].outcome, 'unknown', 'forwarded without a reply: it may have run');
     assert.match(events[0].errorMessage ?? '', /closed before the reply/);
+  });
+
+  it('asks onCommandStart before the command is tracked, passes its number back, and lets its throw refuse the command', () => {
+    const started: string[] = [];
+    const finished: Array<number | undefined> = [];
+    const { recorder, request, reply } = setup({
+      onCommandStart: (e) => {
+        started.push(e.command);
+        if (e.command === 'drop') throw new Error('spool full');
+        return 40 + started.length;
+      },
+      onEvent: (_e, n) => finished.push(n),
+    });
+    request(1, { find: 'c', $db: 'a' });
+    assert.deepEqual(started, ['find'], 'called when the request is recorded, before any reply');
+    reply(2, 1, { ok: 1 });
+    assert.deepEqual(finished, [41]);
+    request(3, { ping: 1, $db: 'a' });
+    assert.deepEqual(started, ['find'], 'handshake and monitoring commands are not written ahead');
+    assert.throws(() => request(4, { drop: 'c', $db: 'a' }), /spool full/);
+    recorder.flush();
+    assert.deepEqual(finished, [41], 'a command whose start could not be recorded is not tracked');
   });
 
   it('records an unreadable reply as an error instead of throwing', () => {
