@@ -18,6 +18,11 @@ export interface CommandEvent extends EventBase {
   /** Collection the command names, when it names one. */
   collection?: string;
   /**
+   * The multi-document transaction the command belongs to (`txn_` + 10 characters, derived from the command's
+   * `lsid` and `txnNumber`): the same on every command of the transaction, its commit and abort included.
+   */
+  transaction?: string;
+  /**
    * The command as compact JSON (relaxed Extended JSON), without noise fields ($clusterTime, lsid, signature,
    * $readPreference, txnNumber), document sequences counted rather than copied, masked strings replaced.
    */

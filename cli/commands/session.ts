@@ -145,6 +145,10 @@ export function renderLogTable(events: readonly StoredSessionLogEvent[], withInp
     },
     { header: 'documents', value: (e) => (e.kind === 'command' ? (e.documents ?? e.affected) : undefined), align: 'right' },
     { header: 'duration ms', value: (e) => (e.kind === 'command' ? e.durationMs : undefined), align: 'right' },
+    // Shown when the log has transactions: which commands a commitTransaction or abortTransaction covered.
+    ...(events.some((e) => e.kind === 'command' && e.transaction)
+      ? [{ header: 'transaction', value: (e: StoredSessionLogEvent) => (e.kind === 'command' ? e.transaction : '') }]
+      : []),
     ...(withInput
       ? [{ header: 'input', value: (e: StoredSessionLogEvent) => (e.kind === 'command' ? e.input : ''), maxWidth: 120, json: true }]
       : []),

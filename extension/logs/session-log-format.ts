@@ -3,7 +3,7 @@ import type { StoredSessionLogEvent } from '../../protocol/session-log';
 import { displayText } from '../../proxy-core/display-text';
 import { formatDuration, formatMillis } from './duration-format';
 
-const COLUMNS = ['Time', 'Database', 'Command', 'Collection', 'Outcome', 'Documents', 'Duration'] as const;
+const COLUMNS = ['Time', 'Database', 'Command', 'Collection', 'Outcome', 'Documents', 'Duration', 'Transaction'] as const;
 
 /**
  * Renders a session and its log as a plain-text document: a header, then one table row per command, with
@@ -42,6 +42,8 @@ export function renderSessionLog(session: SessionDto, events: StoredSessionLogEv
           : `error${event.errorName ? ` ${displayText(event.errorName)}` : event.errorCode !== undefined ? ` ${event.errorCode}` : ''}`,
         event.documents !== undefined ? String(event.documents) : event.affected !== undefined ? `${event.affected} affected` : '',
         formatMillis(event.durationMs),
+        // Which commands a commit or an abort covered: the same id on each.
+        event.transaction ?? '',
       ]);
     } else {
       const text = `  ${event.time}  connection ${event.connectionId} ${event.phase}${event.message ? `: ${displayText(event.message)}` : ''}`;

@@ -9,6 +9,7 @@ import { isHandshakeCommand } from './handshake';
 import type { RecordingOptions } from './options';
 import { type ReplySummary, replyHasMoreToCome, summarizeReply } from './reply-summary';
 import { capText } from './text-cap';
+import { transactionIdOf } from './transaction-id';
 
 export interface CommandRecorderOptions extends RecordingOptions {
   connectionId: string;
@@ -101,6 +102,8 @@ export class CommandRecorder {
       input: '',
     };
     if (rendered.collection !== undefined) event.collection = rendered.collection;
+    const transaction = transactionIdOf(raw, identity);
+    if (transaction !== undefined) event.transaction = transaction;
     const skeleton = Buffer.byteLength(JSON.stringify({ ...event, outcome: 'error', durationMs: 1e9, truncated: true }), 'utf8');
     const capped = capText(rendered.input, Math.max(MIN_INPUT_BYTES, this.options.maxEventBytes - skeleton - REPLY_FIELDS_RESERVE));
     event.input = capped.text;
