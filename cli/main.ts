@@ -2,6 +2,8 @@
 // an exit code (see exit-codes.ts). Only unexpected errors print a stack trace.
 import { CommanderError } from 'commander';
 import { displayMessage } from '../proxy-core/display-text';
+import { isLogWriterThread } from '../server/sessions/log-writer';
+import { runLogWriterThread } from '../server/sessions/log-writer-worker';
 import { configDir } from './context';
 import { readConfig } from './credentials/config-file';
 import { toCliError } from './errors';
@@ -55,14 +57,20 @@ function isProgrammingError(error: unknown): boolean {
   );
 }
 
-main(process.argv).then(
-  (code) => {
-    process.exitCode = code;
-    // Commands that ran servers or agents have closed them; anything left (a keep-alive socket) must not hold us.
-    setTimeout(() => process.exit(code), 2_000).unref();
-  },
-  (error) => {
-    process.stderr.write(`portcullis: ${displayMessage(String(error))}\n`);
-    process.exit(EXIT_CODES.failure);
-  },
-);
+// In the control plane's log writer thread the bundle runs the writer, not the CLI (see server/sessions/log-writer.ts).
+if (isLogWriterThread()) void runLogWriterThread();
+else runCli();
+
+function runCli(): void {
+  main(process.argv).then(
+    (code) => {
+      process.exitCode = code;
+      // Commands that ran servers or agents have closed them; anything left (a keep-alive socket) must not hold us.
+      setTimeout(() => process.exit(code), 2_000).unref();
+    },
+    (error) => {
+      process.stderr.write(`portcullis: ${displayMessage(String(error))}\n`);
+      process.exit(EXIT_CODES.failure);
+    },
+  );
+}

@@ -26,8 +26,9 @@ import { authenticateGateway, setGatewayConnected } from './services/gateways';
 import { newProjectKeys } from './services/project-keys';
 import { type AccessDeps, type VerifiedRelayTicket, verifyRelayTicket } from './sessions/access';
 import { SessionLifecycle } from './sessions/lifecycle';
+import { inThreadLogWriter, startLogWriterThread } from './sessions/log-writer';
 import type { MfaProvider } from './sessions/mfa';
-import { type AppendLogResult, appendLogBatch, recordStats } from './sessions/session-logs';
+import { type AppendLogResult, recordStats } from './sessions/session-logs';
 import { getSessionTarget, type SessionTargetAnswer } from './sessions/session-target';
 import { openStore } from './store/open-store';
 import type { Store } from './store/store';
@@ -109,6 +110,13 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     const port = typeof address === 'object' && address !== null ? address.port : config.listenPort;
     const host = ['0.0.0.0', '::', ''].includes(config.listenHost) ? 'localhost' : config.listenHost;
     const local = `${config.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    // SQLite statements block the thread they run on: log batches are stored on a thread of their own.
+    const logWriter = config.databaseUrl
+      ? inThreadLogWriter(ctx)
+      : await startLogWriterThread(config.dataDir).catch((error: Error) => {
+          app.log.warn(`log batches are stored on the main thread: ${error.message}`);
+          return inThreadLogWriter(ctx);
+        });
     const spoolKeys = deriveKey(rootKey, 'gateway-spool');
     const services: ControlPlaneServices = {
       spoolKeyFor: (gatewayId) => createHmac('sha256', spoolKeys).update(gatewayId).digest(),
@@ -117,7 +125,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       gatewayHeartbeatIntervalMs: config.gatewayHeartbeatSeconds * 1000,
       verifyRelayTicket: (ticket, sessionId) => verifyRelayTicket(access, ticket, sessionId),
       getSessionTarget: (sessionId, gatewayId) => getSessionTarget(ctx, sessionId, gatewayId),
-      appendLogBatch: (batch, gatewayId) => appendLogBatch(ctx, batch, gatewayId),
+      appendLogBatch: (batch, gatewayId) => logWriter.append(batch, gatewayId),
       recordStats: (sessionId, stats, gatewayId) => recordStats(ctx, sessionId, stats, gatewayId),
       gatewaysWithActiveSessions: async () =>
         (await store.db.selectFrom('sessions').select('gateway_id').distinct().where('state', '=', 'active').execute()).map(
@@ -140,6 +148,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
           sessions.stopSweeper();
           await app.close();
           mfa.close();
+          await logWriter.close();
           await store.close();
         })();
         return closing;
