@@ -1,6 +1,7 @@
 /**
  * Everything the bench measures against, on loopback: FerretDB (SCRAM on), an OpenSSH server with `ssh -L`
- * forwards, a TCP echo server, and the Portcullis processes. Each path gets a MongoDB URI and an echo port.
+ * forwards, three chained Node `pipe()` forwarders, a TCP echo server, and the Portcullis processes (once over
+ * plain HTTP, once over HTTPS). Each path gets a MongoDB URI and an echo port.
  */
 import { MongoClient } from 'mongodb';
 import { type FerretDBServer, startFerretDB } from '../test/bed/ferretdb';
@@ -10,24 +11,25 @@ import { type SshdServer, startSshd } from '../test/bed/sshd';
 import { seedBenchData } from './bench-data';
 import type { BenchPrograms } from './build-children';
 import { type NodeChild, startNodeChild } from './node-child';
+import { startPipeChain } from './node-pipes';
 import type { PathName } from './options';
-import { type LocalProxy, type PortcullisStack, startPortcullisStack } from './portcullis-stack';
+import { type PortcullisStack, startPortcullisStack } from './portcullis-stack';
 
 export interface PathEndpoint {
-  /** A MongoDB URI for the Node driver: credentials for direct and ssh, none for Portcullis. */
+  /** A MongoDB URI for the Node driver: credentials for direct, ssh and node-pipes, none for Portcullis. */
   mongoUri: string;
   /** Port on 127.0.0.1 that reaches the TCP echo server through this path. */
   echoPort: number;
+  /** Portcullis paths: the processes whose peak memory the concurrency workload reports. */
+  processes?: { gateway: number; controlPlane: number; proxy: number };
 }
 
 export interface BenchBed {
   db: FerretDBServer;
   ferretdbVersion: string;
   endpoints: Map<PathName, PathEndpoint>;
-  /** Set when the Portcullis path is part of the run. */
+  /** The plain-HTTP Portcullis stack, when that path is part of the run (session setup runs against it). */
   portcullis: PortcullisStack | null;
-  /** Local proxies of the Portcullis path (for their memory figures). */
-  proxyPids: number[];
   /** Size of the bulk collection in bytes (BSON). */
   bulkBytes: number;
   bulkCount: number;
@@ -79,16 +81,31 @@ export async function startBenchBed(options: BenchBedOptions): Promise<BenchBed>
       });
     }
 
+    if (options.paths.includes('node-pipes')) {
+      options.log('starting the three pipe() forwarders…');
+      const chain = await startPipeChain(options.programs, [db.port, echoPort]);
+      stops.push(() => chain.stop());
+      endpoints.set('node-pipes', {
+        mongoUri: db.adminUri.replace(`127.0.0.1:${db.port}`, `127.0.0.1:${chain.ports[0]}`),
+        echoPort: chain.ports[1],
+      });
+    }
+
     let portcullis: PortcullisStack | null = null;
-    const proxies: LocalProxy[] = [];
-    if (options.paths.includes('portcullis')) {
-      options.log('starting the control plane, the gateways and the local proxies…');
-      portcullis = await startPortcullisStack({ programs: options.programs, db, echoPort, cpuProfDir: options.cpuProfDir });
-      stops.push(() => (portcullis as PortcullisStack).stop());
-      const mongoProxy = await portcullis.startProxy(portcullis.mongoAccountId);
-      const echoProxy = await portcullis.startProxy(portcullis.echoAccountId as string);
-      proxies.push(mongoProxy, echoProxy);
-      endpoints.set('portcullis', { mongoUri: mongoProxy.uri, echoPort: Number(new URL(echoProxy.uri).port) });
+    for (const path of ['portcullis', 'portcullis-https'] as const) {
+      if (!options.paths.includes(path)) continue;
+      const tls = path === 'portcullis-https';
+      options.log(`starting the control plane (${tls ? 'HTTPS' : 'HTTP'}), the gateways and the local proxies…`);
+      const stack = await startPortcullisStack({ programs: options.programs, db, echoPort, cpuProfDir: options.cpuProfDir, tls });
+      stops.push(() => stack.stop());
+      if (!tls) portcullis = stack;
+      const mongoProxy = await stack.startProxy(stack.mongoAccountId);
+      const echoProxy = await stack.startProxy(stack.echoAccountId as string);
+      endpoints.set(path, {
+        mongoUri: mongoProxy.uri,
+        echoPort: Number(new URL(echoProxy.uri).port),
+        processes: { gateway: stack.gatewayPid, controlPlane: stack.controlPlanePid, proxy: mongoProxy.pid },
+      });
     }
 
     return {
@@ -96,7 +113,6 @@ export async function startBenchBed(options: BenchBedOptions): Promise<BenchBed>
       ferretdbVersion: FERRETDB_VERSION,
       endpoints,
       portcullis,
-      proxyPids: proxies.map((p) => p.pid),
       bulkBytes,
       bulkCount: options.bulkCount,
       stop,

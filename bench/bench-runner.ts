@@ -15,7 +15,7 @@ import { concurrencyWorkload } from './workloads/concurrency';
 import { rawTunnelWorkload } from './workloads/raw-tunnel';
 import { roundTripWorkload } from './workloads/round-trip';
 import { sessionSetupWorkload } from './workloads/session-setup';
-import type { Workload } from './workloads/workload';
+import type { Figures, Workload, WorkloadRun } from './workloads/workload';
 
 const WORKLOADS: readonly Workload[] = [
   roundTripWorkload,
@@ -47,28 +47,45 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     log,
   });
   const samples: Samples = new Map();
+  const record = (path: PathName, figures: Figures) => {
+    for (const [id, value] of Object.entries(figures)) {
+      const byPath = samples.get(id) ?? new Map<PathName, number[]>();
+      samples.set(id, byPath);
+      byPath.set(path, [...(byPath.get(path) ?? []), value]);
+    }
+  };
   try {
     const chosen = WORKLOADS.filter((w) => options.workloads.includes(w.name));
     for (let repetition = 0; repetition < options.repetitions; repetition++) {
       for (const workload of chosen) {
+        const runs: WorkloadRun[] = [];
         for (const path of rotate(options.paths, repetition)) {
           const endpoint = bed.endpoints.get(path);
-          if (!endpoint || !workload.appliesTo(path)) continue;
-          log(`repetition ${repetition + 1}/${options.repetitions}: ${workload.name} via ${path}…`);
-          let figures: Record<string, number>;
+          if (endpoint && workload.appliesTo(path)) runs.push({ path, endpoint, bed, options, repetition });
+        }
+        const rep = `repetition ${repetition + 1}/${options.repetitions}`;
+        // One failed run should not throw away the others: it is reported under the table instead.
+        const fail = (paths: string, error: unknown) => {
+          const note = `Failed: ${workload.name} via ${paths} in repetition ${repetition + 1}: ${(error as Error).message}`;
+          notes.push(note);
+          log(note);
+        };
+        if ('runInterleaved' in workload) {
+          const paths = runs.map((r) => r.path).join(', ');
+          log(`${rep}: ${workload.name} via ${paths}, interleaved…`);
           try {
-            figures = await workload.run({ path, endpoint, bed, options, repetition });
+            for (const [path, figures] of await workload.runInterleaved(runs)) record(path, figures);
           } catch (error) {
-            // One failed run should not throw away the others: it is reported under the table instead.
-            const note = `Failed: ${workload.name} via ${path} in repetition ${repetition + 1}: ${(error as Error).message}`;
-            notes.push(note);
-            log(note);
-            continue;
+            fail(paths, error);
           }
-          for (const [id, value] of Object.entries(figures)) {
-            const byPath = samples.get(id) ?? new Map<PathName, number[]>();
-            samples.set(id, byPath);
-            byPath.set(path, [...(byPath.get(path) ?? []), value]);
+          continue;
+        }
+        for (const run of runs) {
+          log(`${rep}: ${workload.name} via ${run.path}…`);
+          try {
+            record(run.path, await workload.run(run));
+          } catch (error) {
+            fail(run.path, error);
           }
         }
       }

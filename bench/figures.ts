@@ -44,6 +44,28 @@ const throughputTarget = (m: Medians): TargetCheck => ({
   met: m.direct === undefined ? undefined : compare(m.portcullis, (v) => v >= 0.8 * (m.direct as number)),
 });
 
+/**
+ * The issue "Forwarding as cheap as a pipe": ping p50 through Portcullis over plain HTTP at most 1.1× three plain
+ * Node `pipe()` forwarders and no worse than `ssh -L`, as ratios within one run. The HTTPS figure is shown beside it.
+ */
+export const pipeTarget = (m: Medians): TargetCheck => {
+  const p = m.portcullis;
+  return {
+    text: 'Portcullis ≤ 1.1× node-pipes, ≤ 1.0× ssh -L',
+    met: both(
+      m['node-pipes'] === undefined ? undefined : compare(p, (v) => v <= 1.1 * (m['node-pipes'] as number)),
+      m.ssh === undefined ? undefined : compare(p, (v) => v <= (m.ssh as number)),
+    ),
+  };
+};
+
+/** The figures of the "against plain forwarders" section, and the one the issue sets a target on. */
+export const PIPE_SECTION_FIGURES: readonly { id: string; target?: (m: Medians) => TargetCheck }[] = Object.freeze([
+  { id: 'pingP50', target: pipeTarget },
+  { id: 'findOneP50' },
+  { id: 'rawRoundTripP50' },
+]);
+
 export const FIGURES: readonly FigureSpec[] = Object.freeze([
   { id: 'pingP50', workload: 'roundtrip', label: 'ping p50', unit: 'µs', better: 'lower', digits: 0, target: latencyTarget },
   { id: 'pingP99', workload: 'roundtrip', label: 'ping p99', unit: 'µs', better: 'lower', digits: 0 },

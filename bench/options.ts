@@ -4,8 +4,11 @@
  */
 import { parseArgs } from 'node:util';
 
-export const PATH_NAMES = Object.freeze(['direct', 'ssh', 'portcullis'] as const);
+export const PATH_NAMES = Object.freeze(['direct', 'ssh', 'node-pipes', 'portcullis', 'portcullis-https'] as const);
 export type PathName = (typeof PATH_NAMES)[number];
+
+/** The paths through Portcullis: plain HTTP to the control plane, and HTTPS on both relay legs as in production. */
+export const PORTCULLIS_PATHS: readonly PathName[] = Object.freeze(['portcullis', 'portcullis-https']);
 
 export const WORKLOAD_NAMES = Object.freeze(['roundtrip', 'bulkread', 'bulkwrite', 'concurrency', 'setup', 'raw'] as const);
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
@@ -32,7 +35,7 @@ export const USAGE = `npm run bench -- [options]
   --connections N    client connections of the concurrency workload (default 200, or $BENCH_CONNECTIONS)
   --results-dir DIR  where the results table is saved (default bench/results)
   --no-save          print the table only
-  --cpu-prof DIR     write .cpuprofile files of the control plane, gateway and local proxy into DIR`;
+  --cpu-prof DIR     write .cpuprofile files of the control plane, gateway and local proxy into DIR (HTTPS stack: https-*)`;
 
 export class BenchUsageError extends Error {
   override name = 'BenchUsageError';

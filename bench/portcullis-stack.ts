@@ -3,17 +3,22 @@
  * (`portcullis server`), the gateway (`portcullis gateway start`), and per session the user's local proxy
  * (proxy-core's startAccess). An admin (the bootstrap user) sets up a resource and an account for FerretDB, and,
  * for the raw tunnel figure, a second gateway whose streams end at a TCP echo server.
+ *
+ * With `tls` the control plane serves HTTPS with a certificate from a CA made for the run (test/bed/certs.ts), as
+ * in production: both legs of every relayed stream (local proxy → control plane, gateway → control plane) are TLS.
+ * The child processes trust that CA through NODE_EXTRA_CA_CERTS, nothing else is told to skip verification.
  */
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { enrollGateway } from '../gateway/agent/enroll';
 import { ApiClient } from '../proxy-core/api-client';
+import { makeTestCerts } from '../test/bed/certs';
 import type { FerretDBServer } from '../test/bed/ferretdb';
 import { freePort } from '../test/bed/ports';
 import { removeTempDir, trackTempDir } from '../test/bed/processes';
 import type { BenchPrograms } from './build-children';
 import { type NodeChild, startNodeChild } from './node-child';
+import { fetchTrusting } from './trusting-fetch';
 
 export interface LocalProxy {
   uri: string;
@@ -43,6 +48,8 @@ export interface PortcullisStackOptions {
   echoPort?: number;
   /** Write CPU profiles of every Portcullis process under this folder. */
   cpuProfDir?: string | null;
+  /** Serve the control plane over HTTPS (both relay legs TLS). */
+  tls?: boolean;
 }
 
 export async function startPortcullisStack(options: PortcullisStackOptions): Promise<PortcullisStack> {
@@ -51,12 +58,23 @@ export async function startPortcullisStack(options: PortcullisStackOptions): Pro
   const children: NodeChild[] = [];
   const profile = (label: string): string[] => {
     if (!options.cpuProfDir) return [];
-    const out = join(options.cpuProfDir, label);
+    const out = join(options.cpuProfDir, options.tls ? `https-${label}` : label);
     mkdirSync(out, { recursive: true });
     return ['--cpu-prof', `--cpu-prof-dir=${out}`];
   };
   // The CLI keeps its sign-in and gateway credential under these; nothing touches the real home.
   const cliEnv = { HOME: dir, PORTCULLIS_CONFIG_DIR: join(dir, 'config'), PORTCULLIS_LOG: 'off', DBUS_SESSION_BUS_ADDRESS: '' };
+  let serverEnv: NodeJS.ProcessEnv = {};
+  let clientEnv: NodeJS.ProcessEnv = {};
+  let fetchImpl: typeof fetch | undefined;
+  if (options.tls) {
+    const certDir = join(dir, 'certs');
+    mkdirSync(certDir);
+    const certs = makeTestCerts(certDir);
+    serverEnv = { PORTCULLIS_TLS_CERT_FILE: certs.verified.certFile, PORTCULLIS_TLS_KEY_FILE: certs.verified.keyFile };
+    clientEnv = { NODE_EXTRA_CA_CERTS: certs.ca.certFile };
+    fetchImpl = fetchTrusting(certs.ca.certPem);
+  }
   const stopAll = async () => {
     for (const child of children.reverse()) await child.stop();
     removeTempDir(dir);
@@ -69,7 +87,7 @@ export async function startPortcullisStack(options: PortcullisStackOptions): Pro
       ['server', '--data-dir', join(dir, 'data'), '--port', String(port), '--host', '127.0.0.1'],
       {
         label: 'control plane',
-        env: cliEnv,
+        env: { ...cliEnv, ...serverEnv },
         nodeArgs: profile('control-plane'),
       },
     );
@@ -78,7 +96,7 @@ export async function startPortcullisStack(options: PortcullisStackOptions): Pro
     const email = (await controlPlane.waitFor(/Email:\s+(\S+)/))[1];
     const password = (await controlPlane.waitFor(/Password:\s+(\S+)/))[1];
 
-    const api = new ApiClient({ server });
+    const api = new ApiClient({ server, fetch: fetchImpl });
     const { token } = await api.login({ email, password });
     api.setToken(token);
     const [project] = await api.listProjects();
@@ -87,7 +105,7 @@ export async function startPortcullisStack(options: PortcullisStackOptions): Pro
     const gateway = startNodeChild(
       programs.cli,
       ['gateway', 'start', '--server', server, '--name', 'bench', '--credential-file', join(dir, 'gateway-credential.json')],
-      { label: 'gateway', env: { ...cliEnv, PORTCULLIS_GATEWAY_TOKEN: enrollment.token }, nodeArgs: profile('gateway') },
+      { label: 'gateway', env: { ...cliEnv, ...clientEnv, PORTCULLIS_GATEWAY_TOKEN: enrollment.token }, nodeArgs: profile('gateway') },
     );
     children.push(gateway);
     await gateway.waitFor(/is running/);
@@ -110,15 +128,14 @@ export async function startPortcullisStack(options: PortcullisStackOptions): Pro
     let echoAccountId: string | null = null;
     if (options.echoPort) {
       const echoToken = await api.createEnrollmentToken({ projectId: project.id, name: 'bench-echo' });
-      const { gatewayId: echoGatewayId, credential } = await enrollGateway({ server, token: echoToken.token, name: 'bench-echo' });
       const echoGateway = startNodeChild(programs.child['echo-gateway'], [], {
         label: 'echo gateway',
-        env: { BENCH_SERVER: server, BENCH_GATEWAY_CREDENTIAL: credential, BENCH_ECHO_PORT: String(options.echoPort) },
+        env: { ...clientEnv, BENCH_SERVER: server, BENCH_ENROLLMENT_TOKEN: echoToken.token, BENCH_ECHO_PORT: String(options.echoPort) },
         nodeArgs: profile('echo-gateway'),
       });
       children.push(echoGateway);
       await echoGateway.waitFor(/"online"/);
-      await waitForGatewayOnline(api, project.id, 'bench-echo');
+      const echoGatewayId = await waitForGatewayOnline(api, project.id, 'bench-echo');
       const echoResource = await api.createResource(project.id, {
         name: 'echo',
         gatewayId: echoGatewayId,
@@ -146,7 +163,7 @@ export async function startPortcullisStack(options: PortcullisStackOptions): Pro
       async startProxy(accountId) {
         const proxy = startNodeChild(programs.child['access-proxy'], [], {
           label: 'local proxy',
-          env: { BENCH_SERVER: server, BENCH_TOKEN: token, BENCH_ACCOUNT_ID: accountId },
+          env: { ...clientEnv, BENCH_SERVER: server, BENCH_TOKEN: token, BENCH_ACCOUNT_ID: accountId },
           nodeArgs: profile('proxy'),
         });
         children.push(proxy);

@@ -1,5 +1,5 @@
 /** The results table (Markdown, so the same text reads well on stdout and in bench/results/). */
-import { FIGURES, type Medians } from './figures';
+import { FIGURES, type FigureSpec, type Medians, PIPE_SECTION_FIGURES, type TargetCheck } from './figures';
 import type { MachineInfo } from './machine';
 import type { BenchOptions, PathName } from './options';
 import { median } from './stats';
@@ -7,7 +7,21 @@ import { median } from './stats';
 /** samples[figureId][path] = one value per repetition. */
 export type Samples = Map<string, Map<PathName, number[]>>;
 
-const PATH_LABELS: Record<PathName, string> = { direct: 'direct', ssh: 'ssh -L', portcullis: 'Portcullis' };
+const PATH_LABELS: Record<PathName, string> = {
+  direct: 'direct',
+  ssh: 'ssh -L',
+  'node-pipes': 'node-pipes',
+  portcullis: 'Portcullis',
+  'portcullis-https': 'Portcullis HTTPS',
+};
+
+/** Ratio columns of the main table, when both paths ran: Portcullis against each baseline, HTTPS against ssh -L (both encrypted). */
+const RATIOS: readonly (readonly [PathName, PathName])[] = [
+  ['portcullis', 'direct'],
+  ['portcullis', 'ssh'],
+  ['portcullis', 'node-pipes'],
+  ['portcullis-https', 'ssh'],
+];
 
 export interface ReportInput {
   options: BenchOptions;
@@ -41,43 +55,88 @@ export function renderReport(input: ReportInput): Report {
   );
   lines.push('Each figure is the median of the repetitions. Ratios are Portcullis against the other path (for times, lower is better).');
   lines.push('');
-  const header = ['workload', 'figure', ...paths.map((p) => PATH_LABELS[p])];
-  const withRatios = paths.includes('portcullis');
-  if (withRatios && paths.includes('direct')) header.push('Portcullis / direct');
-  if (withRatios && paths.includes('ssh')) header.push('Portcullis / ssh -L');
+  const ratios = RATIOS.filter(([a, b]) => paths.includes(a) && paths.includes(b));
+  const header = [
+    'workload',
+    'figure',
+    ...paths.map((p) => PATH_LABELS[p]),
+    ...ratios.map(([a, b]) => `${PATH_LABELS[a]} / ${PATH_LABELS[b]}`),
+  ];
   header.push('target', 'result');
   lines.push(`| ${header.join(' | ')} |`);
   lines.push(`|${header.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`);
 
   const missed: string[] = [];
+  const mediansOf = new Map<string, Medians>();
   for (const figure of FIGURES) {
     const byPath = samples.get(figure.id);
     if (!byPath) continue;
     const medians: Medians = {};
     for (const [path, values] of byPath) medians[path] = median(values);
-    const cell = (path: PathName) => {
-      const value = medians[path];
-      return value === undefined || Number.isNaN(value) ? '–' : `${format(value, figure.digits)} ${figure.unit}`;
-    };
-    const row = [figure.workload, figure.label, ...paths.map(cell)];
-    const ratio = (other: PathName) => {
-      const p = medians.portcullis;
-      const o = medians[other];
-      return p === undefined || o === undefined || !Number.isFinite(p / o) || o === 0 ? '–' : `${(p / o).toFixed(2)}×`;
-    };
-    if (withRatios && paths.includes('direct')) row.push(ratio('direct'));
-    if (withRatios && paths.includes('ssh')) row.push(ratio('ssh'));
+    mediansOf.set(figure.id, medians);
+    const row = [figure.workload, figure.label, ...paths.map((path) => cell(figure, medians, path))];
+    for (const [a, b] of ratios) row.push(ratio(medians, a, b));
     const check = figure.target?.(medians);
-    row.push(check?.text ?? '', check === undefined ? '' : check.met === undefined ? 'n/a' : check.met ? 'met' : '**MISSED**');
+    row.push(check?.text ?? '', result(check));
     if (check?.met === false) missed.push(`${figure.label} (${check.text})`);
     lines.push(`| ${row.join(' | ')} |`);
   }
   lines.push('');
+  lines.push(...pipeSection(paths, mediansOf, missed));
   if (missed.length > 0) lines.push(`Targets missed: ${missed.join('; ')}.`);
   else lines.push('Every target that could be checked was met.');
   for (const note of input.notes) lines.push('', note);
   lines.push('');
   return { markdown: lines.join('\n'), missed };
+}
+
+/**
+ * The issue's comparison with plain forwarders, in the round-trip figures: Portcullis (plain HTTP) against
+ * node-pipes and ssh -L with the issue's target, and the HTTPS figure with the same ratios beside it.
+ */
+function pipeSection(paths: readonly PathName[], mediansOf: Map<string, Medians>, missed: string[]): string[] {
+  const variants = (['portcullis', 'portcullis-https'] as const).filter((p) => paths.includes(p));
+  const baselines = (['node-pipes', 'ssh'] as const).filter((p) => paths.includes(p));
+  const rows = PIPE_SECTION_FIGURES.filter((f) => mediansOf.has(f.id));
+  if (variants.length === 0 || baselines.length === 0 || rows.length === 0) return [];
+  const header = ['figure'];
+  for (const v of variants) header.push(PATH_LABELS[v], ...baselines.map((b) => `÷ ${PATH_LABELS[b]}`));
+  header.push('target', 'result');
+  const lines = [
+    '## Round trip against plain forwarders',
+    '',
+    `Three plain Node \`pipe()\` forwarders (node-pipes) are as many Node hops as Portcullis has; \`ssh -L\` is two C ones. The target is over plain HTTP; the HTTPS figure is beside it.`,
+    '',
+    `| ${header.join(' | ')} |`,
+    `|${header.map((_, i) => (i < 1 ? '---' : '---:')).join('|')}|`,
+  ];
+  for (const { id, target } of rows) {
+    const figure = FIGURES.find((f) => f.id === id) as FigureSpec;
+    const medians = mediansOf.get(id) as Medians;
+    const row = [figure.label];
+    for (const v of variants) row.push(cell(figure, medians, v), ...baselines.map((b) => ratio(medians, v, b)));
+    const check = target?.(medians);
+    row.push(check?.text ?? '', result(check));
+    if (check?.met === false) missed.push(`${figure.label} against plain forwarders (${check.text})`);
+    lines.push(`| ${row.join(' | ')} |`);
+  }
+  lines.push('');
+  return lines;
+}
+
+function cell(figure: FigureSpec, medians: Medians, path: PathName): string {
+  const value = medians[path];
+  return value === undefined || Number.isNaN(value) ? '–' : `${format(value, figure.digits)} ${figure.unit}`;
+}
+
+function ratio(medians: Medians, of: PathName, to: PathName): string {
+  const p = medians[of];
+  const o = medians[to];
+  return p === undefined || o === undefined || !Number.isFinite(p / o) || o === 0 ? '–' : `${(p / o).toFixed(2)}×`;
+}
+
+function result(check: TargetCheck | undefined): string {
+  return check === undefined ? '' : check.met === undefined ? 'n/a' : check.met ? 'met' : '**MISSED**';
 }
 
 function format(value: number, digits: number): string {

@@ -14,7 +14,7 @@ const FULL_OPS_PER_CONNECTION = 200;
 export const concurrencyWorkload: Workload = {
   name: 'concurrency',
   appliesTo: () => true,
-  async run({ endpoint, options, bed, path }) {
+  async run({ endpoint, options }) {
     const connections = options.connections;
     const opsPerConnection = scaled(FULL_OPS_PER_CONNECTION, options.scale, 2);
     const client = new MongoClient(endpoint.mongoUri, {
@@ -28,8 +28,8 @@ export const concurrencyWorkload: Workload = {
     client.on('connectionReady', () => {
       ready++;
     });
-    const watched =
-      path === 'portcullis' && bed.portcullis ? [bed.portcullis.gatewayPid, bed.portcullis.controlPlanePid, bed.proxyPids[0]] : [];
+    const { processes } = endpoint;
+    const watched = processes ? [processes.gateway, processes.controlPlane, processes.proxy] : [];
     const sampler = new PeakRssSampler(watched);
     try {
       const lookup = client.db(BENCH_DB).collection<BenchDocument>(LOOKUP_COLLECTION);

@@ -1,45 +1,89 @@
-/** Workload 1: sequential `ping` and `findOne` by _id on one connection; latency percentiles in µs. */
-import { MongoClient } from 'mongodb';
+/**
+ * Workload 1: sequential `ping` and `findOne` by _id, one connection per path; latency percentiles in µs.
+ *
+ * Every path runs in the same stretch of time: the operations go in small blocks, path after path (the order
+ * rotating each block), so background load that comes and goes over a run (other work on a shared machine) weighs
+ * on every path alike. Run one path after the other, the ratios between paths moved by tens of percent from run
+ * to run on a busy 2-core machine, more than the differences they are meant to show.
+ */
+import { type Db, MongoClient } from 'mongodb';
 import { BENCH_DB, type BenchDocument, LOOKUP_COLLECTION, LOOKUP_COUNT } from '../bench-data';
-import { scaled } from '../options';
+import { type PathName, scaled } from '../options';
 import { microsSince, percentile } from '../stats';
-import type { Workload } from './workload';
+import type { Figures, InterleavedWorkload } from './workload';
 
 const FULL_COUNT = 5000;
 const WARM_UP = 50;
+/** Operations per path in a row: long enough to keep a path's caches warm, short next to load swings. */
+const PING_BLOCK = 50;
+const FIND_BLOCK = 5;
 
-export const roundTripWorkload: Workload = {
+export const roundTripWorkload: InterleavedWorkload = {
   name: 'roundtrip',
   appliesTo: () => true,
-  async run({ endpoint, options }) {
-    const count = scaled(FULL_COUNT, options.scale, 20);
-    const client = new MongoClient(endpoint.mongoUri, { maxPoolSize: 1, serverSelectionTimeoutMS: 15_000 });
+  async runInterleaved(runs) {
+    const count = scaled(FULL_COUNT, runs[0]?.options.scale ?? 1, 20);
+    const clients = runs.map((run) => new MongoClient(run.endpoint.mongoUri, { maxPoolSize: 1, serverSelectionTimeoutMS: 15_000 }));
     try {
-      const db = client.db(BENCH_DB);
-      const lookup = db.collection<BenchDocument>(LOOKUP_COLLECTION);
-      for (let i = 0; i < WARM_UP; i++) await db.command({ ping: 1 });
-      const pings: number[] = [];
-      for (let i = 0; i < count; i++) {
+      const paths = runs.map((run) => run.path);
+      const dbs = clients.map((client) => client.db(BENCH_DB));
+      await interleave(paths, WARM_UP, WARM_UP, async (i) => {
+        await dbs[i].command({ ping: 1 });
+        return 0;
+      });
+      const pings = await interleave(paths, count, PING_BLOCK, async (i) => {
         const start = process.hrtime.bigint();
-        await db.command({ ping: 1 });
-        pings.push(microsSince(start));
-      }
-      const finds: number[] = [];
-      for (let i = 0; i < count; i++) {
-        const id = (i * 7919) % LOOKUP_COUNT;
+        await dbs[i].command({ ping: 1 });
+        return microsSince(start);
+      });
+      const lookups = dbs.map((db: Db) => db.collection<BenchDocument>(LOOKUP_COLLECTION));
+      const finds = await interleave(paths, count, FIND_BLOCK, async (i, n) => {
+        const id = (n * 7919) % LOOKUP_COUNT;
         const start = process.hrtime.bigint();
-        const found = await lookup.findOne({ _id: id });
-        finds.push(microsSince(start));
+        const found = await lookups[i].findOne({ _id: id });
+        const micros = microsSince(start);
         if (found?._id !== id) throw new Error(`findOne({_id: ${id}}) returned ${JSON.stringify(found)}`);
-      }
-      return {
-        pingP50: percentile(pings, 50),
-        pingP99: percentile(pings, 99),
-        findOneP50: percentile(finds, 50),
-        findOneP99: percentile(finds, 99),
-      };
+        return micros;
+      });
+      return new Map<PathName, Figures>(
+        runs.map((run, i) => [
+          run.path,
+          {
+            pingP50: percentile(pings[i], 50),
+            pingP99: percentile(pings[i], 99),
+            findOneP50: percentile(finds[i], 50),
+            findOneP99: percentile(finds[i], 99),
+          },
+        ]),
+      );
     } finally {
-      await client.close();
+      await Promise.all(clients.map((client) => client.close()));
     }
   },
 };
+
+/**
+ * `count` timed operations on each path, in blocks of `block`, path after path, the order rotating by one each
+ * block. `op(path index, operation number)` returns one sample. An error names its path: it stops every path.
+ */
+async function interleave(
+  paths: readonly PathName[],
+  count: number,
+  block: number,
+  op: (path: number, n: number) => Promise<number>,
+): Promise<number[][]> {
+  const samples = paths.map(() => [] as number[]);
+  for (let first = 0, round = 0; first < count; first += block, round++) {
+    for (let k = 0; k < paths.length; k++) {
+      const path = (k + round) % paths.length;
+      for (let n = first; n < Math.min(count, first + block); n++) {
+        try {
+          samples[path].push(await op(path, n));
+        } catch (error) {
+          throw new Error(`via ${paths[path]}: ${(error as Error).message}`);
+        }
+      }
+    }
+  }
+  return samples;
+}
