@@ -11,7 +11,6 @@ import { API_PREFIX } from '../protocol/api';
 import type { LogBatch } from '../protocol/gateway-channel';
 import { type BootstrapResult, bootstrap } from './auth/bootstrap';
 import { FailureRateLimiter } from './auth/rate-limiter';
-import { newSignInLimiters } from './auth/sign-in';
 import { type ControlPlaneConfig, keyFileOf } from './config';
 import { buildApp } from './http/app';
 import type { AppDeps, GatewayEvents } from './http/app-deps';
@@ -94,7 +93,6 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       ctx,
       sessions,
       access,
-      signInLimiters: newSignInLimiters(() => ctx.now().getTime()),
       enrollLimiter: new FailureRateLimiter({ maxFailures: 20, windowMs: 15 * 60_000, now: () => ctx.now().getTime() }),
       gatewayEvents,
     };

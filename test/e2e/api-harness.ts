@@ -12,6 +12,7 @@ import type { GatewayEnrollResponse } from '../../protocol/gateway-channel';
 import { type ControlPlaneConfig, resolveConfig } from '../../server/config';
 import { type ControlPlane, type StartOptions, startControlPlane } from '../../server/control-plane';
 import { type PostgresDatabase, startPostgres } from '../bed/postgres';
+import { captureOutput, spawnTracked, stopProcess } from '../bed/processes';
 
 export type ApiDialect = 'sqlite' | 'postgres';
 
@@ -38,6 +39,8 @@ export interface ApiServer {
   /** Every line the server logged. */
   logs: string[];
   dataDir: string;
+  /** The PostgreSQL database, when the dialect is postgres (another control plane can share it). */
+  databaseUrl?: string;
   /** A movable clock: add milliseconds to move the server's time forward. */
   clock: { offsetMs: number };
   bootstrap: { email: string; password: string };
@@ -86,6 +89,7 @@ export async function startApiServer(
     base,
     logs,
     dataDir,
+    databaseUrl: database?.url,
     clock,
     bootstrap: cp.bootstrapResult,
     call,
@@ -244,4 +248,56 @@ export async function enrollGateway(
   expectStatus(enrolled, 201, 'enrolling a gateway');
   await server.cp.services.setGatewayConnected(enrolled.body.gatewayId, true, new Date(Date.now() + server.clock.offsetMs));
   return enrolled.body;
+}
+
+export interface Replica {
+  /** http://127.0.0.1:PORT/api/v1 */
+  base: string;
+  stop(): Promise<void>;
+}
+
+// The replica process: a control plane on the given store, its clock moved like the test server's.
+const REPLICA_SCRIPT = `
+const { resolveConfig } = require(${JSON.stringify(join(__dirname, '../../server/config.ts'))});
+const { startControlPlane } = require(${JSON.stringify(join(__dirname, '../../server/control-plane.ts'))});
+(async () => {
+  const offset = Number(process.env.CLOCK_OFFSET_MS);
+  const cp = await startControlPlane(
+    resolveConfig({ dataDir: process.env.DATA_DIR, databaseUrl: process.env.DATABASE_URL || undefined, listenPort: 0, logger: false }),
+    { now: () => new Date(Date.now() + offset), smtp: null },
+  );
+  process.once('SIGTERM', () => cp.close().then(() => process.exit(0)));
+  process.stdout.write('listening ' + cp.url + '\\n');
+})().catch((error) => { console.error(error); process.exit(1); });
+`;
+
+/**
+ * Another control plane on the same store (SQLite file or PostgreSQL database), in a process of its own, as a
+ * second replica would run. Its clock has the test server's offset at the time it starts.
+ */
+export async function startReplica(server: ApiServer): Promise<Replica> {
+  const child = spawnTracked(process.execPath, ['--import', 'tsx', '-e', REPLICA_SCRIPT], {
+    env: {
+      ...process.env,
+      DATA_DIR: server.dataDir,
+      DATABASE_URL: server.databaseUrl ?? '',
+      CLOCK_OFFSET_MS: String(server.clock.offsetMs),
+    },
+  });
+  const output = captureOutput(child);
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the replica did not start in 30 s: ${output()}`)), 30_000);
+    child.stdout?.on('data', () => {
+      const match = /listening (\S+)/.exec(output());
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the replica exited (${code}): ${output()}`));
+    });
+  });
+  return { base: `${url}/api/v1`, stop: () => stopProcess(child) };
 }
