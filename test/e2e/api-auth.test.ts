@@ -4,15 +4,29 @@
  * api-sign-in-limits.test.ts.
  */
 import assert from 'node:assert/strict';
-import { before, it } from 'node:test';
-import type { AuditEventDto, Page } from '../../protocol/api';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import type { AuditEventDto, LoginResponse, MeDto, Page } from '../../protocol/api';
 import { resetAdminPassword } from '../../server/auth/bootstrap';
 import { resolveConfig } from '../../server/config';
 import { startControlPlane } from '../../server/control-plane';
 import { newWrappedDataKey } from '../../server/secrets/envelope';
 import { loadRootKey } from '../../server/secrets/root-key';
 import { openStore } from '../../server/store/open-store';
-import { type ApiServer, describeApi, MEMBER_PASSWORD, seedWorld, startApiServer, type World } from './api-harness';
+import { startPostgres } from '../bed/postgres';
+import { trackTempDir } from '../bed/processes';
+import {
+  type ApiServer,
+  type ControlPlaneProcess,
+  describeApi,
+  MEMBER_PASSWORD,
+  seedWorld,
+  startApiServer,
+  startControlPlaneProcess,
+  type World,
+} from './api-harness';
 
 describeApi('sign-in tokens and audit', ['sqlite'], (server) => {
   let w: World;
@@ -207,3 +221,38 @@ describeApi('bootstrap', ['sqlite'], (server) => {
     }
   });
 });
+
+for (const dialect of ['sqlite', 'postgres'] as const) {
+  describe(`first start of several control planes at once [${dialect}]`, () => {
+    it('one of them creates the first admin, the others find it; none fails, and the password works on each', async () => {
+      const dataDir = trackTempDir(mkdtempSync(join(tmpdir(), 'portcullis-replicas-')));
+      const database = dialect === 'postgres' ? await startPostgres() : undefined;
+      const started: ControlPlaneProcess[] = [];
+      try {
+        const results = await Promise.allSettled(
+          Array.from({ length: 4 }, () => startControlPlaneProcess({ dataDir, databaseUrl: database?.url })),
+        );
+        for (const r of results) if (r.status === 'fulfilled') started.push(r.value);
+        for (const r of results) assert.equal(r.status, 'fulfilled', r.status === 'rejected' ? String(r.reason) : '');
+        const firsts = started.filter((p) => p.bootstrap !== null);
+        assert.equal(firsts.length, 1, 'exactly one first start');
+        const sign = firsts[0].bootstrap!;
+        for (const p of started) {
+          const login = await fetch(`${p.base}/auth/login`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(sign),
+          });
+          const text = await login.text();
+          assert.equal(login.status, 200, text);
+          const me = await fetch(`${p.base}/me`, { headers: { authorization: `Bearer ${(JSON.parse(text) as LoginResponse).token}` } });
+          const projects = ((await me.json()) as MeDto).projects.map((x) => x.name);
+          assert.deepEqual(projects, ['default'], 'one default project');
+        }
+      } finally {
+        await Promise.all(started.map((p) => p.stop()));
+        await database?.stop();
+      }
+    });
+  });
+}

@@ -250,14 +250,17 @@ export async function enrollGateway(
   return enrolled.body;
 }
 
-export interface Replica {
+export interface ControlPlaneProcess {
   /** http://127.0.0.1:PORT/api/v1 */
   base: string;
+  /** Its first admin's one-time sign-in, when this process made the first start. */
+  bootstrap: { email: string; password: string } | null;
   stop(): Promise<void>;
 }
 
-// The replica process: a control plane on the given store, its clock moved like the test server's.
-const REPLICA_SCRIPT = `
+// A control plane in a process of its own: on the given store, its clock moved by CLOCK_OFFSET_MS. It prints one
+// JSON line when it listens.
+const CONTROL_PLANE_SCRIPT = `
 const { resolveConfig } = require(${JSON.stringify(join(__dirname, '../../server/config.ts'))});
 const { startControlPlane } = require(${JSON.stringify(join(__dirname, '../../server/control-plane.ts'))});
 (async () => {
@@ -267,37 +270,48 @@ const { startControlPlane } = require(${JSON.stringify(join(__dirname, '../../se
     { now: () => new Date(Date.now() + offset), smtp: null },
   );
   process.once('SIGTERM', () => cp.close().then(() => process.exit(0)));
-  process.stdout.write('listening ' + cp.url + '\\n');
+  process.stdout.write(JSON.stringify({ url: cp.url, bootstrap: cp.bootstrapResult }) + '\\n');
 })().catch((error) => { console.error(error); process.exit(1); });
 `;
 
 /**
- * Another control plane on the same store (SQLite file or PostgreSQL database), in a process of its own, as a
- * second replica would run. Its clock has the test server's offset at the time it starts.
+ * A control plane in a process of its own, as a replica would run: on the SQLite file in `dataDir` or on the
+ * PostgreSQL database `databaseUrl` (with the root key file in `dataDir`).
  */
-export async function startReplica(server: ApiServer): Promise<Replica> {
-  const child = spawnTracked(process.execPath, ['--import', 'tsx', '-e', REPLICA_SCRIPT], {
+export async function startControlPlaneProcess(options: {
+  dataDir: string;
+  databaseUrl?: string;
+  clockOffsetMs?: number;
+}): Promise<ControlPlaneProcess> {
+  const child = spawnTracked(process.execPath, ['--import', 'tsx', '-e', CONTROL_PLANE_SCRIPT], {
     env: {
       ...process.env,
-      DATA_DIR: server.dataDir,
-      DATABASE_URL: server.databaseUrl ?? '',
-      CLOCK_OFFSET_MS: String(server.clock.offsetMs),
+      DATA_DIR: options.dataDir,
+      DATABASE_URL: options.databaseUrl ?? '',
+      CLOCK_OFFSET_MS: String(options.clockOffsetMs ?? 0),
     },
   });
   const output = captureOutput(child);
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the replica did not start in 30 s: ${output()}`)), 30_000);
+  const started = await new Promise<{ url: string; bootstrap: ControlPlaneProcess['bootstrap'] }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the control plane process did not start in 60 s: ${output()}`)), 60_000);
     child.stdout?.on('data', () => {
-      const match = /listening (\S+)/.exec(output());
-      if (match) {
+      const line = output()
+        .split('\n')
+        .find((l) => l.startsWith('{'));
+      if (line) {
         clearTimeout(timer);
-        resolve(match[1]);
+        resolve(JSON.parse(line));
       }
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`the replica exited (${code}): ${output()}`));
+      reject(new Error(`the control plane process exited (${code}): ${output()}`));
     });
   });
-  return { base: `${url}/api/v1`, stop: () => stopProcess(child) };
+  return { base: `${started.url}/api/v1`, bootstrap: started.bootstrap, stop: () => stopProcess(child) };
+}
+
+/** Another control plane on the test server's store, in a process of its own, with the server's clock. */
+export function startReplica(server: ApiServer): Promise<ControlPlaneProcess> {
+  return startControlPlaneProcess({ dataDir: server.dataDir, databaseUrl: server.databaseUrl, clockOffsetMs: server.clock.offsetMs });
 }
