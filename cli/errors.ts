@@ -40,7 +40,8 @@ export function cliErrorFromApi(error: ApiError, server: string): CliError {
     case 'mfa_not_configured':
       return new CliError(error.message, EXIT_CODES.mfa);
     case 'rate_limited':
-      return new CliError(`${error.message}; wait a few minutes and try again`, EXIT_CODES.failure);
+      // The server's message says how long to wait (seconds for a slowed sign-in, minutes for a locked one).
+      return new CliError(error.message, EXIT_CODES.failure);
     default:
       return new CliError(error.message, EXIT_CODES.failure);
   }

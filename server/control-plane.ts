@@ -1,6 +1,6 @@
 /**
- * The control plane's composition root: opens (and migrates) the store, loads the root key, creates the first
- * admin on first start, builds the services and the JSON API, and listens. The relay (WebSockets) is attached
+ * The control plane's composition root: opens (and migrates) the store, loads the root key, builds the services
+ * and the JSON API, listens, and then creates the first admin on first start. The relay (WebSockets) is attached
  * to `httpServer` by the caller, using `services`.
  */
 import { createHmac } from 'node:crypto';
@@ -12,10 +12,10 @@ import { API_PREFIX } from '../protocol/api';
 import type { LogBatch } from '../protocol/gateway-channel';
 import { type BootstrapResult, bootstrap } from './auth/bootstrap';
 import { FailureRateLimiter } from './auth/rate-limiter';
-import { newSignInLimiters } from './auth/sign-in';
 import { type ControlPlaneConfig, keyFileOf } from './config';
 import { buildApp } from './http/app';
 import type { AppDeps, GatewayEvents } from './http/app-deps';
+import { listenError } from './http/listen-error';
 import { createMfa } from './mfa/create-mfa';
 import type { SmtpConfig } from './mfa/smtp-config';
 import { deriveKey } from './secrets/derive-key';
@@ -83,28 +83,37 @@ export interface StartOptions {
 export async function startControlPlane(config: ControlPlaneConfig, options: StartOptions = {}): Promise<ControlPlane> {
   const rootKey = loadRootKey({ env: config.rootKey, keyFile: keyFileOf(config) });
   const store = await openStore({ url: config.databaseUrl, dataDir: config.dataDir });
+  // What to close if the start fails half-way.
+  let started: { app?: FastifyInstance; mfa?: { close(): void } } = {};
   try {
     const ctx: ServiceContext = { store, keys: newProjectKeys(store.db, rootKey), rootKey, config, now: options.now ?? (() => new Date()) };
-    const bootstrapResult = await bootstrap(store, {
-      email: config.bootstrapEmail,
-      newWrappedKey: () => newWrappedDataKey(rootKey),
-      now: ctx.now(),
-    });
     const sessions = new SessionLifecycle(ctx);
     const mfa = createMfa({ ctx, rootKey, smtp: options.smtp });
+    started = { mfa };
     const access: AccessDeps = { ctx, ticketKey: deriveKey(rootKey, 'relay-ticket'), mfa: options.mfa ?? mfa.provider };
     const gatewayEvents = new EventEmitter<GatewayEvents>();
     const deps: AppDeps = {
       ctx,
       sessions,
       access,
-      signInLimiters: newSignInLimiters(() => ctx.now().getTime()),
       enrollLimiter: new FailureRateLimiter({ maxFailures: 20, windowMs: 15 * 60_000, now: () => ctx.now().getTime() }),
       gatewayEvents,
     };
     const app = buildApp(config, deps);
+    started = { app, mfa };
     app.register(async (api) => mfa.registerRoutes(api), { prefix: API_PREFIX });
-    await app.listen({ host: config.listenHost, port: config.listenPort });
+    try {
+      await app.listen({ host: config.listenHost, port: config.listenPort });
+    } catch (error) {
+      throw listenError(error, config.listenHost, config.listenPort);
+    }
+    // Only once the port is ours: a first start that cannot listen must not leave an admin behind whose one-time
+    // password nobody saw. Its next start is a first start again. (Until this commits, a sign-in finds no user.)
+    const bootstrapResult = await bootstrap(store, {
+      email: config.bootstrapEmail,
+      newWrappedKey: () => newWrappedDataKey(rootKey),
+      now: ctx.now(),
+    });
     sessions.start();
     const address = app.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : config.listenPort;
@@ -155,6 +164,8 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       },
     };
   } catch (error) {
+    await started.app?.close().catch(() => undefined);
+    started.mfa?.close();
     await store.close();
     throw error;
   }

@@ -76,7 +76,7 @@ export function registerServerCommands(program: Command): void {
         printText(`One-time admin sign-in for ${config.databaseUrl ? 'the PostgreSQL store' : config.dataDir}:`);
         printText(`  Email:    ${result.email}`);
         printText(`  Password: ${result.password}`);
-        printText('Earlier sign-ins of this user are revoked. Sign in with: portcullis login --server URL');
+        printText(`Earlier sign-ins of this user are revoked. Sign in with: portcullis login --server URL --email ${result.email}`);
       } finally {
         await store.close();
       }

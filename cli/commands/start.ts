@@ -1,14 +1,17 @@
 /**
  * `portcullis start` (what `npm start` runs): a first look on one machine. The control plane on SQLite in
- * ./.portcullis-data and a gateway in the same process, enrolled automatically on first start.
+ * ./.portcullis-data and a gateway in the same process, set up whenever its credential file is missing (so a
+ * first start that failed half-way is finished by the next one).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { GatewayAgent } from '../../gateway/agent/agent';
 import { readCredentialFile, writeCredentialFile } from '../../gateway/agent/credential-file';
-import { enrollGateway } from '../../gateway/agent/enroll';
-import { anonymousClient } from '../context';
+import type { ControlPlaneConfig } from '../../server/config';
+import type { FirstLookState } from '../../server/first-look';
+import type { RunningServer } from '../../server/run-server';
+import { quoteArg } from '../lookup/resolve';
 import { printStatus, printText } from '../output/output-mode';
 import { exitOnSecondSignal, untilSignal } from '../signals';
 import { runAgent } from './gateway';
@@ -39,44 +42,41 @@ export function registerStartCommands(program: Command): void {
     });
     let agent: GatewayAgent | undefined;
     try {
-      const credentialFile = join(config.dataDir, CREDENTIAL_FILE);
-      const enrolled = await localGatewayCredential(running.url, credentialFile, running.bootstrap);
-      if (enrolled) {
-        agent = await runAgent({
-          server: running.url,
-          credential: enrolled.credential,
-          name: LOCAL_GATEWAY_NAME,
-          spoolDir: join(config.dataDir, 'gateway-spool'),
-        });
-        local = { gatewayId: enrolled.gatewayId, agent };
-      }
-
       printText('');
       printText(`Portcullis is running at ${running.url}`);
+      // Before anything else can fail: this password is shown once.
       if (running.bootstrap) {
         printText('');
         printText('Admin sign-in (one-time password, shown only now; keep it):');
         printText(`  Email:    ${running.bootstrap.email}`);
         printText(`  Password: ${running.bootstrap.password}`);
-      } else {
-        printText(
-          `Admin: use the password shown on first start. Lost it? Stop this and run: portcullis server bootstrap --data-dir ${config.dataDir}`,
-        );
+      }
+
+      const { firstLookState } = await import('../../server/first-look');
+      const enrolled = await localGatewayCredential(running, join(config.dataDir, CREDENTIAL_FILE));
+      agent = await runAgent({
+        server: running.url,
+        credential: enrolled.credential,
+        name: LOCAL_GATEWAY_NAME,
+        spoolDir: join(config.dataDir, 'gateway-spool'),
+      });
+      local = { gatewayId: enrolled.gatewayId, agent };
+
+      const state = await firstLookState(running.controlPlane.store);
+      if (!running.bootstrap) {
+        printText('');
+        printText(`Admin: ${state.adminEmail}, with the password shown on first start.`);
+        printText(`Lost it? Stop this and run: ${resetCommand(config)}`);
       }
       printText('');
       printText(
-        agent
+        agent.status() === 'online'
           ? `Gateway "${LOCAL_GATEWAY_NAME}" is ready in this process.`
-          : `No gateway runs in this process (no ${credentialFile}); enroll one with portcullis gateway enroll-token.`,
+          : `Gateway "${LOCAL_GATEWAY_NAME}" runs in this process but is not connected yet (${agent.status()}); see the messages above.`,
       );
       printText('');
       printText('Next, in another terminal:');
-      printText(`  portcullis login --server ${running.url}${running.bootstrap ? ` --email ${running.bootstrap.email}` : ''}`);
-      printText(
-        `  portcullis resource create --name mydb --gateway ${LOCAL_GATEWAY_NAME} --connection-string mongodb://HOST:27017 --no-tls`,
-      );
-      printText('  portcullis account create --resource mydb --name readonly --username DB_USER      (asks for its password)');
-      printText('  portcullis access --resource mydb --account readonly --exec mongosh');
+      for (const line of nextSteps(running.url, state)) printText(`  ${line}`);
       printText('');
       printText('Press Ctrl+C to stop.');
       const signal = await untilSignal();
@@ -91,29 +91,41 @@ export function registerStartCommands(program: Command): void {
 }
 
 /**
- * The in-process gateway's credential: from the data folder, or on first start enrolled with a token the
- * bootstrap admin creates through the API (so this uses the same path as any other gateway).
+ * The in-process gateway's credential: from the data folder, or (on a first start, or when the file is missing or
+ * its credential unknown to this control plane) issued in-process and written there, mode 0600.
  */
-async function localGatewayCredential(
-  url: string,
-  file: string,
-  bootstrap: { email: string; password: string } | null,
-): Promise<{ gatewayId: string; credential: string } | undefined> {
-  if (existsSync(file)) return readCredentialFile(file);
-  if (!bootstrap) return undefined;
-  printStatus('Enrolling the local gateway…');
-  const client = anonymousClient(url);
-  const signIn = await client.login({ email: bootstrap.email, password: bootstrap.password });
-  client.setToken(signIn.token);
-  try {
-    const { projects } = await client.me();
-    const project = projects.find((p) => p.role === 'admin') ?? projects[0];
-    if (!project) throw new Error('the first admin has no project; cannot enroll the local gateway');
-    const token = await client.createEnrollmentToken({ projectId: project.id, name: LOCAL_GATEWAY_NAME });
-    const enrolled = await enrollGateway({ server: url, token: token.token, name: LOCAL_GATEWAY_NAME });
-    writeCredentialFile(file, { server: url, gatewayId: enrolled.gatewayId, credential: enrolled.credential });
-    return { gatewayId: enrolled.gatewayId, credential: enrolled.credential };
-  } finally {
-    await client.logout().catch(() => undefined);
+async function localGatewayCredential(running: RunningServer, file: string): Promise<{ gatewayId: string; credential: string }> {
+  if (existsSync(file)) {
+    const saved = readCredentialFile(file);
+    if (await running.controlPlane.services.authenticateGateway(saved.credential)) return saved;
+    printStatus(`The gateway credential in ${file} is not known to this control plane; setting up the local gateway again…`);
+  } else {
+    printStatus('Enrolling the local gateway…');
   }
+  const { issueLocalGateway } = await import('../../server/first-look');
+  const issued = await issueLocalGateway(running.controlPlane.store, LOCAL_GATEWAY_NAME, new Date());
+  writeCredentialFile(file, { server: running.url, gatewayId: issued.gatewayId, credential: issued.credential });
+  return issued;
+}
+
+function resetCommand(config: ControlPlaneConfig): string {
+  return config.databaseUrl
+    ? 'portcullis server bootstrap (with the same PORTCULLIS_DATABASE_URL)'
+    : `portcullis server bootstrap --data-dir ${quoteArg(config.dataDir)}`;
+}
+
+/** The commands to run next, for the state the server is in (as `portcullis` takes them; passwords are asked for). */
+export function nextSteps(url: string, state: FirstLookState): string[] {
+  const project = state.projectNames.length > 1 ? ` --project ${quoteArg(state.projectName)}` : '';
+  const steps = [`portcullis login --server ${url} --email ${quoteArg(state.adminEmail)}`];
+  if (state.resourceCount === 0) {
+    steps.push(
+      `portcullis resource create${project} --name mydb --gateway ${LOCAL_GATEWAY_NAME} --connection-string mongodb://HOST:27017 --no-tls`,
+      `portcullis account create${project} --resource mydb --name readonly --username DB_USER      (asks for its password)`,
+      `portcullis access${project} --resource mydb --account readonly --exec mongosh`,
+    );
+  } else {
+    steps.push(`portcullis resource list${project}`, `portcullis access${project} --resource RESOURCE --account ACCOUNT --exec mongosh`);
+  }
+  return steps;
 }

@@ -1,6 +1,6 @@
 /**
- * Signing in with email and password, bearer tokens (stored as SHA-256, with an expiry), signing out, and the
- * failed-sign-in rate limit (per email and per client address, in memory).
+ * Signing in with email and password (within the limits of ./sign-in-throttle), bearer tokens (stored as SHA-256,
+ * with an expiry), and signing out.
  */
 import type { LoginResponse } from '../../protocol/api';
 import { AUDIT_ACTIONS, recordAudit } from '../services/audit';
@@ -8,47 +8,37 @@ import { type Actor, nowIso, type ServiceContext } from '../services/context';
 import { ServiceError } from '../services/service-error';
 import { findUserByEmail, normalizeEmail, toUserDto } from '../services/users';
 import { newId } from '../store/ids';
+import { clientNetwork } from './client-network';
 import { verifyAgainstNothing, verifyPassword } from './passwords';
-import { FailureRateLimiter } from './rate-limiter';
 import { hashSecretToken, newSecretToken, SECRET_PREFIXES } from './secret-tokens';
-
-export const SIGN_IN_LIMITS = Object.freeze({
-  perEmail: { maxFailures: 5, windowMs: 15 * 60_000 },
-  // Higher: several people may share one address (an office NAT).
-  perAddress: { maxFailures: 20, windowMs: 15 * 60_000 },
-});
-
-export interface SignInLimiters {
-  perEmail: FailureRateLimiter;
-  perAddress: FailureRateLimiter;
-}
-
-export function newSignInLimiters(now?: () => number): SignInLimiters {
-  return {
-    perEmail: new FailureRateLimiter({ ...SIGN_IN_LIMITS.perEmail, now }),
-    perAddress: new FailureRateLimiter({ ...SIGN_IN_LIMITS.perAddress, now }),
-  };
-}
+import { admitSignIn, recordSignInSuccess } from './sign-in-throttle';
 
 const WRONG = 'wrong email or password';
 
+// What the client reads when the limits hold its attempt back: which limit, and how long to wait.
+const LIMITED: Readonly<Record<'pair' | 'account' | 'network', string>> = Object.freeze({
+  pair: 'too many failed sign-ins for this email from your network',
+  account: 'many failed sign-ins for this email from other networks, so sign-ins from a network it has not used recently are slowed',
+  network: 'many failed sign-ins from your network, so sign-ins to emails not used from it recently are slowed',
+});
+
 export async function signIn(
   ctx: ServiceContext,
-  limiters: SignInLimiters,
   input: { email: string; password: string; clientAddress: string; userAgent?: string },
 ): Promise<LoginResponse> {
   const email = normalizeEmail(input.email);
-  const wait = Math.max(limiters.perEmail.retryAfterSeconds(email), limiters.perAddress.retryAfterSeconds(input.clientAddress));
-  if (wait > 0) {
-    throw new ServiceError('rate_limited', `too many failed sign-ins: try again in ${wait} seconds`, wait);
+  const attempt = { email, network: clientNetwork(input.clientAddress) };
+  const admission = await admitSignIn(ctx.store, attempt, ctx.now);
+  if (!admission.admitted) {
+    const wait = admission.retryAfterSeconds;
+    throw new ServiceError('rate_limited', `${LIMITED[admission.scope]}: try again in ${wait} ${wait === 1 ? 'second' : 'seconds'}`, wait);
   }
   const user = await findUserByEmail(ctx.store.db, email);
   const ok = user ? await verifyPassword(user.password_hash, input.password) : await verifyAgainstNothing(input.password);
   const now = ctx.now();
   const time = now.toISOString();
   if (!user || !ok) {
-    limiters.perEmail.recordFailure(email);
-    limiters.perAddress.recordFailure(input.clientAddress);
+    // The attempt was counted as a failure when it was let through.
     await recordAudit(ctx.store.db, time, {
       projectId: null,
       actor: user ? { userId: user.id, email: user.email } : null,
@@ -59,7 +49,7 @@ export async function signIn(
     });
     throw new ServiceError('unauthenticated', WRONG);
   }
-  limiters.perEmail.reset(email);
+  await recordSignInSuccess(ctx.store, attempt, admission, now);
   const token = newSecretToken(SECRET_PREFIXES.signIn);
   const expiresAt = new Date(now.getTime() + ctx.config.tokenTtlSeconds * 1000).toISOString();
   await ctx.store.transaction(async (trx) => {

@@ -1,7 +1,6 @@
 /** What the HTTP layer needs from the rest of the control plane. */
 import type { EventEmitter } from 'node:events';
 import type { FailureRateLimiter } from '../auth/rate-limiter';
-import type { SignInLimiters } from '../auth/sign-in';
 import type { ServiceContext } from '../services/context';
 import type { AccessDeps } from '../sessions/access';
 import type { SessionLifecycle } from '../sessions/lifecycle';
@@ -15,7 +14,6 @@ export interface AppDeps {
   ctx: ServiceContext;
   sessions: SessionLifecycle;
   access: AccessDeps;
-  signInLimiters: SignInLimiters;
   /** Failed gateway enrollments per client address. */
   enrollLimiter: FailureRateLimiter;
   gatewayEvents: EventEmitter<GatewayEvents>;

@@ -14,16 +14,18 @@ export class StoreMigrationError extends Error {
 
 // Kysely runs PostgreSQL migrations in a transaction but not SQLite ones (its adapter says SQLite has no
 // transactional DDL, which it does have); wrapping each one keeps a failed migration from leaving half a schema.
+// On SQLite it is a savepoint, inside the transaction that migrateToLatest holds for the whole run.
 function toKyselyMigration(migration: StoreMigration, dialect: StoreDialect): Migration {
   // biome-ignore lint/suspicious/noExplicitAny: migrations see the schema of their own time
   const wrap = (step: (db: Kysely<any>, dialect: StoreDialect) => Promise<void>) => async (db: Kysely<any>) => {
     if (dialect === 'postgres') return step(db, dialect);
-    await sql`begin`.execute(db);
+    await sql`savepoint migration`.execute(db);
     try {
       await step(db, dialect);
-      await sql`commit`.execute(db);
+      await sql`release migration`.execute(db);
     } catch (error) {
-      await sql`rollback`.execute(db);
+      await sql`rollback to migration`.execute(db);
+      await sql`release migration`.execute(db);
       throw error;
     }
   };
@@ -42,11 +44,13 @@ function migrator(db: Kysely<Database>, dialect: StoreDialect): Migrator {
 
 /**
  * Applies every migration not yet applied, in name order; a no-op when the schema is current.
- * Safe to run from several processes at once on PostgreSQL (Kysely takes a lock).
- * Returns the names it applied.
+ * Safe to run from several processes at once: on PostgreSQL Kysely takes a lock; on SQLite, where Kysely's lock
+ * does nothing (it counts on one process), the run holds the database's write lock, so a second process waits
+ * and then finds the migrations applied. Returns the names it applied.
  */
 export async function migrateToLatest(db: Kysely<Database>, dialect: StoreDialect): Promise<string[]> {
-  const { error, results } = await migrator(db, dialect).migrateToLatest();
+  const run = () => migrator(db, dialect).migrateToLatest();
+  const { error, results } = dialect === 'sqlite' ? await underSqliteWriteLock(db, run) : await run();
   if (error) {
     const failed = results?.find((r: MigrationResult) => r.status === 'Error')?.migrationName;
     const reason = error instanceof Error ? error.message : String(error);
@@ -57,6 +61,21 @@ export async function migrateToLatest(db: Kysely<Database>, dialect: StoreDialec
     );
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+// A migration that fails is rolled back to its savepoint and reported in the result: the ones before it are kept,
+// so the result is committed either way.
+async function underSqliteWriteLock<T>(db: Kysely<Database>, fn: () => Promise<T>): Promise<T> {
+  await sql`begin immediate`.execute(db);
+  let result: T;
+  try {
+    result = await fn();
+  } catch (error) {
+    await sql`rollback`.execute(db);
+    throw error;
+  }
+  await sql`commit`.execute(db);
+  return result;
 }
 
 /** Names of the migrations applied to this database, in order. */

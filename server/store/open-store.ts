@@ -1,8 +1,9 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import { lockedTransaction } from './locked-transaction';
 import { migrateToLatest } from './migrate';
 import type { Database } from './schema';
 import type { Store, StoreDialect } from './store';
@@ -10,7 +11,7 @@ import type { Store, StoreDialect } from './store';
 export interface OpenStoreOptions {
   /** `postgres://` or `postgresql://` URL. Takes precedence over `dataDir` when set. */
   url?: string;
-  /** Folder of the SQLite file `<dataDir>/portcullis.db` (created, mode 0700, when missing). */
+  /** Folder of the SQLite file `<dataDir>/portcullis.db` (created, mode 0700, when missing; the files are mode 0600). */
   dataDir?: string;
 }
 
@@ -46,6 +47,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
       return closed;
     },
     transaction: (fn) => db.transaction().execute(fn),
+    lockedTransaction: (names, fn) => lockedTransaction(db, dialect, names, fn),
   };
 }
 
@@ -54,6 +56,7 @@ function openSqlite(dataDir: string): { db: Kysely<Database>; dialect: StoreDial
   const file = join(dataDir, SQLITE_FILE_NAME);
   let database: SqliteDatabase.Database;
   try {
+    makePrivate(file);
     database = new SqliteDatabase(file);
   } catch (error) {
     throw new Error(`cannot open the SQLite store ${file}: ${(error as Error).message}`, { cause: error });
@@ -64,6 +67,18 @@ function openSqlite(dataDir: string): { db: Kysely<Database>; dialect: StoreDial
   database.pragma('foreign_keys = ON');
   database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
   return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), dialect: 'sqlite' };
+}
+
+/**
+ * SQLite creates a database file with mode 0644 (less the umask), and gives its -wal and -shm files the mode of
+ * the database file. Creating the database empty with mode 0600 first (SQLite takes an empty file for a new
+ * database), and narrowing the files an older version left readable, keeps all three readable by us alone.
+ */
+function makePrivate(file: string): void {
+  closeSync(openSync(file, 'a', 0o600));
+  for (const path of [file, `${file}-wal`, `${file}-shm`]) {
+    if (existsSync(path)) chmodSync(path, 0o600);
+  }
 }
 
 function openPostgres(url: string): { db: Kysely<Database>; dialect: StoreDialect } {

@@ -173,6 +173,24 @@ export interface AuditEventsTable {
   time: Immutable<string>;
 }
 
+/**
+ * Sign-in attempts counted against one scope of the sign-in limits (server/auth/sign-in-throttle.ts): an email
+ * from one client network, an email from anywhere, or one client network for any email.
+ */
+export interface SignInThrottlesTable {
+  /** `pair:<email> <network>`, `account:<email>` or `network:<network>`. */
+  key: Immutable<string>;
+  /** Attempts since the last success (or since the count was forgotten), counted when they are let through. */
+  failures: number;
+  /** No password is checked for this scope before this time. */
+  next_attempt_at: string;
+  last_failure_at: string | null;
+  /** `pair` rows: the last successful sign-in, which exempts the pair from the account and network ceilings. */
+  last_success_at: string | null;
+  /** The row means nothing after this time and may be deleted. */
+  expires_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   api_tokens: ApiTokensTable;
@@ -185,6 +203,7 @@ export interface Database {
   sessions: SessionsTable;
   session_log_events: SessionLogEventsTable;
   audit_events: AuditEventsTable;
+  sign_in_throttles: SignInThrottlesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -212,5 +231,6 @@ export type NewSessionRow = Insertable<SessionsTable>;
 export type SessionUpdate = Updateable<SessionsTable>;
 export type SessionLogEventRow = Selectable<SessionLogEventsTable>;
 export type NewSessionLogEventRow = Insertable<SessionLogEventsTable>;
+export type SignInThrottleRow = Selectable<SignInThrottlesTable>;
 export type AuditEventRow = Selectable<AuditEventsTable>;
 export type NewAuditEventRow = Insertable<AuditEventsTable>;

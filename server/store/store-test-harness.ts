@@ -10,6 +10,8 @@ import { type PostgresDatabase, startPostgres } from '../../test/bed/postgres';
 import { type OpenStoreOptions, openStore } from './open-store';
 import type { Store, StoreDialect } from './store';
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 export interface TestStore {
   store: Store;
   /** Opens the same database again (after `store.close()`), running migrations as openStore always does. */
@@ -53,4 +55,31 @@ export function describeOnBothDialects(title: string, body: (context: DialectCon
       body({ dialect, freshStore });
     });
   }
+}
+
+/**
+ * For the locked-transaction test (also run in a second process): increments a counter, the `name` of user
+ * `counterId`, for `ms` milliseconds from 4 concurrent loops. Each loop reads, yields (as a real decision would,
+ * awaiting other work), then writes what it read plus one: without the lock, two increments read the same value
+ * and one is lost (PostgreSQL), or the second writer fails (SQLite). Returns how many increments it made.
+ */
+export async function incrementCounterFor(store: Store, counterId: string, ms: number): Promise<number> {
+  const until = Date.now() + ms;
+  let done = 0;
+  const loop = async () => {
+    while (Date.now() < until) {
+      await store.lockedTransaction(['counter', `counter:${counterId}`], async (trx) => {
+        const row = await trx.selectFrom('users').select('name').where('id', '=', counterId).executeTakeFirstOrThrow();
+        await sleep(1);
+        await trx
+          .updateTable('users')
+          .set({ name: String(Number(row.name) + 1) })
+          .where('id', '=', counterId)
+          .execute();
+      });
+      done += 1;
+    }
+  };
+  await Promise.all([loop(), loop(), loop(), loop()]);
+  return done;
 }

@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Kysely } from 'kysely';
+import { captureOutput, spawnTracked } from '../../test/bed/processes';
 import { isForeignKeyViolation, isUniqueViolation } from './errors';
 import { fromFlag, toFlag } from './flags';
 import { newId } from './ids';
 import { appliedMigrations, migrateToLatest } from './migrate';
 import { STORE_MIGRATIONS } from './migrations/migration-list';
-import { openStore } from './open-store';
+import { openStore, SQLITE_FILE_NAME } from './open-store';
 import type {
   Database,
   NewAccountRow,
@@ -19,7 +23,20 @@ import type {
   NewSessionRow,
   NewUserRow,
 } from './schema';
-import { describeOnBothDialects } from './store-test-harness';
+import { describeOnBothDialects, incrementCounterFor } from './store-test-harness';
+
+// The other process (`node --import tsx -e`): opens the store, says ready, increments for a second, says how many.
+const INCREMENTER = `
+const { openStore } = require(${JSON.stringify(join(__dirname, 'open-store.ts'))});
+const { incrementCounterFor } = require(${JSON.stringify(join(__dirname, 'store-test-harness.ts'))});
+(async () => {
+  const store = await openStore(JSON.parse(process.env.STORE_OPTIONS));
+  process.stdout.write('ready\\n');
+  const done = await incrementCounterFor(store, process.env.COUNTER_ID, 1000);
+  await store.close();
+  process.stdout.write('done ' + done + '\\n');
+})().catch((error) => { console.error(error); process.exit(1); });
+`;
 
 const T0 = '2026-01-02T03:04:05.678Z';
 const T1 = '2026-01-02T04:04:05.678Z';
@@ -463,10 +480,71 @@ describeOnBothDialects('store', ({ dialect, freshStore }) => {
     assert.deepEqual(ids, [kept.id]);
   });
 
+  it('a locked transaction makes read-then-write atomic, here and against another process on the same database', async () => {
+    const { store, options } = await freshStore();
+    const counter = userRow({ name: '0' });
+    await store.db.insertInto('users').values(counter).execute();
+    // Another control plane: a process of its own with its own connection, incrementing the same counter.
+    const other = spawnTracked(process.execPath, ['--import', 'tsx', '-e', INCREMENTER], {
+      env: { ...process.env, STORE_OPTIONS: JSON.stringify(options), COUNTER_ID: counter.id },
+    });
+    const output = captureOutput(other);
+    const exited = new Promise<number | null>((resolve) => other.once('exit', resolve));
+    await new Promise<void>((resolve, reject) => {
+      other.stdout?.on('data', () => output().includes('ready') && resolve());
+      other.once('exit', () => reject(new Error(`the other process ended early: ${output()}`)));
+    });
+    const mine = await incrementCounterFor(store, counter.id, 1000);
+    assert.equal(await exited, 0, output());
+    const theirs = Number(/done (\d+)/.exec(output())?.[1]);
+    assert.ok(mine > 0 && theirs > 0, `both processes incremented (${mine} and ${theirs})`);
+    const final = await store.db.selectFrom('users').select('name').where('id', '=', counter.id).executeTakeFirstOrThrow();
+    assert.equal(Number(final.name), mine + theirs, 'no increment was lost');
+
+    await assert.rejects(
+      store.lockedTransaction(['counter'], async (trx) => {
+        await trx.updateTable('users').set({ name: 'lost' }).where('id', '=', counter.id).execute();
+        throw new Error('changed my mind');
+      }),
+      /changed my mind/,
+    );
+    assert.equal(
+      (await store.db.selectFrom('users').select('name').where('id', '=', counter.id).executeTakeFirstOrThrow()).name,
+      final.name,
+    );
+  });
+
   it('leaves room for later migrations: their names sort after 0001', () => {
     const names = Object.keys(STORE_MIGRATIONS);
     assert.deepEqual(names, [...names].sort());
     for (const name of names) assert.match(name, /^\d{4}-[a-z0-9-]+$/);
+  });
+});
+
+describe('SQLite files', () => {
+  it('the database, its WAL and its shared-memory file are readable by the owner only, whatever the umask; older files are narrowed', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'portcullis-store-mode-'));
+    // The usual umask: without the store's care, SQLite would create the files 0644.
+    const umask = process.umask(0o022);
+    try {
+      const file = join(dataDir, SQLITE_FILE_NAME);
+      const modes = () =>
+        [file, `${file}-wal`, `${file}-shm`].map((f) => `${f.slice(dataDir.length + 1)} ${(statSync(f).mode & 0o777).toString(8)}`);
+      const store = await openStore({ dataDir });
+      await store.db.insertInto('users').values(userRow()).execute();
+      assert.deepEqual(modes(), ['portcullis.db 600', 'portcullis.db-wal 600', 'portcullis.db-shm 600']);
+
+      // As an earlier version left them (the store still open, so the WAL and shared memory exist).
+      for (const f of [file, `${file}-wal`, `${file}-shm`]) chmodSync(f, 0o644);
+      const again = await openStore({ dataDir });
+      await again.db.insertInto('users').values(userRow()).execute();
+      assert.deepEqual(modes(), ['portcullis.db 600', 'portcullis.db-wal 600', 'portcullis.db-shm 600']);
+      await again.close();
+      await store.close();
+    } finally {
+      process.umask(umask);
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 

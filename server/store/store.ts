@@ -11,4 +11,9 @@ export interface Store {
   close(): Promise<void>;
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
+  /**
+   * Like `transaction`, holding the named locks until it ends (see ./locked-transaction): for a read, a decision
+   * and a write that must not interleave with another request's, here or in another control-plane process.
+   */
+  lockedTransaction<T>(names: readonly string[], fn: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
 }

@@ -12,6 +12,7 @@ import type { GatewayEnrollResponse } from '../../protocol/gateway-channel';
 import { type ControlPlaneConfig, resolveConfig } from '../../server/config';
 import { type ControlPlane, type StartOptions, startControlPlane } from '../../server/control-plane';
 import { type PostgresDatabase, startPostgres } from '../bed/postgres';
+import { captureOutput, spawnTracked, stopProcess } from '../bed/processes';
 
 export type ApiDialect = 'sqlite' | 'postgres';
 
@@ -38,6 +39,8 @@ export interface ApiServer {
   /** Every line the server logged. */
   logs: string[];
   dataDir: string;
+  /** The PostgreSQL database, when the dialect is postgres (another control plane can share it). */
+  databaseUrl?: string;
   /** A movable clock: add milliseconds to move the server's time forward. */
   clock: { offsetMs: number };
   bootstrap: { email: string; password: string };
@@ -86,6 +89,7 @@ export async function startApiServer(
     base,
     logs,
     dataDir,
+    databaseUrl: database?.url,
     clock,
     bootstrap: cp.bootstrapResult,
     call,
@@ -244,4 +248,70 @@ export async function enrollGateway(
   expectStatus(enrolled, 201, 'enrolling a gateway');
   await server.cp.services.setGatewayConnected(enrolled.body.gatewayId, true, new Date(Date.now() + server.clock.offsetMs));
   return enrolled.body;
+}
+
+export interface ControlPlaneProcess {
+  /** http://127.0.0.1:PORT/api/v1 */
+  base: string;
+  /** Its first admin's one-time sign-in, when this process made the first start. */
+  bootstrap: { email: string; password: string } | null;
+  stop(): Promise<void>;
+}
+
+// A control plane in a process of its own: on the given store, its clock moved by CLOCK_OFFSET_MS. It prints one
+// JSON line when it listens.
+const CONTROL_PLANE_SCRIPT = `
+const { resolveConfig } = require(${JSON.stringify(join(__dirname, '../../server/config.ts'))});
+const { startControlPlane } = require(${JSON.stringify(join(__dirname, '../../server/control-plane.ts'))});
+(async () => {
+  const offset = Number(process.env.CLOCK_OFFSET_MS);
+  const cp = await startControlPlane(
+    resolveConfig({ dataDir: process.env.DATA_DIR, databaseUrl: process.env.DATABASE_URL || undefined, listenPort: 0, logger: false }),
+    { now: () => new Date(Date.now() + offset), smtp: null },
+  );
+  process.once('SIGTERM', () => cp.close().then(() => process.exit(0)));
+  process.stdout.write(JSON.stringify({ url: cp.url, bootstrap: cp.bootstrapResult }) + '\\n');
+})().catch((error) => { console.error(error); process.exit(1); });
+`;
+
+/**
+ * A control plane in a process of its own, as a replica would run: on the SQLite file in `dataDir` or on the
+ * PostgreSQL database `databaseUrl` (with the root key file in `dataDir`).
+ */
+export async function startControlPlaneProcess(options: {
+  dataDir: string;
+  databaseUrl?: string;
+  clockOffsetMs?: number;
+}): Promise<ControlPlaneProcess> {
+  const child = spawnTracked(process.execPath, ['--import', 'tsx', '-e', CONTROL_PLANE_SCRIPT], {
+    env: {
+      ...process.env,
+      DATA_DIR: options.dataDir,
+      DATABASE_URL: options.databaseUrl ?? '',
+      CLOCK_OFFSET_MS: String(options.clockOffsetMs ?? 0),
+    },
+  });
+  const output = captureOutput(child);
+  const started = await new Promise<{ url: string; bootstrap: ControlPlaneProcess['bootstrap'] }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the control plane process did not start in 60 s: ${output()}`)), 60_000);
+    child.stdout?.on('data', () => {
+      const line = output()
+        .split('\n')
+        .find((l) => l.startsWith('{'));
+      if (line) {
+        clearTimeout(timer);
+        resolve(JSON.parse(line));
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the control plane process exited (${code}): ${output()}`));
+    });
+  });
+  return { base: `${started.url}/api/v1`, bootstrap: started.bootstrap, stop: () => stopProcess(child) };
+}
+
+/** Another control plane on the test server's store, in a process of its own, with the server's clock. */
+export function startReplica(server: ApiServer): Promise<ControlPlaneProcess> {
+  return startControlPlaneProcess({ dataDir: server.dataDir, databaseUrl: server.databaseUrl, clockOffsetMs: server.clock.offsetMs });
 }

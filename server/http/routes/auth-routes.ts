@@ -13,7 +13,7 @@ export function authRoutes(api: FastifyInstance, deps: AppDeps): void {
     '/auth/login',
     { config: { auth: 'none' }, schema: { body: object({ email: emailSchema, password: passwordSchema }, ['email', 'password']) } },
     async (request) =>
-      signIn(deps.ctx, deps.signInLimiters, {
+      signIn(deps.ctx, {
         email: request.body.email,
         password: request.body.password,
         clientAddress: request.ip,

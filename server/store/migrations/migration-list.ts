@@ -1,5 +1,6 @@
 import { initialMigration } from './0001-initial';
 import { mfaMigration } from './0010-mfa';
+import { signInThrottlesMigration } from './0020-sign-in-throttles';
 import type { StoreMigration } from './store-migration';
 
 /**
@@ -9,4 +10,5 @@ import type { StoreMigration } from './store-migration';
 export const STORE_MIGRATIONS: Readonly<Record<string, StoreMigration>> = Object.freeze({
   '0001-initial': initialMigration,
   '0010-mfa': mfaMigration,
+  '0020-sign-in-throttles': signInThrottlesMigration,
 });
