@@ -80,7 +80,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
   const rootKey = loadRootKey({ env: config.rootKey, keyFile: keyFileOf(config) });
   const store = await openStore({ url: config.databaseUrl, dataDir: config.dataDir });
   try {
-    const ctx: ServiceContext = { store, keys: newProjectKeys(store.db, rootKey), rootKey, config, now: options.now ?? (() => new Date()) };
+    const ctx: ServiceContext = { store, keys: newProjectKeys(rootKey), rootKey, config, now: options.now ?? (() => new Date()) };
     const bootstrapResult = await bootstrap(store, {
       email: config.bootstrapEmail,
       newWrappedKey: () => newWrappedDataKey(rootKey),
