@@ -86,7 +86,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
   // What to close if the start fails half-way.
   let started: { app?: FastifyInstance; mfa?: { close(): void } } = {};
   try {
-    const ctx: ServiceContext = { store, keys: newProjectKeys(store.db, rootKey), rootKey, config, now: options.now ?? (() => new Date()) };
+    const ctx: ServiceContext = { store, keys: newProjectKeys(rootKey), rootKey, config, now: options.now ?? (() => new Date()) };
     const sessions = new SessionLifecycle(ctx);
     const mfa = createMfa({ ctx, rootKey, smtp: options.smtp });
     started = { mfa };

@@ -13,16 +13,20 @@ import { configDir, resolveProject, signedInClient } from '../context';
 import { ensureConfigDir } from '../credentials/config-dir';
 import { CliError } from '../errors';
 import { EXIT_CODES } from '../exit-codes';
+import { type EnrollmentToken, enrollmentTokenFrom, GATEWAY_TOKEN_ENV, TOKEN_ARGUMENT_WARNING } from '../input/enrollment-token';
+import { hideArgument } from '../input/hide-argument';
 import { formatTime } from '../output/format';
 import { addOutputOption, type OutputFormat, printJson, printStatus, printText } from '../output/output-mode';
 import { renderTable } from '../output/table';
 import { exitOnSecondSignal, untilSignal } from '../signals';
 
-export const GATEWAY_TOKEN_ENV = 'PORTCULLIS_GATEWAY_TOKEN';
+/** The file `gateway enroll-token` suggests keeping the token in (any path works with --token-file). */
+const SUGGESTED_TOKEN_FILE = 'enroll-token';
 
 interface StartFlags {
   server?: string;
   token?: string;
+  tokenFile?: string;
   name?: string;
   credentialFile?: string;
   maxPendingMib?: string;
@@ -43,20 +47,26 @@ export function registerGatewayCommands(program: Command): void {
         const client = signedInClient();
         const project = await resolveProject(client, flags.project);
         const token = await client.createEnrollmentToken({ projectId: project.id, name: flags.name });
-        const command = `portcullis gateway start --server ${client.server} --token ${token.token}${flags.name ? ` --name ${flags.name}` : ''}`;
+        // The token goes in a file, not in the command: a command line is visible to every user of the machine.
+        const command = `portcullis gateway start --server ${client.server} --token-file ${SUGGESTED_TOKEN_FILE}${flags.name ? ` --name ${flags.name}` : ''}`;
         if (flags.output === 'json') return printJson({ ...token, command });
         printText(`Enrollment token (single use, expires ${formatTime(token.expiresAt)}):`);
         printText(`  ${token.token}`);
-        printText('On the gateway machine, in the network that reaches your databases, run:');
+        printText('On the gateway machine, in the network that reaches your databases, save the token in a file only you can');
+        printText(`read (for example: umask 077; cat > ${SUGGESTED_TOKEN_FILE}, paste it, Ctrl+D), then run:`);
         printText(`  ${command}`);
       }),
   );
 
   gateway
     .command('start')
-    .description('run a gateway: enrolls with --token the first time, then runs until Ctrl+C or SIGTERM')
+    .description('run a gateway: enrolls with an enrollment token (--token-file) the first time, then runs until Ctrl+C or SIGTERM')
     .option('--server <url>', 'the control plane address (default: the one in the credential file)')
-    .option('--token <token>', `enrollment token from "portcullis gateway enroll-token" (or $${GATEWAY_TOKEN_ENV})`)
+    .option('--token-file <path>', 'file holding the enrollment token from "portcullis gateway enroll-token" (readable only by you)')
+    .option(
+      '--token <token>',
+      `the enrollment token itself: other users of this machine can see it in the process list; prefer --token-file or $${GATEWAY_TOKEN_ENV}`,
+    )
     .option('--name <name>', 'name shown to admins (default: the host name)')
     .option('--credential-file <path>', 'where the gateway credential is kept (default: gateway-credential.json in the config folder)')
     .option(
@@ -79,8 +89,13 @@ export function registerGatewayCommands(program: Command): void {
       } catch (error) {
         throw new CliError((error as Error).message, EXIT_CODES.failure);
       }
+      const token = enrollmentTokenFrom({ token: flags.token, tokenFile: flags.tokenFile, env: process.env });
+      if (token?.from === 'argument') {
+        printStatus(`portcullis: ${TOKEN_ARGUMENT_WARNING}`);
+        hideArgument(token.token);
+      }
       const file = resolve(flags.credentialFile ?? join(ensureConfigDir(configDir()), 'gateway-credential.json'));
-      const { server, credential, gatewayId } = await obtainCredential(flags, file);
+      const { server, credential, gatewayId } = await obtainCredential({ server: flags.server, token, name: flags.name }, file);
       printStatus(`Gateway ${gatewayId}: connecting to ${server}…`);
       const agent = await runAgent({ server, credential, name: flags.name, limits, spoolDir: join(dirname(file), 'gateway-spool') });
       printText(`Gateway ${gatewayId} is running (${agent.status()}). Press Ctrl+C to stop.`);
@@ -135,11 +150,11 @@ export function registerGatewayCommands(program: Command): void {
  * printed enroll line after a restart just works), else enrolls with the token and writes the file.
  */
 export async function obtainCredential(
-  flags: StartFlags,
+  given: { server?: string; token?: EnrollmentToken; name?: string },
   file: string,
 ): Promise<{ server: string; credential: string; gatewayId: string }> {
-  const token = flags.token ?? process.env[GATEWAY_TOKEN_ENV];
-  const server = flags.server ? normalize(flags.server) : undefined;
+  const token = given.token?.token;
+  const server = given.server ? normalize(given.server) : undefined;
   if (existsSync(file)) {
     const stored = readCredentialFile(file);
     if (!server || normalize(stored.server) === server) {
@@ -150,14 +165,14 @@ export async function obtainCredential(
     }
     if (!token) {
       throw new CliError(
-        `${file} holds a credential for ${stored.server}, not ${server}; give --token to enroll with ${server}, or --credential-file`,
+        `${file} holds a credential for ${stored.server}, not ${server}; give an enrollment token (--token-file) to enroll with ${server}, or --credential-file`,
       );
     }
   }
   if (!server) throw new CliError('--server is required the first time (the address of the control plane)');
   if (!token) {
     throw new CliError(
-      `this gateway is not enrolled yet (no ${file}); an admin creates a token with portcullis gateway enroll-token, then run portcullis gateway start --server ${server} --token TOKEN`,
+      `this gateway is not enrolled yet (no ${file}); an admin creates a token with portcullis gateway enroll-token: save it in a file only you can read, then run portcullis gateway start --server ${server} --token-file FILE`,
     );
   }
   if (token.startsWith(SECRET_PREFIXES.gatewayCredential)) {
@@ -166,9 +181,10 @@ export async function obtainCredential(
     return { server, credential: token, gatewayId: 'with the given credential' };
   }
   printStatus(`Enrolling with ${server}…`);
-  const enrolled = await enrollGateway({ server, token, name: flags.name });
+  const enrolled = await enrollGateway({ server, token, name: given.name });
   writeCredentialFile(file, { server, gatewayId: enrolled.gatewayId, credential: enrolled.credential });
   printStatus(`Enrolled as gateway ${enrolled.gatewayId}; credential saved in ${file} (readable only by you).`);
+  if (given.token?.file) printStatus(`The enrollment token is used up: you can delete ${given.token.file}.`);
   return { server, credential: enrolled.credential, gatewayId: enrolled.gatewayId };
 }
 

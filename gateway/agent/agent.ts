@@ -135,7 +135,12 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
       },
     });
     this.sessions = new SessionTable((sessionId) => this.endSession(sessionId, 'expired'));
-    this.channel.on('status', (status) => this.emit('status', status));
+    this.channel.on('status', (status) => {
+      // An answer to a request sent on a channel that dropped never comes (a new channel is a new conversation):
+      // fail those streams now rather than after the credentials timeout.
+      if (status === 'offline') this.failPendingCredentials('the control plane connection dropped before it sent the session credentials');
+      this.emit('status', status);
+    });
     this.channel.on('rejected', (message) => {
       this.logger.error(message);
       this.emit('rejected', message);
@@ -146,7 +151,14 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
       this.sessions.dropIdleTargets();
       this.uploader.resendAll();
     });
-    this.channel.on('message', (message) => this.handle(message));
+    this.channel.on('message', (message) => {
+      // A message this gateway cannot handle is logged; it must not end the process and every session with it.
+      try {
+        this.handle(message);
+      } catch (error) {
+        this.logger.error(`control message ${String(message?.type)} failed: ${(error as Error).message}`);
+      }
+    });
     this.statsTimer = setInterval(() => this.sendStats(), options.statsIntervalMs ?? 5000);
     this.statsTimer.unref();
     this.channel.start();
@@ -169,7 +181,8 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
       };
       const onRejected = (message: string) => {
         done();
-        this.stop().finally(() => reject(new Error(`${message}; enroll the gateway again`)));
+        const refused = () => reject(new Error(`${message}; enroll the gateway again`));
+        this.stop().then(refused, refused);
       };
       this.channel.on('status', onStatus);
       this.channel.on('rejected', onRejected);
@@ -189,11 +202,7 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
     this.stopped = true;
     clearInterval(this.statsTimer);
     this.sessions.endAllConnections('the gateway is stopping');
-    for (const pending of this.pendingCredentials.values()) {
-      clearTimeout(pending.timer);
-      pending.reject(new Error('the gateway is stopping'));
-    }
-    this.pendingCredentials.clear();
+    this.failPendingCredentials('the gateway is stopping');
     // The connections' last events (connection closed) arrive on the next turns of the event loop.
     await new Promise((resolve) => setTimeout(resolve, 50));
     if (this.channel.status === 'online' && !(await this.uploader.drain(3000))) {
@@ -277,8 +286,18 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
       this.channel.send({ type: 'stream.failed', streamId, message: refusal });
       return false;
     }
-    // Both round trips at once: the data stream's upgrade and (on a session's first stream) the credentials.
-    const opening = open();
+    // Both round trips at once: the data stream's upgrade and (on a session's first stream) the credentials. The
+    // stream's outcome is taken at once, as a value: it can fail (404, 503, a closed connection) or its socket
+    // can be reset while the credentials are still awaited, and a rejection or an 'error' event nobody listens
+    // to yet would end the process, and every session of this gateway with it.
+    const onEarlyError = (error: Error) => this.logger.warn(`data stream ${streamId} failed before it was served: ${error.message}`);
+    const opening: Promise<{ socket: Duplex } | { error: Error }> = open().then(
+      (socket) => {
+        socket.on('error', onEarlyError);
+        return { socket };
+      },
+      (error: Error) => ({ error }),
+    );
     let target: MongoTarget;
     try {
       target = await this.credentials(sessionId);
@@ -286,23 +305,26 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
       // Told over the channel (the relay refuses a waiting user stream with this message); a stream already
       // paired is simply closed.
       this.channel.send({ type: 'stream.failed', streamId, message: (error as Error).message });
-      opening.then((socket) => socket.destroy()).catch(() => {});
+      void opening.then((opened) => ('socket' in opened ? opened.socket.destroy() : undefined));
       return false;
     }
-    let socket: Duplex;
-    try {
-      socket = await opening;
-    } catch (error) {
-      this.channel.send({ type: 'stream.failed', streamId, message: `could not open the data stream: ${(error as Error).message}` });
+    const opened = await opening;
+    if ('error' in opened) {
+      this.channel.send({ type: 'stream.failed', streamId, message: `could not open the data stream: ${opened.error.message}` });
       return false;
     }
-    const lateRefusal = this.stopped ? 'the gateway is stopping' : this.sessions.refusal(sessionId);
+    const { socket } = opened;
+    const lateRefusal = this.stopped
+      ? 'the gateway is stopping'
+      : (this.sessions.refusal(sessionId) ?? (socket.destroyed ? 'the data stream closed before it could be served' : undefined));
     if (lateRefusal) {
       this.channel.send({ type: 'stream.failed', streamId, message: lateRefusal });
       socket.destroy();
       return false;
     }
     this.serve(streamId, sessionId, target, socket);
+    // The engine listens to the socket's errors from here on.
+    socket.off('error', onEarlyError);
     return true;
   }
 
@@ -346,11 +368,13 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
     this.emit('connection-opened', { sessionId, connectionId: streamId });
     served.done
       .catch((error) => this.logger.warn(`connection ${streamId} ended with an error: ${(error as Error).message}`))
-      .finally(() => {
+      .then(() => {
         this.sessions.removeConnection(sessionId, connection);
         socket.destroy();
         this.emit('connection-closed', { sessionId, connectionId: streamId });
-      });
+      })
+      // A listener that throws must not become an unhandled rejection (which would end the process).
+      .catch((error) => this.logger.error(`connection ${streamId}: ${(error as Error).message}`));
   }
 
   /**
@@ -415,6 +439,10 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
       pending.reject(new Error('the gateway is not connected to the control plane'));
     }
     return promise;
+  }
+
+  private failPendingCredentials(message: string): void {
+    for (const pending of [...this.pendingCredentials.values()]) pending.reject(new Error(message));
   }
 
   private sendStats(): void {

@@ -66,7 +66,7 @@ export async function createAccount(ctx: ServiceContext, actor: Actor, resource:
     name: input.name.trim(),
     description: input.description ?? '',
     username: input.username,
-    password_enc: await ctx.keys.encrypt(resource.project_id, input.password, secretAad.accountPassword(id)),
+    password_enc: await ctx.keys.encrypt(ctx.store.db, resource.project_id, input.password, secretAad.accountPassword(id)),
     mfa_required: toFlag(input.mfaRequired ?? false),
     max_session_seconds: input.maxSessionDurationSeconds ?? DEFAULT_ACCOUNT_MAX_SESSION_SECONDS,
     created_at: time,
@@ -109,7 +109,12 @@ export async function updateAccount(
   if (input.description !== undefined) changes.description = input.description;
   if (input.username !== undefined) changes.username = input.username;
   if (input.password !== undefined) {
-    changes.password_enc = await ctx.keys.encrypt(existing.project_id, input.password, secretAad.accountPassword(existing.id));
+    changes.password_enc = await ctx.keys.encrypt(
+      ctx.store.db,
+      existing.project_id,
+      input.password,
+      secretAad.accountPassword(existing.id),
+    );
   }
   if (input.mfaRequired !== undefined) changes.mfa_required = toFlag(input.mfaRequired);
   if (input.maxSessionDurationSeconds !== undefined) changes.max_session_seconds = input.maxSessionDurationSeconds;

@@ -1,11 +1,12 @@
 /** What every service function works with: the store, the keys and the settings. */
 import type { ControlPlaneConfig } from '../config';
-import type { ProjectKeys } from '../secrets/project-keys';
 import type { Store } from '../store/store';
+import type { StoreProjectKeys } from './project-keys';
 
 export interface ServiceContext {
   store: Store;
-  keys: ProjectKeys;
+  /** Each call names its store handle: inside `store.transaction`, always the transaction's. */
+  keys: StoreProjectKeys;
   /** Wraps new projects' data keys. */
   rootKey: Buffer;
   config: ControlPlaneConfig;

@@ -1,6 +1,8 @@
 /** Project membership: add (creating the user when new), change role, remove. A project keeps at least one admin. */
+import type { Kysely } from 'kysely';
 import type { AddMemberRequest, MemberDto, Role } from '../../protocol/api';
 import { isUniqueViolation } from '../store/errors';
+import type { Database } from '../store/schema';
 import { AUDIT_ACTIONS, recordAudit } from './audit';
 import { type Actor, nowIso, type ServiceContext } from './context';
 import { conflict, invalid, notFound } from './service-error';
@@ -61,7 +63,7 @@ export async function updateMember(ctx: ServiceContext, actor: Actor, projectId:
       .where('project_members.user_id', '=', userId)
       .executeTakeFirst();
     if (!member) throw notFound('member');
-    if (member.role === 'admin' && role !== 'admin') await requireAnotherAdmin(ctx, trx, projectId, userId);
+    if (member.role === 'admin' && role !== 'admin') await requireAnotherAdmin(trx, projectId, userId);
     await trx.updateTable('project_members').set({ role }).where('project_id', '=', projectId).where('user_id', '=', userId).execute();
     await recordAudit(trx, time, {
       projectId,
@@ -86,7 +88,7 @@ export async function removeMember(ctx: ServiceContext, actor: Actor, projectId:
       .where('project_members.user_id', '=', userId)
       .executeTakeFirst();
     if (!member) throw notFound('member');
-    if (member.role === 'admin') await requireAnotherAdmin(ctx, trx, projectId, userId);
+    if (member.role === 'admin') await requireAnotherAdmin(trx, projectId, userId);
     await trx.deleteFrom('project_members').where('project_id', '=', projectId).where('user_id', '=', userId).execute();
     await recordAudit(trx, time, {
       projectId,
@@ -99,12 +101,8 @@ export async function removeMember(ctx: ServiceContext, actor: Actor, projectId:
   });
 }
 
-async function requireAnotherAdmin(
-  _ctx: ServiceContext,
-  trx: Parameters<Parameters<ServiceContext['store']['transaction']>[0]>[0],
-  projectId: string,
-  userId: string,
-): Promise<void> {
+/** Inside the caller's transaction: `trx` is its handle (the outer one would wait for it on SQLite). */
+async function requireAnotherAdmin(trx: Kysely<Database>, projectId: string, userId: string): Promise<void> {
   const other = await trx
     .selectFrom('project_members')
     .select('user_id')

@@ -4,8 +4,11 @@ import { fieldAad } from '../secrets/envelope';
 import { ProjectKeys } from '../secrets/project-keys';
 import type { Database } from '../store/schema';
 
-export function newProjectKeys(db: Kysely<Database>, rootKey: Buffer): ProjectKeys {
-  return new ProjectKeys(rootKey, (projectId) =>
+/** Project keys read through the store handle each caller passes: `trx` inside a transaction, else `store.db`. */
+export type StoreProjectKeys = ProjectKeys<Kysely<Database>>;
+
+export function newProjectKeys(rootKey: Buffer): StoreProjectKeys {
+  return new ProjectKeys(rootKey, (db: Kysely<Database>, projectId) =>
     db
       .selectFrom('projects')
       .select('data_key_wrapped')

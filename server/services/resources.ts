@@ -102,7 +102,8 @@ export async function createResource(ctx: ServiceContext, actor: Actor, projectI
           auth_database: input.authDatabase ?? 'admin',
           tls_enabled: toFlag(input.tlsEnabled ?? true),
           tls_reject_unauthorized: toFlag(input.tlsRejectUnauthorized ?? true),
-          ca_certificate_enc: ca === null ? null : await ctx.keys.encrypt(projectId, ca, secretAad.resourceCaCertificate(id)),
+          // Through trx: a fresh project's key read through store.db would wait for this transaction (issue 12).
+          ca_certificate_enc: ca === null ? null : await ctx.keys.encrypt(trx, projectId, ca, secretAad.resourceCaCertificate(id)),
           created_at: time,
           updated_at: time,
         })
@@ -139,7 +140,12 @@ export async function updateResource(
   if (input.caCertificate === null) changes.ca_certificate_enc = null;
   else if (input.caCertificate !== undefined) {
     const ca = checkCaCertificate(input.caCertificate);
-    changes.ca_certificate_enc = await ctx.keys.encrypt(existing.project_id, ca, secretAad.resourceCaCertificate(existing.id));
+    changes.ca_certificate_enc = await ctx.keys.encrypt(
+      ctx.store.db,
+      existing.project_id,
+      ca,
+      secretAad.resourceCaCertificate(existing.id),
+    );
   }
   try {
     await ctx.store.transaction(async (trx) => {

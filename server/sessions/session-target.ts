@@ -20,11 +20,16 @@ export async function getSessionTarget(ctx: ServiceContext, sessionId: string, g
   if (!account) return { denied: 'the account of this session was deleted' };
   const resource = await ctx.store.db.selectFrom('resources').selectAll().where('id', '=', session.resource_id).executeTakeFirst();
   if (!resource) return { denied: 'the resource of this session was deleted' };
-  const password = await ctx.keys.decrypt(account.project_id, account.password_enc, secretAad.accountPassword(account.id));
+  const password = await ctx.keys.decrypt(ctx.store.db, account.project_id, account.password_enc, secretAad.accountPassword(account.id));
   const caCertificate =
     resource.ca_certificate_enc === null
       ? undefined
-      : await ctx.keys.decrypt(resource.project_id, resource.ca_certificate_enc, secretAad.resourceCaCertificate(resource.id));
+      : await ctx.keys.decrypt(
+          ctx.store.db,
+          resource.project_id,
+          resource.ca_certificate_enc,
+          secretAad.resourceCaCertificate(resource.id),
+        );
   return {
     target: {
       connectionString: resource.connection_string,

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import { DEFAULT_CONNECTION_WAIT_MS, withConnectionDeadline } from './connection-deadline';
 import { lockedTransaction } from './locked-transaction';
 import { migrateToLatest } from './migrate';
 import type { Database } from './schema';
@@ -13,6 +14,11 @@ export interface OpenStoreOptions {
   url?: string;
   /** Folder of the SQLite file `<dataDir>/portcullis.db` (created, mode 0700, when missing; the files are mode 0600). */
   dataDir?: string;
+  /**
+   * How long a query may wait for a database connection (and, on PostgreSQL, for a lock) before it fails with a
+   * clear error instead of waiting forever (see connection-deadline.ts). Default 10 s.
+   */
+  connectionWaitMs?: number;
 }
 
 export const SQLITE_FILE_NAME = 'portcullis.db';
@@ -25,10 +31,11 @@ const PG_INT8_OID = 20;
  * Throws with a clear message when neither is given, the URL is not PostgreSQL's, or a migration fails.
  */
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
+  const waitMs = options.connectionWaitMs ?? DEFAULT_CONNECTION_WAIT_MS;
   const { db, dialect } = options.url
-    ? openPostgres(options.url)
+    ? openPostgres(options.url, waitMs)
     : options.dataDir
-      ? openSqlite(options.dataDir)
+      ? openSqlite(options.dataDir, waitMs)
       : (() => {
           throw new Error('openStore needs a PostgreSQL URL (url) or a folder for the SQLite file (dataDir)');
         })();
@@ -51,7 +58,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   };
 }
 
-function openSqlite(dataDir: string): { db: Kysely<Database>; dialect: StoreDialect } {
+function openSqlite(dataDir: string, waitMs: number): { db: Kysely<Database>; dialect: StoreDialect } {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const file = join(dataDir, SQLITE_FILE_NAME);
   let database: SqliteDatabase.Database;
@@ -66,7 +73,10 @@ function openSqlite(dataDir: string): { db: Kysely<Database>; dialect: StoreDial
   database.pragma('journal_mode = WAL');
   database.pragma('foreign_keys = ON');
   database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
-  return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), dialect: 'sqlite' };
+  return {
+    db: new Kysely<Database>({ dialect: withConnectionDeadline(new SqliteDialect({ database }), 'sqlite', waitMs) }),
+    dialect: 'sqlite',
+  };
 }
 
 /**
@@ -81,7 +91,7 @@ function makePrivate(file: string): void {
   }
 }
 
-function openPostgres(url: string): { db: Kysely<Database>; dialect: StoreDialect } {
+function openPostgres(url: string, waitMs: number): { db: Kysely<Database>; dialect: StoreDialect } {
   if (!/^postgres(ql)?:\/\//i.test(url)) {
     // The URL may hold a password: name only its scheme.
     const scheme = url.split(':')[0] ?? '';
@@ -96,9 +106,16 @@ function openPostgres(url: string): { db: Kysely<Database>; dialect: StoreDialec
           ? (value: string) => Number(value)
           : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
     },
+    // A statement waiting on a row or table lock fails after this long. PostgreSQL detects deadlocks between its
+    // own sessions, but not one that goes through this process (a write through store.db to a row that the same
+    // request's open transaction holds): without a limit that wait would be forever.
+    lock_timeout: waitMs,
   });
   // An idle client that loses its server emits here; without a listener that would crash the process.
   // The pool drops that client, and the next query gets a fresh one (or fails with its own error).
   pool.on('error', () => {});
-  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' };
+  return {
+    db: new Kysely<Database>({ dialect: withConnectionDeadline(new PostgresDialect({ pool }), 'postgres', waitMs) }),
+    dialect: 'postgres',
+  };
 }

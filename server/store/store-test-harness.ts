@@ -20,8 +20,8 @@ export interface TestStore {
 
 export interface DialectContext {
   dialect: StoreDialect;
-  /** A migrated store on an empty database; closed and removed after the suite. */
-  freshStore(): Promise<TestStore>;
+  /** A migrated store on an empty database; closed and removed after the suite. `extra` adds store options. */
+  freshStore(extra?: Pick<OpenStoreOptions, 'connectionWaitMs'>): Promise<TestStore>;
 }
 
 export function describeOnBothDialects(title: string, body: (context: DialectContext) => void): void {
@@ -37,19 +37,21 @@ export function describeOnBothDialects(title: string, body: (context: DialectCon
         for (const cleanup of cleanups.reverse()) await cleanup();
         await shared?.stop();
       });
-      const freshStore = async (): Promise<TestStore> => {
+      const freshStore = async (extra: Pick<OpenStoreOptions, 'connectionWaitMs'> = {}): Promise<TestStore> => {
         let options: OpenStoreOptions;
         if (dialect === 'sqlite') {
           const dataDir = mkdtempSync(join(tmpdir(), 'portcullis-store-'));
           cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
-          options = { dataDir };
+          options = { dataDir, ...extra };
         } else {
           const database = await startPostgres();
           cleanups.push(() => database.stop());
-          options = { url: database.url };
+          options = { url: database.url, ...extra };
         }
         const store = await openStore(options);
-        cleanups.push(() => store.close());
+        // Bounded: a store whose test left a query waiting forever (the failure some tests look for) cannot
+        // close, and must not stall the rest of the run.
+        cleanups.push(() => Promise.race([store.close(), new Promise<void>((r) => setTimeout(r, 5000).unref())]));
         return { store, options };
       };
       body({ dialect, freshStore });

@@ -22,6 +22,8 @@ export interface CallOptions {
   /** Sent as is (for malformed JSON). */
   rawBody?: string;
   headers?: Record<string, string>;
+  /** Fails the call (and closes its connection) when the server has not answered within this many ms. */
+  deadlineMs?: number;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON an endpoint answers
@@ -78,8 +80,18 @@ export async function startApiServer(
     if (options.rawBody !== undefined) body = options.rawBody;
     else if (options.body !== undefined) body = JSON.stringify(options.body);
     if (body !== undefined) headers['content-type'] ??= 'application/json';
-    const response = await fetch(base + path, { method, headers, body });
-    const text = await response.text();
+    const signal = options.deadlineMs === undefined ? undefined : AbortSignal.timeout(options.deadlineMs);
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(base + path, { method, headers, body, signal });
+      text = await response.text();
+    } catch (error) {
+      if ((error as Error).name === 'TimeoutError') {
+        throw new Error(`${method} ${path} got no answer within ${options.deadlineMs} ms: the control plane hangs`);
+      }
+      throw error;
+    }
     return { status: response.status, body: text ? JSON.parse(text) : undefined, headers: response.headers };
   };
   if (!cp.bootstrapResult) throw new Error('a fresh control plane must bootstrap its first admin');

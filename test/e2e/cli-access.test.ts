@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -88,11 +88,16 @@ describe('portcullis CLI end to end: admin sets up, a member gets access, mongos
     const enroll = await cli.run(admin, ['gateway', 'enroll-token', '--name', 'gw-e2e', '--output', 'json']);
     assert.equal(enroll.code, 0, enroll.stderr);
     const { token, command } = JSON.parse(enroll.stdout) as { token: string; command: string };
-    assert.equal(command, `portcullis gateway start --server ${url} --token ${token} --name gw-e2e`);
+    assert.equal(command, `portcullis gateway start --server ${url} --token-file enroll-token --name gw-e2e`);
     const human = await cli.run(admin, ['gateway', 'enroll-token']);
-    assert.match(human.stdout, new RegExp(`portcullis gateway start --server ${url.replace(/[.]/g, '\\.')} --token pce_\\S+`));
+    assert.match(
+      human.stdout,
+      new RegExp(`portcullis gateway start --server ${url.replace(/[.]/g, '\\.')} --token-file enroll-token$`, 'm'),
+    );
 
-    gateway = cli.start(gatewayUser, ['gateway', 'start', '--server', url, '--token', token, '--name', 'gw-e2e']);
+    // As the printed command says: the token in a file only this user can read, in the gateway's folder.
+    writeFileSync(join(gatewayUser.home, 'enroll-token'), `${token}\n`, { mode: 0o600 });
+    gateway = cli.start(gatewayUser, ['gateway', 'start', '--server', url, '--token-file', 'enroll-token', '--name', 'gw-e2e']);
     await gateway.waitFor(/is running/);
     const credential = filesUnder(gatewayUser.configDir).find((f) => f.path.endsWith('gateway-credential.json'));
     assert.ok(credential, 'the credential file is written');
