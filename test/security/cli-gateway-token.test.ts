@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import type { GatewayDto } from '../../protocol/api';
 import { freePort } from '../bed/ports';
 import { trackTempDir } from '../bed/processes';
-import { buildCli, CliRunner, type CliUser, commandLineOf, newCliUser, type RunningCli, removeBuild } from './cli-harness';
+import { buildCli, CliRunner, type CliUser, commandLineOf, newCliUser, type RunningCli, removeBuild } from '../e2e/cli-harness';
 
 const WARNING = /portcullis: warning: --token puts the enrollment token in this process's command line/;
 

@@ -22,8 +22,8 @@ import { encodeOpMsg } from '../../gateway/wire/op-msg';
 import type { GatewayToServer } from '../../protocol/gateway-channel';
 import type { MongoTarget } from '../../protocol/target';
 import { type FerretDBServer, startFerretDB } from '../bed/ferretdb';
-import { buildCli, CliRunner, newCliUser, type RunningCli, removeBuild } from './cli-harness';
-import { ScriptedControlPlane, type StreamRequest } from './scripted-control-plane';
+import { buildCli, CliRunner, newCliUser, type RunningCli, removeBuild } from '../e2e/cli-harness';
+import { ScriptedControlPlane, type StreamRequest } from '../e2e/scripted-control-plane';
 
 const MAX_MESSAGE = 48_000_000;
 /** A hang fails its own test instead of stalling the run. */

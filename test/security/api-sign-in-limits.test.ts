@@ -10,7 +10,7 @@ import http from 'node:http';
 import { before, it } from 'node:test';
 import type { MemberDto } from '../../protocol/api';
 import { SIGN_IN_POLICY } from '../../server/auth/sign-in-throttle';
-import { type ApiServer, describeApi, startReplica } from './api-harness';
+import { type ApiServer, describeApi, startReplica } from '../e2e/api-harness';
 
 interface Answer {
   status: number;

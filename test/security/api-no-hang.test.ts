@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { Secret, TOTP } from 'otpauth';
 import { makeTestCerts } from '../bed/certs';
-import { type ApiServer, type CallOptions, type CallResult, describeApi } from './api-harness';
+import { type ApiServer, type CallOptions, type CallResult, describeApi } from '../e2e/api-harness';
 
 /** Generous for a loaded 2-core machine (sign-ins hash with argon2); a hang is forever. */
 const DEADLINE_MS = 15_000;
