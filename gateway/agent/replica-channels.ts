@@ -35,10 +35,17 @@ export class ReplicaChannels extends EventEmitter<ReplicaChannelsEvents> {
   private readonly direct = new Map<string, ControlChannel>();
   private currentStatus: ChannelStatus = 'offline';
   private stopped = false;
+  /** The replica the starting address's channel reached (its last welcome). */
+  private startingReplicaId: string | undefined;
+  private lastReplicas: ReplicaInfo[] = [];
 
   constructor(private readonly options: ReplicaChannelsOptions) {
     super();
     this.starting = this.open({ ...options });
+    this.starting.on('welcome', (welcome) => {
+      this.startingReplicaId = welcome.replicaId;
+      this.follow(welcome.replicas ?? this.lastReplicas);
+    });
   }
 
   get status(): ChannelStatus {
@@ -82,12 +89,12 @@ export class ReplicaChannels extends EventEmitter<ReplicaChannelsEvents> {
     channel.on('status', () => this.updateStatus());
     channel.on('rejected', (message) => this.emit('rejected', message));
     channel.on('welcome', (welcome) => {
-      if (welcome.replicas) this.follow(welcome.replicas);
+      if (welcome.replicas && channel !== this.starting) this.follow(welcome.replicas);
       this.emit('welcome', welcome);
     });
     channel.on('message', (message) => {
       if (message.type === 'replicas') {
-        if (Array.isArray(message.replicas)) this.follow(message.replicas);
+        this.follow(message.replicas);
         return;
       }
       this.emit('message', message, origin);
@@ -97,10 +104,13 @@ export class ReplicaChannels extends EventEmitter<ReplicaChannelsEvents> {
 
   /** Opens a channel to each live replica not reached yet, and closes those to replicas that left. */
   private follow(replicas: ReplicaInfo[]): void {
-    if (this.stopped) return;
+    if (this.stopped || !Array.isArray(replicas)) return;
+    this.lastReplicas = replicas;
     const startingUrl = channelUrl(this.options.server);
     const wanted = new Map<string, string>();
-    for (const replica of replicas) {
+    // One replica, already reached at the starting address: that channel is all there is to have (as before replicas).
+    const alone = replicas.length === 1 && replicas[0]?.id === this.startingReplicaId;
+    for (const replica of alone ? [] : replicas) {
       if (typeof replica?.id !== 'string' || typeof replica.url !== 'string') continue;
       // One reached at the starting address itself (no balancer in between) needs no second channel.
       if (channelUrl(replica.url) === startingUrl) continue;
