@@ -181,7 +181,7 @@ export class GatewayHub {
     this.unsubscribeReplicas?.();
     for (const timer of this.offlineTimers.values()) clearTimeout(timer);
     this.offlineTimers.clear();
-    const ids = [...this.channels.keys()];
+    const ids = this.othersMayHaveIt() ? [] : [...this.channels.keys()];
     for (const channel of this.allChannels()) channel.ws.close(1001, 'the control plane is shutting down');
     this.channels.clear();
     this.arriving.clear();
@@ -337,7 +337,9 @@ export class GatewayHub {
     if (set.size > 0) return; // its other channels to this replica carry on
     this.channels.delete(gatewayId);
     this.log('info', 'gateway disconnected', gatewayId);
-    this.call(() => this.deps.setGatewayConnected(gatewayId, false, new Date()), 'recording a gateway offline', gatewayId);
+    if (!this.othersMayHaveIt()) {
+      this.call(() => this.deps.setGatewayConnected(gatewayId, false, new Date()), 'recording a gateway offline', gatewayId);
+    }
     this.events.onDisconnected(gatewayId);
     this.startOfflineTimer(gatewayId);
   }
@@ -376,6 +378,15 @@ export class GatewayHub {
         setTimeout(() => channel.ws.terminate(), 1000).unref();
       }
     }
+  }
+
+  /**
+   * With other replicas live, the gateway keeps a channel to each of them: losing the one here does not make it
+   * offline, and only the database knows whether it is (its last_seen_at, which their heartbeats renew, goes stale
+   * within two intervals). Alone, this replica knows, and records it at once.
+   */
+  private othersMayHaveIt(): boolean {
+    return (this.deps.replicas?.live().length ?? 1) > 1;
   }
 
   private async call(fn: () => unknown, what: string, gatewayId: string): Promise<void> {

@@ -38,6 +38,7 @@ describe('control plane replicas behind HAProxy on one PostgreSQL', () => {
   let access: AccessHandle | undefined;
   let accountId: string;
   let token: string;
+  let projectId: string;
 
   const startReplica = (i: number): RunningCli =>
     cli.start(serverUser, ['server', '--port', String(ports[i]), '--host', '127.0.0.1'], {
@@ -117,6 +118,7 @@ describe('control plane replicas behind HAProxy on one PostgreSQL', () => {
 
   it('a gateway given only the balancer’s address serves every stream through round-robin HAProxy', async (t) => {
     const [project] = await api.listProjects();
+    projectId = project.id;
     const enrollment = await api.createEnrollmentToken({ projectId: project.id, name: 'gw-replicas' });
     writeFileSync(join(gatewayUser.home, 'enroll-token'), `${enrollment.token}\n`, { mode: 0o600 });
     gateway = cli.start(gatewayUser, [
@@ -167,6 +169,9 @@ describe('control plane replicas behind HAProxy on one PostgreSQL', () => {
     assert.ok(access, 'the session of the previous test');
     const before = Date.now();
     await replicas[1].stop();
+    // The stopped replica lost its channel; the others still have theirs, so the gateway is still online.
+    const [gw] = await api.listGateways(projectId);
+    assert.ok(gw.online, `the gateway stays online while one replica stops: ${JSON.stringify(gw)}`);
     replicas[1] = startReplica(1);
     await replicas[1].waitFor(/listening on/);
     t.diagnostic(`replica restarted in ${Date.now() - before} ms`);
