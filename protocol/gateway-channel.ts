@@ -47,9 +47,24 @@ export interface LogBatch {
   events: Array<SessionLogEvent & { seq: number }>;
 }
 
+/**
+ * A live control-plane replica (several may share one database behind a load balancer). The gateway keeps one
+ * control channel to each, at `url`, and opens a stream's data stream at the replica that sent its `stream.open`.
+ */
+export interface ReplicaInfo {
+  id: string;
+  /** Base address (http(s)://host[:port]) the gateway reaches this replica at. */
+  url: string;
+}
+
 // gateway -> control plane
 export type GatewayToServer =
-  | { type: 'hello'; version: string; name?: string }
+  /**
+   * `instance`: random per gateway process run; channels of one instance (one per replica) live side by side, a
+   * channel of another instance replaces them. `replicaId`: the replica the gateway meant to reach (absent on the
+   * channel to its starting address, which may be any replica).
+   */
+  | { type: 'hello'; version: string; name?: string; instance?: string; replicaId?: string }
   | { type: 'heartbeat'; time: string }
   | { type: 'credentials.request'; requestId: string; sessionId: string }
   | { type: 'stream.failed'; streamId: string; message: string }
@@ -62,7 +77,17 @@ export type ServerToGateway =
    * `spoolKey` (base64, 32 bytes): the key the gateway encrypts its log spool with. Derived by the control plane
    * for this gateway and sent on every connect, so the gateway keeps it in memory only and a copied disk is useless.
    */
-  | { type: 'welcome'; gatewayId: string; heartbeatIntervalMs: number; spoolKey?: string }
+  | {
+      type: 'welcome';
+      gatewayId: string;
+      heartbeatIntervalMs: number;
+      spoolKey?: string;
+      /** The replica answering, and the live replicas it knows (itself included). */
+      replicaId?: string;
+      replicas?: ReplicaInfo[];
+    }
+  /** The live replicas changed (one joined, or one's lease passed). */
+  | { type: 'replicas'; replicas: ReplicaInfo[] }
   | { type: 'heartbeat.ack'; time: string }
   | { type: 'stream.open'; streamId: string; sessionId: string }
   | { type: 'credentials'; requestId: string; sessionId: string; target: MongoTarget; expiresAt: string }

@@ -14,6 +14,8 @@ const debianPackages: Record<string, string> = {
   '/usr/share/doc/postgresql/copyright': 'postgresql',
   // OpenSSH server for the benchmark's `ssh -L` comparison (test/bed/sshd.ts).
   '/usr/sbin/sshd': 'openssh-server',
+  // The load balancer in front of several control-plane replicas (test/e2e/replicas.test.ts).
+  '/usr/sbin/haproxy': 'haproxy',
 };
 
 // code-server (a real VS Code) and Chromium only for the extension's UI tests: `npm test` with no filter, or a

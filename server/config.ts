@@ -20,6 +20,11 @@ export interface ControlPlaneConfig {
   keyFile?: string;
   /** Address clients use (e.g. https://portcullis.example.com) when it differs from what the request says. */
   publicUrl?: string;
+  /**
+   * Address gateways reach this replica at, when several replicas share one PostgreSQL database behind a load
+   * balancer (each needs its own). Default: publicUrl, else the address it listens on.
+   */
+  replicaUrl?: string;
   tls?: { certFile: string; keyFile: string };
   /** Lifetime of a sign-in token. */
   tokenTtlSeconds: number;
@@ -31,6 +36,8 @@ export interface ControlPlaneConfig {
   maxSessionSecondsCap: number;
   /** Gateways are expected to heartbeat this often; a gateway unseen for two intervals is offline. */
   gatewayHeartbeatSeconds: number;
+  /** A gateway no replica has heard from for this long has its active sessions ended (reason gateway_offline). */
+  gatewayOfflineGraceSeconds: number;
   /** Email of the first admin, created on first start. */
   bootstrapEmail: string;
   logger?: LoggerSetting;
@@ -44,6 +51,7 @@ export const CONFIG_DEFAULTS = Object.freeze({
   defaultSessionSeconds: 3600,
   maxSessionSecondsCap: 12 * 3600,
   gatewayHeartbeatSeconds: 10,
+  gatewayOfflineGraceSeconds: 30,
   bootstrapEmail: 'admin@localhost',
 });
 
@@ -65,9 +73,9 @@ export function keyFileOf(config: ControlPlaneConfig): string {
 /**
  * Reads the configuration from the environment:
  * PORTCULLIS_HOST, PORTCULLIS_PORT, PORTCULLIS_DATA_DIR (default ./.portcullis-data), PORTCULLIS_DATABASE_URL,
- * PORTCULLIS_ROOT_KEY, PORTCULLIS_KEY_FILE, PORTCULLIS_PUBLIC_URL, PORTCULLIS_TLS_CERT_FILE, PORTCULLIS_TLS_KEY_FILE,
+ * PORTCULLIS_ROOT_KEY, PORTCULLIS_KEY_FILE, PORTCULLIS_PUBLIC_URL, PORTCULLIS_REPLICA_URL, PORTCULLIS_TLS_CERT_FILE, PORTCULLIS_TLS_KEY_FILE,
  * PORTCULLIS_TOKEN_TTL_SECONDS, PORTCULLIS_IDLE_TIMEOUT_SECONDS, PORTCULLIS_DEFAULT_SESSION_SECONDS,
- * PORTCULLIS_MAX_SESSION_SECONDS, PORTCULLIS_GATEWAY_HEARTBEAT_SECONDS, PORTCULLIS_ADMIN_EMAIL,
+ * PORTCULLIS_MAX_SESSION_SECONDS, PORTCULLIS_GATEWAY_HEARTBEAT_SECONDS, PORTCULLIS_GATEWAY_OFFLINE_GRACE_SECONDS, PORTCULLIS_ADMIN_EMAIL,
  * PORTCULLIS_LOG (`off` turns logging off).
  */
 export function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ControlPlaneConfig {
@@ -81,12 +89,14 @@ export function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Control
     rootKey: env.PORTCULLIS_ROOT_KEY || undefined,
     keyFile: env.PORTCULLIS_KEY_FILE || undefined,
     publicUrl: env.PORTCULLIS_PUBLIC_URL || undefined,
+    replicaUrl: env.PORTCULLIS_REPLICA_URL || undefined,
     tls: certFile || tlsKeyFile ? { certFile: certFile ?? '', keyFile: tlsKeyFile ?? '' } : undefined,
     tokenTtlSeconds: integer(env, 'PORTCULLIS_TOKEN_TTL_SECONDS', 60, 90 * 86400),
     idleTimeoutSeconds: integer(env, 'PORTCULLIS_IDLE_TIMEOUT_SECONDS', 10, 7 * 86400),
     defaultSessionSeconds: integer(env, 'PORTCULLIS_DEFAULT_SESSION_SECONDS', 60, 7 * 86400),
     maxSessionSecondsCap: integer(env, 'PORTCULLIS_MAX_SESSION_SECONDS', 60, 7 * 86400),
     gatewayHeartbeatSeconds: integer(env, 'PORTCULLIS_GATEWAY_HEARTBEAT_SECONDS', 1, 3600),
+    gatewayOfflineGraceSeconds: integer(env, 'PORTCULLIS_GATEWAY_OFFLINE_GRACE_SECONDS', 1, 7 * 86400),
     bootstrapEmail: env.PORTCULLIS_ADMIN_EMAIL || undefined,
     logger: env.PORTCULLIS_LOG !== 'off',
   });

@@ -18,11 +18,12 @@ import type { AppDeps, GatewayEvents } from './http/app-deps';
 import { listenError } from './http/listen-error';
 import { createMfa } from './mfa/create-mfa';
 import type { SmtpConfig } from './mfa/smtp-config';
+import { ReplicaRegistry } from './replicas/replica-registry';
 import { deriveKey } from './secrets/derive-key';
 import { newWrappedDataKey } from './secrets/envelope';
 import { loadRootKey } from './secrets/root-key';
 import type { ServiceContext } from './services/context';
-import { authenticateGateway, setGatewayConnected } from './services/gateways';
+import { authenticateGateway, endSessionsOfOfflineGateways, isGatewayOnline, setGatewayConnected } from './services/gateways';
 import { newProjectKeys } from './services/project-keys';
 import { type AccessDeps, type VerifiedRelayTicket, verifyRelayTicket } from './sessions/access';
 import { SessionLifecycle } from './sessions/lifecycle';
@@ -52,6 +53,12 @@ export interface ControlPlaneServices {
   recordStats(sessionId: string, stats: { connections: number; commands?: number }, gatewayId?: string): Promise<void>;
   /** Gateways serving active sessions (asked by the relay at start, to apply the offline grace after a restart). */
   gatewaysWithActiveSessions(): Promise<string[]>;
+  /** This replica among those sharing the database, and the live ones (told to gateways). */
+  replicas: ReplicaRegistry;
+  /** Some replica heard from the gateway within two heartbeat intervals (the database's view). */
+  isGatewayRecentlySeen(gatewayId: string): Promise<boolean>;
+  /** Ends the sessions of gateways unseen for `graceMs`, one replica at a time. */
+  sweepOfflineGateways(graceMs: number): Promise<void>;
   /** `on('ended', (sessionId, reason, gatewayId) => ...)`, `touch`, `connectionOpened/Closed`, `gatewayWentOffline`. */
   sessions: SessionLifecycle;
   /** `on('deleted', (gatewayId) => ...)`: close that gateway's channel. */
@@ -127,6 +134,12 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
           return inThreadLogWriter(ctx);
         });
     const spoolKeys = deriveKey(rootKey, 'gateway-spool');
+    const replicas = new ReplicaRegistry(store.db, {
+      url: (config.replicaUrl ?? config.publicUrl ?? local).replace(/\/$/, ''),
+      heartbeatMs: config.gatewayHeartbeatSeconds * 1000,
+      now: ctx.now,
+    });
+    await replicas.start();
     const services: ControlPlaneServices = {
       spoolKeyFor: (gatewayId) => createHmac('sha256', spoolKeys).update(gatewayId).digest(),
       authenticateGateway: (credential) => authenticateGateway(store.db, credential),
@@ -140,6 +153,18 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
         (await store.db.selectFrom('sessions').select('gateway_id').distinct().where('state', '=', 'active').execute()).map(
           (row) => row.gateway_id,
         ),
+      replicas,
+      isGatewayRecentlySeen: async (gatewayId) => {
+        const row = await store.db
+          .selectFrom('gateways')
+          .select(['connected', 'last_seen_at'])
+          .where('id', '=', gatewayId)
+          .executeTakeFirst();
+        return row !== undefined && isGatewayOnline(ctx, row);
+      },
+      sweepOfflineGateways: async (graceMs) => {
+        await endSessionsOfOfflineGateways(ctx, graceMs, (gatewayId) => sessions.gatewayWentOffline(gatewayId));
+      },
       sessions,
       gatewayEvents,
     };
@@ -155,6 +180,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       close: () => {
         closing ??= (async () => {
           sessions.stopSweeper();
+          await replicas.stop().catch(() => undefined);
           await app.close();
           mfa.close();
           await logWriter.close();

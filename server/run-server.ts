@@ -35,6 +35,7 @@ export async function runServer(config: ControlPlaneConfig, options: RunServerOp
     relayDepsFromServices(controlPlane.services, (level, message, fields) => log[level](fields ?? {}, message)),
     {
       heartbeatIntervalMs: controlPlane.services.gatewayHeartbeatIntervalMs,
+      offlineGraceMs: config.gatewayOfflineGraceSeconds * 1000,
       ...options.relay,
       localGateways: options.localGateways ?? options.relay?.localGateways,
     },

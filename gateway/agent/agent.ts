@@ -11,10 +11,11 @@ import type { SessionLogEvent } from '../../protocol/session-log';
 import type { MongoTarget } from '../../protocol/target';
 import { DEFAULT_GATEWAY_LIMITS, type GatewayLimits, PendingBytesBudget } from '../engine/limits';
 import { serveClient } from '../engine/serve-client';
-import { type ChannelStatus, ControlChannel, type ReconnectOptions } from './control-channel';
+import type { ChannelStatus, ReconnectOptions } from './control-channel';
 import { openDataStream } from './data-stream';
 import { LogSpool, SpoolWriteError } from './log-spool';
 import { LogUploader } from './log-uploader';
+import { type ChannelOrigin, ReplicaChannels } from './replica-channels';
 import { type LiveConnection, SessionTable } from './session-table';
 
 export const GATEWAY_AGENT_VERSION = '0.1.0';
@@ -28,6 +29,7 @@ export interface GatewayLogger {
 }
 
 export interface GatewayAgentOptions {
+  /** The starting address: the control plane, or a load balancer in front of its replicas (see replica-channels.ts). */
   server: string;
   credential: string;
   name?: string;
@@ -94,7 +96,7 @@ export async function startGatewayAgent(options: GatewayAgentOptions): Promise<G
 }
 
 class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
-  private readonly channel: ControlChannel;
+  private readonly channel: ReplicaChannels;
   private readonly uploader: LogUploader;
   private readonly sessions: SessionTable;
   private readonly pendingCredentials = new Map<string, PendingCredentials>();
@@ -110,7 +112,7 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
     super();
     this.logger = options.logger ?? { info() {}, warn() {}, error() {} };
     this.pendingBudget = new PendingBytesBudget(options.limits?.maxPendingBytes ?? DEFAULT_GATEWAY_LIMITS.maxPendingBytes);
-    this.channel = new ControlChannel({
+    this.channel = new ReplicaChannels({
       server: options.server,
       credential: options.credential,
       name: options.name,
@@ -151,10 +153,10 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
       this.sessions.dropIdleTargets();
       this.uploader.resendAll();
     });
-    this.channel.on('message', (message) => {
+    this.channel.on('message', (message, origin) => {
       // A message this gateway cannot handle is logged; it must not end the process and every session with it.
       try {
-        this.handle(message);
+        this.handle(message, origin);
       } catch (error) {
         this.logger.error(`control message ${String(message?.type)} failed: ${(error as Error).message}`);
       }
@@ -215,11 +217,12 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
     this.sessions.clear();
   }
 
-  private handle(message: ServerToGateway): void {
+  private handle(message: ServerToGateway, origin: ChannelOrigin): void {
     switch (message.type) {
       case 'stream.open':
-        this.openStream(message.streamId, message.sessionId, () =>
-          openDataStream({ server: this.options.server, credential: this.options.credential, streamId: message.streamId }),
+        // The stream waits at the replica that sent this, reached at the address of the channel it came on.
+        this.openStream(origin, message.streamId, message.sessionId, () =>
+          openDataStream({ server: origin.server, credential: this.options.credential, streamId: message.streamId }),
         ).catch((error) => {
           this.logger.error(`stream ${message.streamId} failed: ${(error as Error).message}`);
         });
@@ -262,7 +265,8 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
   serveLocalStream(streamId: string, sessionId: string, socket: Duplex): void {
     // A refused or failed stream must not leave the client's socket open (openStream only closes what it opened).
     const local = Promise.resolve(socket);
-    this.openStream(streamId, sessionId, () => local)
+    const origin: ChannelOrigin = { server: this.options.server, send: (message) => this.channel.send(message) };
+    this.openStream(origin, streamId, sessionId, () => local)
       .then((served) => {
         if (!served) socket.destroy();
       })
@@ -275,15 +279,16 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
   /**
    * What a `stream.open` needs: the checks, the credentials and the client's byte stream from `open` (a data
    * stream over HTTP, or a socket handed over in-process), then the engine. Resolves whether it was served.
+   * `origin` is the channel of the replica that holds the user's stream: refusals go back there.
    */
-  private async openStream(streamId: string, sessionId: string, open: () => Promise<Duplex>): Promise<boolean> {
+  private async openStream(origin: ChannelOrigin, streamId: string, sessionId: string, open: () => Promise<Duplex>): Promise<boolean> {
     const refusal = this.stopped
       ? 'the gateway is stopping'
       : this.uploader.isFull
         ? 'the gateway cannot record commands right now (log buffer full)'
         : this.sessions.refusal(sessionId);
     if (refusal) {
-      this.channel.send({ type: 'stream.failed', streamId, message: refusal });
+      origin.send({ type: 'stream.failed', streamId, message: refusal });
       return false;
     }
     // Both round trips at once: the data stream's upgrade and (on a session's first stream) the credentials. The
@@ -300,17 +305,17 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
     );
     let target: MongoTarget;
     try {
-      target = await this.credentials(sessionId);
+      target = await this.credentials(sessionId, origin);
     } catch (error) {
       // Told over the channel (the relay refuses a waiting user stream with this message); a stream already
       // paired is simply closed.
-      this.channel.send({ type: 'stream.failed', streamId, message: (error as Error).message });
+      origin.send({ type: 'stream.failed', streamId, message: (error as Error).message });
       void opening.then((opened) => ('socket' in opened ? opened.socket.destroy() : undefined));
       return false;
     }
     const opened = await opening;
     if ('error' in opened) {
-      this.channel.send({ type: 'stream.failed', streamId, message: `could not open the data stream: ${opened.error.message}` });
+      origin.send({ type: 'stream.failed', streamId, message: `could not open the data stream: ${opened.error.message}` });
       return false;
     }
     const { socket } = opened;
@@ -318,7 +323,7 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
       ? 'the gateway is stopping'
       : (this.sessions.refusal(sessionId) ?? (socket.destroyed ? 'the data stream closed before it could be served' : undefined));
     if (lateRefusal) {
-      this.channel.send({ type: 'stream.failed', streamId, message: lateRefusal });
+      origin.send({ type: 'stream.failed', streamId, message: lateRefusal });
       socket.destroy();
       return false;
     }
@@ -402,7 +407,7 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
   }
 
   /** The session's target from memory, or asked for once over the channel (concurrent streams share the request). */
-  private credentials(sessionId: string): Promise<MongoTarget> {
+  private credentials(sessionId: string, origin: ChannelOrigin): Promise<MongoTarget> {
     const known = this.sessions.target(sessionId);
     if (known) return Promise.resolve(known);
     const inFlight = this.pendingCredentials.get(sessionId);
@@ -435,7 +440,11 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
       ),
     };
     this.pendingCredentials.set(sessionId, pending);
-    if (!this.channel.send({ type: 'credentials.request', requestId, sessionId })) {
+    // Asked on the channel of the replica holding the stream, which answers on it (any replica could).
+    if (
+      !origin.send({ type: 'credentials.request', requestId, sessionId }) &&
+      !this.channel.send({ type: 'credentials.request', requestId, sessionId })
+    ) {
       pending.reject(new Error('the gateway is not connected to the control plane'));
     }
     return promise;

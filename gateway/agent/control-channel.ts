@@ -26,6 +26,10 @@ export interface ControlChannelOptions {
   credential: string;
   name?: string;
   version: string;
+  /** This gateway process run, told in hello: the control plane keeps its channels to one replica side by side. */
+  instance?: string;
+  /** The replica this channel is meant for (told in hello); absent for the starting address. */
+  replicaId?: string;
   reconnect?: ReconnectOptions;
   log(level: 'info' | 'warn' | 'error', message: string): void;
 }
@@ -69,6 +73,11 @@ export class ControlChannel extends EventEmitter<ControlChannelEvents> {
 
   get status(): ChannelStatus {
     return this.currentStatus;
+  }
+
+  /** The control plane address this channel connects to. */
+  get server(): string {
+    return this.options.server;
   }
 
   start(): void {
@@ -124,7 +133,8 @@ export class ControlChannel extends EventEmitter<ControlChannelEvents> {
     });
     ws.on('open', () => {
       this.lastHeard = Date.now();
-      ws.send(JSON.stringify({ type: 'hello', version: this.options.version, name: this.options.name } satisfies GatewayToServer));
+      const { version, name, instance, replicaId } = this.options;
+      ws.send(JSON.stringify({ type: 'hello', version, name, instance, replicaId } satisfies GatewayToServer));
     });
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       this.lastHeard = Date.now();

@@ -7,7 +7,18 @@ import type { RelayDeps } from './deps';
 
 export function relayDepsFromServices(services: ControlPlaneServices, log?: RelayDeps['log']): RelayDeps {
   const { sessions, gatewayEvents } = services;
+  const { replicas } = services;
   return {
+    replicas: {
+      id: replicas.id,
+      live: () => replicas.live(),
+      onChange: (listener) => {
+        replicas.on('changed', listener);
+        return () => replicas.off('changed', listener);
+      },
+    },
+    isGatewayRecentlySeen: (gatewayId) => services.isGatewayRecentlySeen(gatewayId),
+    sweepOfflineGateways: (graceMs) => services.sweepOfflineGateways(graceMs),
     authenticateGateway: async (credential) => {
       const found = await services.authenticateGateway(credential);
       return found ? { gatewayId: found.gatewayId, projectId: found.projectId } : null;

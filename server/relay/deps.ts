@@ -6,7 +6,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type { SessionEndReason } from '../../protocol/api';
-import type { LogBatch } from '../../protocol/gateway-channel';
+import type { LogBatch, ReplicaInfo } from '../../protocol/gateway-channel';
 import type { MongoTarget } from '../../protocol/target';
 
 type MaybePromise<T> = T | Promise<T>;
@@ -27,7 +27,30 @@ export type SessionTargetAnswer = { target: MongoTarget; expiresAt: Date | strin
 
 export type SessionEndedListener = (sessionId: string, reason: SessionEndReason, gatewayId: string) => void;
 
+/** The replicas sharing the database (server/replicas/replica-registry.ts); without it, a registry of one. */
+export interface ReplicaDirectory {
+  /** This replica's id. */
+  readonly id: string;
+  /** The live replicas, this one included. */
+  live(): ReplicaInfo[];
+  /** Subscribes to changes of the live list; returns an unsubscribe. */
+  onChange(listener: (replicas: ReplicaInfo[]) => void): () => void;
+}
+
 export interface RelayDeps {
+  /** The live replicas, told to gateways so they keep a channel to each. Optional: one replica without it. */
+  replicas?: ReplicaDirectory;
+  /**
+   * Whether some replica heard from the gateway recently (the database's `last_seen_at`). A user stream for a
+   * gateway with no channel here is then held briefly while the gateway's channel to this replica arrives (this
+   * replica just started), instead of refused. Optional: without it, refused at once.
+   */
+  isGatewayRecentlySeen?(gatewayId: string): MaybePromise<boolean>;
+  /**
+   * Ends the active sessions of gateways no replica has heard from for `graceMs` (reason gateway_offline), deciding
+   * from the database on one replica at a time. Optional: without it, each disconnect starts a local grace timer.
+   */
+  sweepOfflineGateways?(graceMs: number): MaybePromise<void>;
   /** The gateway owning this credential, or null when it is unknown or revoked. */
   authenticateGateway(credential: string): MaybePromise<GatewayIdentity | null>;
   /** Records the gateway's channel state and last-seen time (called on connect, on heartbeats, on disconnect). */

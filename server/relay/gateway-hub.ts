@@ -1,7 +1,12 @@
 /**
- * The gateways' control channels: one per gateway (a newer one replaces the older), hello/welcome, heartbeats,
- * credentials requests, log batches, and the offline grace period after which the gateway's sessions end.
+ * The gateways' control channels on this replica: hello/welcome (with the live replicas), heartbeats, credentials
+ * requests, log batches, and the offline grace period after which the gateway's sessions end.
+ *
+ * A gateway process keeps one channel to each replica, and may hold two to this one (its starting address, often a
+ * load balancer, landed here, and its channel meant for this replica): channels of one gateway process (`instance`
+ * in hello) live side by side; a channel of another process of the same gateway replaces them.
  */
+import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import { GATEWAY_CHANNEL_CLOSE_CODES, type GatewayToServer, type LogBatch, type ServerToGateway } from '../../protocol/gateway-channel';
 import type { GatewayIdentity, RelayDeps } from './deps';
@@ -25,16 +30,27 @@ interface Channel {
   ws: WebSocket;
   lastSeen: number;
   helloReceived: boolean;
+  /** The gateway process run (hello); undefined for gateways that do not say. */
+  instance?: string;
+  /** The gateway meant to reach this replica (hello), rather than its starting address, which may be any replica. */
+  direct: boolean;
 }
 
 /** Largest log batch or message accepted on the channel. */
 export const GATEWAY_CHANNEL_MAX_PAYLOAD = 32 * 1024 * 1024;
 
 export class GatewayHub {
-  private readonly channels = new Map<string, Channel>();
+  /** Per gateway, its channels that said hello. */
+  private readonly channels = new Map<string, Set<Channel>>();
+  /** Channels upgraded but not yet through hello. */
+  private readonly arriving = new Set<Channel>();
   private readonly offlineTimers = new Map<string, NodeJS.Timeout>();
   private readonly versions = new Map<string, string>();
-  private readonly sweepTimer: NodeJS.Timeout;
+  private readonly silenceTimer: NodeJS.Timeout;
+  private readonly offlineSweepTimer: NodeJS.Timeout | undefined;
+  /** 'ready' (gatewayId): a channel that can carry stream.open said hello. */
+  private readonly readiness = new EventEmitter();
+  private readonly unsubscribeReplicas: (() => void) | undefined;
   private closed = false;
 
   constructor(
@@ -42,38 +58,93 @@ export class GatewayHub {
     private readonly options: GatewayHubOptions,
     private readonly events: GatewayHubEvents,
   ) {
-    this.sweepTimer = setInterval(() => this.closeSilentChannels(), options.heartbeatIntervalMs);
-    this.sweepTimer.unref();
+    this.readiness.setMaxListeners(0);
+    this.silenceTimer = setInterval(() => this.closeSilentChannels(), options.heartbeatIntervalMs);
+    this.silenceTimer.unref();
+    if (deps.sweepOfflineGateways) {
+      // Decided from the database (last_seen_at, renewed by every replica's heartbeats), so a replica that just
+      // started, or that never had the gateway's channel, judges like the others.
+      const every = Math.max(50, Math.min(options.heartbeatIntervalMs, Math.floor(options.offlineGraceMs / 4)));
+      this.offlineSweepTimer = setInterval(() => {
+        this.call(() => deps.sweepOfflineGateways?.(options.offlineGraceMs), 'sweeping offline gateways', '');
+      }, every);
+      this.offlineSweepTimer.unref();
+    }
+    this.unsubscribeReplicas = deps.replicas?.onChange((replicas) => this.broadcast({ type: 'replicas', replicas }));
   }
 
   isConnected(gatewayId: string): boolean {
-    return this.channels.get(gatewayId)?.helloReceived === true;
+    return (this.channels.get(gatewayId)?.size ?? 0) > 0;
   }
 
   get size(): number {
     return this.channels.size;
   }
 
-  /** Sends a message to the gateway's current channel; false when it has none. */
+  /** Sends a message on one of the gateway's channels (a direct one when there is one); false when it has none. */
   send(gatewayId: string, message: ServerToGateway): boolean {
-    const channel = this.channels.get(gatewayId);
-    if (!channel || channel.ws.readyState !== WebSocket.OPEN) return false;
+    const channel = this.pick(gatewayId, false);
+    if (!channel) return false;
     channel.ws.send(JSON.stringify(message));
     return true;
   }
 
-  /** Takes a freshly upgraded, authenticated control channel. */
+  /**
+   * Sends `stream.open` on a channel the gateway will answer at this replica: the gateway opens the data stream at
+   * the address of the channel that carried it, so a channel to the starting address only does when this is the
+   * only live replica (a balancer in front of one replica reaches this one). False when there is none yet.
+   */
+  sendStreamOpen(gatewayId: string, message: Extract<ServerToGateway, { type: 'stream.open' }>): boolean {
+    const channel = this.pick(gatewayId, true);
+    if (!channel) return false;
+    channel.ws.send(JSON.stringify(message));
+    return true;
+  }
+
+  canOpenStreams(gatewayId: string): boolean {
+    return this.pick(gatewayId, true) !== undefined;
+  }
+
+  /** Resolves true as soon as the gateway has a channel that can carry stream.open, false after `timeoutMs`. */
+  waitForStreamChannel(gatewayId: string, timeoutMs: number): Promise<boolean> {
+    if (this.canOpenStreams(gatewayId)) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const onReady = (id: string) => {
+        if (id !== gatewayId || !this.canOpenStreams(gatewayId)) return;
+        clearTimeout(timer);
+        this.readiness.off('ready', onReady);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.readiness.off('ready', onReady);
+        resolve(false);
+      }, timeoutMs);
+      this.readiness.on('ready', onReady);
+    });
+  }
+
+  private pick(gatewayId: string, forStream: boolean): Channel | undefined {
+    const set = this.channels.get(gatewayId);
+    if (!set) return undefined;
+    const open = [...set].filter((c) => c.ws.readyState === WebSocket.OPEN);
+    const direct = open.filter((c) => c.direct);
+    if (direct.length > 0) return direct[direct.length - 1];
+    if (forStream && (this.deps.replicas?.live().length ?? 1) > 1) return undefined;
+    return open[open.length - 1];
+  }
+
+  private broadcast(message: ServerToGateway): void {
+    const text = JSON.stringify(message);
+    for (const set of this.channels.values()) {
+      for (const channel of set) if (channel.ws.readyState === WebSocket.OPEN) channel.ws.send(text);
+    }
+  }
+
+  /** Takes a freshly upgraded, authenticated control channel; it counts once it has said hello. */
   accept(ws: WebSocket, identity: GatewayIdentity): void {
     const { gatewayId } = identity;
-    const previous = this.channels.get(gatewayId);
-    const channel: Channel = { identity, ws, lastSeen: Date.now(), helloReceived: false };
-    this.channels.set(gatewayId, channel);
-    if (previous) previous.ws.close(GATEWAY_CHANNEL_CLOSE_CODES.replaced, 'a newer channel for this gateway connected');
-    const timer = this.offlineTimers.get(gatewayId);
-    if (timer) {
-      clearTimeout(timer);
-      this.offlineTimers.delete(gatewayId);
-    }
+    const channel: Channel = { identity, ws, lastSeen: Date.now(), helloReceived: false, direct: false };
+    this.arriving.add(channel);
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       channel.lastSeen = Date.now();
       if (isBinary) {
@@ -93,28 +164,35 @@ export class GatewayHub {
     ws.on('error', (error) => this.log('warn', 'gateway channel error', gatewayId, error));
   }
 
-  /** The gateway was deleted or its credential revoked: close its channel now; it cannot come back. */
+  /** The gateway was deleted or its credential revoked: close its channels now; it cannot come back. */
   revoke(gatewayId: string): void {
-    const channel = this.channels.get(gatewayId);
-    if (channel) channel.ws.close(GATEWAY_CHANNEL_CLOSE_CODES.unauthorized, 'this gateway was removed by an admin');
+    for (const channel of [...(this.channels.get(gatewayId) ?? []), ...this.arriving]) {
+      if (channel.identity.gatewayId === gatewayId) {
+        channel.ws.close(GATEWAY_CHANNEL_CLOSE_CODES.unauthorized, 'this gateway was removed by an admin');
+      }
+    }
   }
 
   /** Closes every channel (1001) and stops the timers; gateways are recorded as disconnected. */
   async close(): Promise<void> {
     this.closed = true;
-    clearInterval(this.sweepTimer);
+    clearInterval(this.silenceTimer);
+    clearInterval(this.offlineSweepTimer);
+    this.unsubscribeReplicas?.();
     for (const timer of this.offlineTimers.values()) clearTimeout(timer);
     this.offlineTimers.clear();
-    const ids = [...this.channels.keys()];
-    for (const channel of this.channels.values()) channel.ws.close(1001, 'the control plane is shutting down');
+    const ids = this.othersMayHaveIt() ? [] : [...this.channels.keys()];
+    for (const channel of this.allChannels()) channel.ws.close(1001, 'the control plane is shutting down');
     this.channels.clear();
+    this.arriving.clear();
     const at = new Date();
     await Promise.all(ids.map((id) => this.call(() => this.deps.setGatewayConnected(id, false, at), 'recording a gateway offline', id)));
   }
 
   private async handle(channel: Channel, message: GatewayToServer): Promise<void> {
     const { gatewayId } = channel.identity;
-    if (this.channels.get(gatewayId) !== channel) return; // replaced: ignore what the old channel still says
+    // Replaced or closed: ignore what the old channel still says.
+    if (!this.arriving.has(channel) && !this.channels.get(gatewayId)?.has(channel)) return;
     if (typeof message !== 'object' || message === null || typeof message.type !== 'string') {
       channel.ws.close(GATEWAY_CHANNEL_CLOSE_CODES.protocolError, 'a control message had no type');
       return;
@@ -124,14 +202,20 @@ export class GatewayHub {
       return;
     }
     switch (message.type) {
-      case 'hello':
-        channel.helloReceived = true;
-        this.send(gatewayId, {
-          type: 'welcome',
-          gatewayId,
-          heartbeatIntervalMs: this.options.heartbeatIntervalMs,
-          ...(this.deps.spoolKeyFor ? { spoolKey: this.deps.spoolKeyFor(gatewayId).toString('base64') } : {}),
-        });
+      case 'hello': {
+        if (channel.helloReceived) return;
+        this.join(channel, message);
+        const replicas = this.deps.replicas;
+        channel.ws.send(
+          JSON.stringify({
+            type: 'welcome',
+            gatewayId,
+            heartbeatIntervalMs: this.options.heartbeatIntervalMs,
+            ...(this.deps.spoolKeyFor ? { spoolKey: this.deps.spoolKeyFor(gatewayId).toString('base64') } : {}),
+            ...(replicas ? { replicaId: replicas.id, replicas: replicas.live() } : {}),
+          } satisfies ServerToGateway),
+        );
+        this.readiness.emit('ready', gatewayId);
         if (typeof message.version === 'string') this.versions.set(gatewayId, message.version.slice(0, 100));
         await this.call(
           () => this.deps.setGatewayConnected(gatewayId, true, new Date(), this.versions.get(gatewayId)),
@@ -140,8 +224,9 @@ export class GatewayHub {
         );
         this.log('info', `gateway connected (${message.name ?? 'unnamed'}, version ${message.version})`, gatewayId);
         return;
+      }
       case 'heartbeat':
-        this.send(gatewayId, { type: 'heartbeat.ack', time: new Date().toISOString() });
+        channel.ws.send(JSON.stringify({ type: 'heartbeat.ack', time: new Date().toISOString() } satisfies ServerToGateway));
         // The store judges "online" by last_seen within two intervals, so every heartbeat is written.
         await this.call(
           () => this.deps.setGatewayConnected(gatewayId, true, new Date(), this.versions.get(gatewayId)),
@@ -150,10 +235,10 @@ export class GatewayHub {
         );
         return;
       case 'credentials.request':
-        await this.answerCredentials(gatewayId, message.requestId, message.sessionId);
+        await this.answerCredentials(channel, message.requestId, message.sessionId);
         return;
       case 'logs':
-        await this.storeLogs(gatewayId, message.batchId, message.batch);
+        await this.storeLogs(channel, message.batchId, message.batch);
         return;
       case 'stream.failed':
         this.events.onStreamFailed(gatewayId, String(message.streamId), String(message.message ?? 'the gateway could not open the stream'));
@@ -170,7 +255,12 @@ export class GatewayHub {
     }
   }
 
-  private async answerCredentials(gatewayId: string, requestId: string, sessionId: string): Promise<void> {
+  /** Answers on the channel that asked: the gateway waits for the answer there. */
+  private async answerCredentials(channel: Channel, requestId: string, sessionId: string): Promise<void> {
+    const { gatewayId } = channel.identity;
+    const reply = (message: ServerToGateway) => {
+      if (channel.ws.readyState === WebSocket.OPEN) channel.ws.send(JSON.stringify(message));
+    };
     if (typeof requestId !== 'string' || typeof sessionId !== 'string') return;
     let answer: Awaited<ReturnType<RelayDeps['getSessionTarget']>>;
     try {
@@ -180,14 +270,15 @@ export class GatewayHub {
       answer = { denied: 'the control plane could not load the session credentials; try again' };
     }
     if ('denied' in answer) {
-      this.send(gatewayId, { type: 'credentials.denied', requestId, sessionId, message: answer.denied });
+      reply({ type: 'credentials.denied', requestId, sessionId, message: answer.denied });
       return;
     }
     const expiresAt = answer.expiresAt instanceof Date ? answer.expiresAt.toISOString() : answer.expiresAt;
-    this.send(gatewayId, { type: 'credentials', requestId, sessionId, target: answer.target, expiresAt });
+    reply({ type: 'credentials', requestId, sessionId, target: answer.target, expiresAt });
   }
 
-  private async storeLogs(gatewayId: string, batchId: string, batch: LogBatch): Promise<void> {
+  private async storeLogs(channel: Channel, batchId: string, batch: LogBatch): Promise<void> {
+    const { gatewayId } = channel.identity;
     if (
       typeof batchId !== 'string' ||
       typeof batch !== 'object' ||
@@ -206,15 +297,49 @@ export class GatewayHub {
       this.log('error', `storing log batch ${batchId} failed; the gateway will resend it`, gatewayId, error);
       return;
     }
-    this.send(gatewayId, { type: 'logs.ack', batchId });
+    if (channel.ws.readyState === WebSocket.OPEN) channel.ws.send(JSON.stringify({ type: 'logs.ack', batchId } satisfies ServerToGateway));
+  }
+
+  /** A channel said hello: it joins its gateway's channels, replacing those of another process of that gateway. */
+  private join(channel: Channel, hello: Extract<GatewayToServer, { type: 'hello' }>): void {
+    const { gatewayId } = channel.identity;
+    channel.helloReceived = true;
+    channel.instance = typeof hello.instance === 'string' ? hello.instance.slice(0, 100) : undefined;
+    channel.direct = typeof hello.replicaId === 'string' && hello.replicaId === this.deps.replicas?.id;
+    this.arriving.delete(channel);
+    const set = this.channels.get(gatewayId) ?? new Set<Channel>();
+    for (const other of [...set]) {
+      // A gateway that does not name its process has one channel, as before replicas.
+      if (channel.instance === undefined || other.instance !== channel.instance) {
+        set.delete(other);
+        other.ws.close(GATEWAY_CHANNEL_CLOSE_CODES.replaced, 'a newer channel for this gateway connected');
+      }
+    }
+    set.add(channel);
+    this.channels.set(gatewayId, set);
+    const timer = this.offlineTimers.get(gatewayId);
+    if (timer) {
+      clearTimeout(timer);
+      this.offlineTimers.delete(gatewayId);
+    }
+  }
+
+  private *allChannels(): Iterable<Channel> {
+    yield* this.arriving;
+    for (const set of this.channels.values()) yield* set;
   }
 
   private onChannelClosed(channel: Channel): void {
     const { gatewayId } = channel.identity;
-    if (this.closed || this.channels.get(gatewayId) !== channel) return;
+    this.arriving.delete(channel);
+    const set = this.channels.get(gatewayId);
+    if (this.closed || !set?.delete(channel)) return;
+    if (set.size > 0) return; // its other channels to this replica carry on
     this.channels.delete(gatewayId);
     this.log('info', 'gateway disconnected', gatewayId);
-    this.call(() => this.deps.setGatewayConnected(gatewayId, false, new Date()), 'recording a gateway offline', gatewayId);
+    if (!this.othersMayHaveIt()) {
+      this.call(() => this.deps.setGatewayConnected(gatewayId, false, new Date()), 'recording a gateway offline', gatewayId);
+    }
     this.events.onDisconnected(gatewayId);
     this.startOfflineTimer(gatewayId);
   }
@@ -225,12 +350,14 @@ export class GatewayHub {
    * in time has its sessions ended with gateway_offline, as it would have without the restart.
    */
   expectBack(gatewayIds: Iterable<string>): void {
+    if (this.deps.sweepOfflineGateways) return; // the database decides; nothing local to arm
     for (const gatewayId of gatewayIds) {
       if (!this.closed && !this.channels.has(gatewayId) && !this.offlineTimers.has(gatewayId)) this.startOfflineTimer(gatewayId);
     }
   }
 
   private startOfflineTimer(gatewayId: string): void {
+    if (this.deps.sweepOfflineGateways) return; // the database decides (see the constructor)
     const timer = setTimeout(() => {
       this.offlineTimers.delete(gatewayId);
       if (this.channels.has(gatewayId)) return;
@@ -244,13 +371,22 @@ export class GatewayHub {
   /** A gateway that has sent nothing for three heartbeat intervals is treated as gone. */
   private closeSilentChannels(): void {
     const limit = Date.now() - 3 * this.options.heartbeatIntervalMs;
-    for (const channel of this.channels.values()) {
+    for (const channel of this.allChannels()) {
       if (channel.lastSeen < limit) {
         channel.ws.close(GATEWAY_CHANNEL_CLOSE_CODES.heartbeatMissed, closeReason('no heartbeat within three intervals'));
         // A dead peer never completes the closing handshake; do not wait for it.
         setTimeout(() => channel.ws.terminate(), 1000).unref();
       }
     }
+  }
+
+  /**
+   * With other replicas live, the gateway keeps a channel to each of them: losing the one here does not make it
+   * offline, and only the database knows whether it is (its last_seen_at, which their heartbeats renew, goes stale
+   * within two intervals). Alone, this replica knows, and records it at once.
+   */
+  private othersMayHaveIt(): boolean {
+    return (this.deps.replicas?.live().length ?? 1) > 1;
   }
 
   private async call(fn: () => unknown, what: string, gatewayId: string): Promise<void> {

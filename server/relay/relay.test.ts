@@ -88,8 +88,8 @@ let deps: MemoryDeps;
 const peers: WebSocket[] = [];
 const sockets: Socket[] = [];
 
-async function startRelay(options: Parameters<typeof attachRelay>[2] = {}, expectedBack: string[] = []) {
-  deps = new MemoryDeps();
+async function startRelay(options: Parameters<typeof attachRelay>[2] = {}, expectedBack: string[] = [], makeDeps = () => new MemoryDeps()) {
+  deps = makeDeps();
   deps.expectedBack = expectedBack;
   server = createServer((_req, res) => res.end());
   relay = attachRelay(server, deps, { heartbeatIntervalMs: 200, offlineGraceMs: 300, streamOpenTimeoutMs: 1000, ...options });
@@ -113,7 +113,10 @@ function track(ws: WebSocket): WebSocket {
   return ws;
 }
 
-async function connectGateway(credential = 'cred-gw1'): Promise<GatewayPeer> {
+async function connectGateway(
+  credential = 'cred-gw1',
+  hello: { instance?: string; replicaId?: string } = {},
+): Promise<GatewayPeer & { welcome: ServerToGateway }> {
   const ws = track(new WebSocket(`${base}/gateway/channel`, { headers: { authorization: `Bearer ${credential}` } }));
   const messages: ServerToGateway[] = [];
   const waiters: Array<{ type: string; resolve: (m: ServerToGateway) => void }> = [];
@@ -130,9 +133,9 @@ async function connectGateway(credential = 'cred-gw1'): Promise<GatewayPeer> {
       else waiters.push({ type, resolve });
     });
   await once(ws, 'open');
-  ws.send(JSON.stringify({ type: 'hello', version: 'test' }));
-  await next('welcome');
-  return { ws, messages, next };
+  ws.send(JSON.stringify({ type: 'hello', version: 'test', ...hello }));
+  const welcome = await next('welcome');
+  return { ws, messages, next, welcome };
 }
 
 /** The relay's answer to a data stream request: 101 (the socket then carries the stream), or an error and its body. */
@@ -461,5 +464,61 @@ describe('relay: streams', () => {
     await relay.close();
     await Promise.all(closes);
     assert.equal((await channelClosed).code, 1001);
+  });
+});
+
+/** Deps of a replica that shares its database with another one; the database says the gateway is online. */
+class ReplicaDeps extends MemoryDeps {
+  replicas = {
+    id: 'rep_here',
+    live: () => [
+      { id: 'rep_here', url: 'http://here.internal:8443' },
+      { id: 'rep_other', url: 'http://other.internal:8443' },
+    ],
+    onChange: () => () => {},
+  };
+  isGatewayRecentlySeen() {
+    return true;
+  }
+}
+
+describe('relay: several replicas', () => {
+  before(() => startRelay({ heartbeatIntervalMs: 60_000, offlineGraceMs: 60_000, channelWaitMs: 3000 }, [], () => new ReplicaDeps()));
+  after(() => stopRelay());
+
+  it('keeps the channels of one gateway process side by side, sends stream.open on the one meant for this replica, and a new process replaces them', async () => {
+    const viaBalancer = await connectGateway('cred-gw1', { instance: 'gwi_1' });
+    assert.deepEqual(viaBalancer.welcome, {
+      type: 'welcome',
+      gatewayId: 'gw_1',
+      heartbeatIntervalMs: 60_000,
+      replicaId: 'rep_here',
+      replicas: new ReplicaDeps().replicas.live(),
+    });
+    const direct = await connectGateway('cred-gw1', { instance: 'gwi_1', replicaId: 'rep_here' });
+    const user = openUser();
+    const open = (await direct.next('stream.open')) as Extract<ServerToGateway, { type: 'stream.open' }>;
+    assert.ok(!viaBalancer.messages.some((m) => m.type === 'stream.open'), 'the channel through the balancer may reach another replica');
+    assert.equal(viaBalancer.ws.readyState, WebSocket.OPEN);
+    const gw = openGatewayStream(open.streamId);
+    assert.equal((await gw.answer).status, 101);
+    assert.equal((await user.answer).status, 101);
+
+    const closed = [closeOf(viaBalancer.ws), closeOf(direct.ws)];
+    const restarted = await connectGateway('cred-gw1', { instance: 'gwi_2', replicaId: 'rep_here' });
+    for (const close of await Promise.all(closed)) assert.equal(close.code, GATEWAY_CHANNEL_CLOSE_CODES.replaced);
+    restarted.ws.close();
+    await closeOf(restarted.ws);
+  });
+
+  it('holds a user stream while the gateway’s channel to this replica arrives, instead of refusing it', async () => {
+    while (relay.isGatewayConnected('gw_1')) await new Promise((r) => setTimeout(r, 20));
+    const user = openUser();
+    await new Promise((r) => setTimeout(r, 300));
+    const gateway = await connectGateway('cred-gw1', { instance: 'gwi_3', replicaId: 'rep_here' });
+    const open = (await gateway.next('stream.open')) as Extract<ServerToGateway, { type: 'stream.open' }>;
+    const gw = openGatewayStream(open.streamId);
+    assert.equal((await gw.answer).status, 101);
+    assert.equal((await user.answer).status, 101);
   });
 });

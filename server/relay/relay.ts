@@ -27,6 +27,11 @@ export interface RelayOptions {
   heartbeatIntervalMs?: number;
   /** How long a gateway may stay away before its sessions end with gateway_offline. Default 30 s. */
   offlineGraceMs?: number;
+  /**
+   * How long a user stream waits for the gateway's channel to this replica when the gateway has none here yet but
+   * another replica heard from it recently (this replica just started, the gateway is connecting). Default 5 s.
+   */
+  channelWaitMs?: number;
   /** How long a user stream waits for the gateway to open its side. Default 10 s. */
   streamOpenTimeoutMs?: number;
   /** How often sessions with traffic are reported to deps.touch. Default 5 s. */
@@ -83,6 +88,7 @@ const GATEWAY_UNAVAILABLE = 503;
 export function attachRelay(server: HttpServer | HttpsServer, deps: RelayDeps, options: RelayOptions = {}): Relay {
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 10_000;
   const streamOpenTimeoutMs = options.streamOpenTimeoutMs ?? 10_000;
+  const channelWaitMs = options.channelWaitMs ?? 5000;
 
   const channelServer = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: GATEWAY_CHANNEL_MAX_PAYLOAD });
   const streams = new Map<string, Stream>();
@@ -256,7 +262,12 @@ export function attachRelay(server: HttpServer | HttpsServer, deps: RelayDeps, o
       serveLocally(stream, options.localGateways);
       return;
     }
-    if (!hub.send(stream.gatewayId, { type: 'stream.open', streamId: stream.streamId, sessionId })) {
+    if (!hub.canOpenStreams(stream.gatewayId) && !(await channelArrives(stream.gatewayId))) {
+      closeStream(stream, unavailable('the gateway serving this database is offline'));
+      return;
+    }
+    if (stream.closed) return; // the client left while it waited
+    if (!hub.sendStreamOpen(stream.gatewayId, { type: 'stream.open', streamId: stream.streamId, sessionId })) {
       closeStream(stream, unavailable('the gateway serving this database is offline'));
       return;
     }
@@ -264,6 +275,21 @@ export function attachRelay(server: HttpServer | HttpsServer, deps: RelayDeps, o
       () => closeStream(stream, unavailable('the gateway did not pick up the connection in time')),
       streamOpenTimeoutMs,
     );
+  }
+
+  /**
+   * With several replicas, a gateway keeps a channel to each: one missing here while another replica heard from the
+   * gateway recently is on its way (this replica just started or restarted). Waits for it, briefly.
+   */
+  async function channelArrives(gatewayId: string): Promise<boolean> {
+    if (!deps.isGatewayRecentlySeen) return false;
+    let seen = false;
+    try {
+      seen = await deps.isGatewayRecentlySeen(gatewayId);
+    } catch (error) {
+      log('error', 'checking whether the gateway is online failed', { gatewayId, error: String(error) });
+    }
+    return seen && hub.waitForStreamChannel(gatewayId, channelWaitMs);
   }
 
   function pair(stream: Stream, gateway: Side): void {

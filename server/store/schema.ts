@@ -191,6 +191,17 @@ export interface SignInThrottlesTable {
   expires_at: string;
 }
 
+/** A control-plane process sharing this database (server/replicas/replica-registry.ts). */
+export interface ReplicasTable {
+  /** Random per process run (`rep_…`). */
+  id: Immutable<string>;
+  /** Base address gateways open their control channel and data streams at. */
+  url: string;
+  started_at: Immutable<string>;
+  /** Renewed on each heartbeat; a replica whose lease has passed is not live. */
+  lease_expires_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   api_tokens: ApiTokensTable;
@@ -204,6 +215,7 @@ export interface Database {
   session_log_events: SessionLogEventsTable;
   audit_events: AuditEventsTable;
   sign_in_throttles: SignInThrottlesTable;
+  replicas: ReplicasTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

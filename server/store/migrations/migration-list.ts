@@ -1,6 +1,7 @@
 import { initialMigration } from './0001-initial';
 import { mfaMigration } from './0010-mfa';
 import { signInThrottlesMigration } from './0020-sign-in-throttles';
+import { replicasMigration } from './0030-replicas';
 import type { StoreMigration } from './store-migration';
 
 /**
@@ -11,4 +12,5 @@ export const STORE_MIGRATIONS: Readonly<Record<string, StoreMigration>> = Object
   '0001-initial': initialMigration,
   '0010-mfa': mfaMigration,
   '0020-sign-in-throttles': signInThrottlesMigration,
+  '0030-replicas': replicasMigration,
 });

@@ -1,0 +1,113 @@
+/**
+ * This control-plane process as one replica among those sharing the database: a row in `replicas` with the address
+ * gateways reach it at and a lease renewed on every heartbeat. The live replicas (lease not passed) are what the
+ * relay tells gateways, which keep one control channel to each. A replica that dies stops renewing; its lease passes
+ * within three heartbeats and it drops out of the list. On SQLite there is one replica: a registry of one.
+ */
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { Kysely } from 'kysely';
+import type { ReplicaInfo } from '../../protocol/gateway-channel';
+import type { Database } from '../store/schema';
+
+export interface ReplicaRegistryOptions {
+  /** Base address gateways reach this replica at. */
+  url: string;
+  /** How often the lease is renewed and the live list reread. */
+  heartbeatMs: number;
+  now?: () => Date;
+}
+
+/** A lease outlives this many missed renewals. */
+const LEASE_HEARTBEATS = 3;
+/** Rows of replicas gone this long are deleted (they are kept a while for whoever investigates an incident). */
+const FORGET_AFTER_MS = 24 * 3600_000;
+
+export class ReplicaRegistry extends EventEmitter<{ changed: [ReplicaInfo[]] }> {
+  readonly id = `rep_${randomBytes(9).toString('base64url')}`;
+  private liveList: ReplicaInfo[];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly options: ReplicaRegistryOptions,
+  ) {
+    super();
+    this.now = options.now ?? (() => new Date());
+    this.liveList = [{ id: this.id, url: options.url }];
+  }
+
+  get url(): string {
+    return this.options.url;
+  }
+
+  /** The live replicas as of the last renewal, this one included. */
+  live(): ReplicaInfo[] {
+    return this.liveList;
+  }
+
+  /** Registers this replica, reads the live list, and renews both every heartbeat. */
+  async start(): Promise<void> {
+    const now = this.now();
+    await this.db
+      .insertInto('replicas')
+      .values({ id: this.id, url: this.options.url, started_at: now.toISOString(), lease_expires_at: this.leaseFrom(now) })
+      .execute();
+    await this.refresh();
+    this.timer = setInterval(() => {
+      this.renew().catch(() => {
+        // The database is unreachable: the lease runs out and other replicas stop listing this one, which is true.
+      });
+    }, this.options.heartbeatMs);
+    this.timer.unref();
+  }
+
+  /** Leaves the list at once (a clean stop), so that gateways drop their channel without waiting for the lease. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.db.deleteFrom('replicas').where('id', '=', this.id).execute();
+  }
+
+  private leaseFrom(now: Date): string {
+    return new Date(now.getTime() + LEASE_HEARTBEATS * this.options.heartbeatMs).toISOString();
+  }
+
+  private async renew(): Promise<void> {
+    const now = this.now();
+    const renewed = await this.db
+      .updateTable('replicas')
+      .set({ lease_expires_at: this.leaseFrom(now), url: this.options.url })
+      .where('id', '=', this.id)
+      .executeTakeFirst();
+    if (Number(renewed.numUpdatedRows) === 0) {
+      // Deleted while this process was paused past its lease: register again, this replica is alive.
+      await this.db
+        .insertInto('replicas')
+        .values({ id: this.id, url: this.options.url, started_at: now.toISOString(), lease_expires_at: this.leaseFrom(now) })
+        .execute();
+    }
+    await this.db
+      .deleteFrom('replicas')
+      .where('lease_expires_at', '<', new Date(now.getTime() - FORGET_AFTER_MS).toISOString())
+      .execute();
+    await this.refresh();
+  }
+
+  private async refresh(): Promise<void> {
+    const rows = await this.db
+      .selectFrom('replicas')
+      .select(['id', 'url'])
+      .where('lease_expires_at', '>', this.now().toISOString())
+      .orderBy('id')
+      .execute();
+    const list = rows.map((r) => ({ id: r.id, url: r.url }));
+    // Always itself: its own lease is renewed just above, but its clock may disagree with the row by a moment.
+    if (!list.some((r) => r.id === this.id)) list.push({ id: this.id, url: this.options.url });
+    const key = (l: ReplicaInfo[]) => l.map((r) => `${r.id} ${r.url}`).join('\n');
+    if (key(list) === key(this.liveList)) return;
+    this.liveList = list;
+    this.emit('changed', list);
+  }
+}
