@@ -1,7 +1,8 @@
 /**
  * Everything the bench measures against, on loopback: FerretDB (SCRAM on), an OpenSSH server with `ssh -L`
  * forwards, three chained Node `pipe()` forwarders, a TCP echo server, and the Portcullis processes (once over
- * plain HTTP, once over HTTPS). Each path gets a MongoDB URI and an echo port.
+ * plain HTTP, once over HTTPS, and once with log batches stored on the control plane's main thread; the plain stack
+ * also runs a gateway without the spool). Each path gets a MongoDB URI, and an echo port where the raw workload runs.
  */
 import { MongoClient } from 'mongodb';
 import { type FerretDBServer, startFerretDB } from '../test/bed/ferretdb';
@@ -18,8 +19,8 @@ import { type PortcullisStack, startPortcullisStack } from './portcullis-stack';
 export interface PathEndpoint {
   /** A MongoDB URI for the Node driver: credentials for direct, ssh and node-pipes, none for Portcullis. */
   mongoUri: string;
-  /** Port on 127.0.0.1 that reaches the TCP echo server through this path. */
-  echoPort: number;
+  /** Port on 127.0.0.1 that reaches the TCP echo server through this path (none on the variant paths). */
+  echoPort?: number;
   /** Portcullis paths: the processes whose peak memory the concurrency workload reports. */
   processes?: { gateway: number; controlPlane: number; proxy: number };
 }
@@ -92,12 +93,31 @@ export async function startBenchBed(options: BenchBedOptions): Promise<BenchBed>
     }
 
     let portcullis: PortcullisStack | null = null;
+    const wanted = (...paths: PathName[]) => paths.some((path) => options.paths.includes(path));
     for (const path of ['portcullis', 'portcullis-https'] as const) {
-      if (!options.paths.includes(path)) continue;
+      // The gateway without spool runs on the plain stack's control plane, so that only the gateway differs.
+      if (!wanted(path, ...(path === 'portcullis' ? (['portcullis-no-spool'] as const) : []))) continue;
       const tls = path === 'portcullis-https';
+      const noSpoolGateway = !tls && wanted('portcullis-no-spool');
       options.log(`starting the control plane (${tls ? 'HTTPS' : 'HTTP'}), the gateways and the local proxies…`);
-      const stack = await startPortcullisStack({ programs: options.programs, db, echoPort, cpuProfDir: options.cpuProfDir, tls });
+      const stack = await startPortcullisStack({
+        programs: options.programs,
+        db,
+        echoPort,
+        cpuProfDir: options.cpuProfDir,
+        tls,
+        noSpoolGateway,
+        profilePrefix: tls ? 'https-' : '',
+      });
       stops.push(() => stack.stop());
+      if (stack.noSpool) {
+        const proxy = await stack.startProxy(stack.noSpool.accountId);
+        endpoints.set('portcullis-no-spool', {
+          mongoUri: proxy.uri,
+          processes: { gateway: stack.noSpool.gatewayPid, controlPlane: stack.controlPlanePid, proxy: proxy.pid },
+        });
+      }
+      if (!wanted(path)) continue;
       if (!tls) portcullis = stack;
       const mongoProxy = await stack.startProxy(stack.mongoAccountId);
       const echoProxy = await stack.startProxy(stack.echoAccountId as string);
@@ -105,6 +125,23 @@ export async function startBenchBed(options: BenchBedOptions): Promise<BenchBed>
         mongoUri: mongoProxy.uri,
         echoPort: Number(new URL(echoProxy.uri).port),
         processes: { gateway: stack.gatewayPid, controlPlane: stack.controlPlanePid, proxy: mongoProxy.pid },
+      });
+    }
+
+    if (wanted('portcullis-main-thread')) {
+      options.log('starting a control plane that stores log batches on its main thread, its gateway and local proxy…');
+      const stack = await startPortcullisStack({
+        programs: options.programs,
+        db,
+        cpuProfDir: options.cpuProfDir,
+        logWriterThread: false,
+        profilePrefix: 'main-thread-',
+      });
+      stops.push(() => stack.stop());
+      const proxy = await stack.startProxy(stack.mongoAccountId);
+      endpoints.set('portcullis-main-thread', {
+        mongoUri: proxy.uri,
+        processes: { gateway: stack.gatewayPid, controlPlane: stack.controlPlanePid, proxy: proxy.pid },
       });
     }
 

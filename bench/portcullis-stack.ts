@@ -7,6 +7,11 @@
  * With `tls` the control plane serves HTTPS with a certificate from a CA made for the run (test/bed/certs.ts), as
  * in production: both legs of every relayed stream (local proxy → control plane, gateway → control plane) are TLS.
  * The child processes trust that CA through NODE_EXTRA_CA_CERTS, nothing else is told to skip verification.
+ *
+ * Two variants for before/after figures: `logWriterThread: false` starts the control plane with
+ * PORTCULLIS_LOG_WRITER_THREAD=off (log batches stored on its main thread, as before the writer thread);
+ * `noSpoolGateway` adds a second gateway on the same control plane, the real agent without the write-ahead spool
+ * (bench/children/gateway-no-spool.ts), with a resource and an account of its own on the same FerretDB.
  */
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,6 +42,8 @@ export interface PortcullisStack {
   mongoAccountId: string;
   /** Account on the echo gateway's resource, when started with an echo port. */
   echoAccountId: string | null;
+  /** The gateway without spool and its account on FerretDB, when started with `noSpoolGateway`. */
+  noSpool: { gatewayPid: number; accountId: string } | null;
   startProxy(accountId: string): Promise<LocalProxy>;
   stop(): Promise<void>;
 }
@@ -50,6 +57,12 @@ export interface PortcullisStackOptions {
   cpuProfDir?: string | null;
   /** Serve the control plane over HTTPS (both relay legs TLS). */
   tls?: boolean;
+  /** false: the control plane stores log batches on its main thread (PORTCULLIS_LOG_WRITER_THREAD=off). Default true. */
+  logWriterThread?: boolean;
+  /** Also start a gateway without the write-ahead spool (a bench program) on the same control plane. */
+  noSpoolGateway?: boolean;
+  /** Prefix of this stack's CPU profile folders, e.g. `https-`. */
+  profilePrefix?: string;
 }
 
 export async function startPortcullisStack(options: PortcullisStackOptions): Promise<PortcullisStack> {
@@ -58,7 +71,7 @@ export async function startPortcullisStack(options: PortcullisStackOptions): Pro
   const children: NodeChild[] = [];
   const profile = (label: string): string[] => {
     if (!options.cpuProfDir) return [];
-    const out = join(options.cpuProfDir, options.tls ? `https-${label}` : label);
+    const out = join(options.cpuProfDir, `${options.profilePrefix ?? ''}${label}`);
     mkdirSync(out, { recursive: true });
     return ['--cpu-prof', `--cpu-prof-dir=${out}`];
   };
@@ -87,7 +100,7 @@ export async function startPortcullisStack(options: PortcullisStackOptions): Pro
       ['server', '--data-dir', join(dir, 'data'), '--port', String(port), '--host', '127.0.0.1'],
       {
         label: 'control plane',
-        env: { ...cliEnv, ...serverEnv },
+        env: { ...cliEnv, ...serverEnv, ...(options.logWriterThread === false ? { PORTCULLIS_LOG_WRITER_THREAD: 'off' } : {}) },
         nodeArgs: profile('control-plane'),
       },
     );
@@ -152,6 +165,33 @@ export async function startPortcullisStack(options: PortcullisStackOptions): Pro
       echoAccountId = echoAccount.id;
     }
 
+    let noSpool: PortcullisStack['noSpool'] = null;
+    if (options.noSpoolGateway) {
+      const noSpoolToken = await api.createEnrollmentToken({ projectId: project.id, name: 'bench-no-spool' });
+      const noSpoolGateway = startNodeChild(programs.child['gateway-no-spool'], [], {
+        label: 'gateway without spool',
+        env: { ...clientEnv, BENCH_SERVER: server, BENCH_ENROLLMENT_TOKEN: noSpoolToken.token, BENCH_GATEWAY_NAME: 'bench-no-spool' },
+        nodeArgs: profile('gateway-no-spool'),
+      });
+      children.push(noSpoolGateway);
+      await noSpoolGateway.waitFor(/"online"/);
+      const noSpoolGatewayId = await waitForGatewayOnline(api, project.id, 'bench-no-spool');
+      const noSpoolResource = await api.createResource(project.id, {
+        name: 'ferret-no-spool',
+        gatewayId: noSpoolGatewayId,
+        connectionString: db.uri,
+        authDatabase: 'admin',
+        tlsEnabled: false,
+      });
+      const noSpoolAccount = await api.createAccount(noSpoolResource.id, {
+        name: 'bench-no-spool',
+        username: db.username,
+        password: db.password,
+        maxSessionDurationSeconds: 12 * 3600,
+      });
+      noSpool = { gatewayPid: noSpoolGateway.pid, accountId: noSpoolAccount.id };
+    }
+
     return {
       server,
       token,
@@ -160,6 +200,7 @@ export async function startPortcullisStack(options: PortcullisStackOptions): Pro
       gatewayPid: gateway.pid,
       mongoAccountId: account.id,
       echoAccountId,
+      noSpool,
       async startProxy(accountId) {
         const proxy = startNodeChild(programs.child['access-proxy'], [], {
           label: 'local proxy',
