@@ -2,7 +2,7 @@
  * Everything the bench measures against, on loopback: FerretDB (SCRAM on), an OpenSSH server with `ssh -L`
  * forwards, three chained Node `pipe()` forwarders, a TCP echo server, and the Portcullis processes (once over
  * plain HTTP, once over HTTPS, and once with log batches stored on the control plane's main thread; the plain stack
- * also runs a gateway without the spool). Each path gets a MongoDB URI, and an echo port where the raw workload runs.
+ * also runs the bench's gateway program with and without the spool). Each path gets a MongoDB URI, and an echo port where the raw workload runs.
  */
 import { MongoClient } from 'mongodb';
 import { type FerretDBServer, startFerretDB } from '../test/bed/ferretdb';
@@ -14,7 +14,10 @@ import type { BenchPrograms } from './build-children';
 import { type NodeChild, startNodeChild } from './node-child';
 import { startPipeChain } from './node-pipes';
 import type { PathName } from './options';
-import { type PortcullisStack, startPortcullisStack } from './portcullis-stack';
+import { type AgentGateway, type PortcullisStack, startPortcullisStack } from './portcullis-stack';
+
+/** The spool comparison's paths: the bench's gateway program with and without the spool. */
+const AGENT_PATHS = ['portcullis-spool', 'portcullis-no-spool'] as const;
 
 export interface PathEndpoint {
   /** A MongoDB URI for the Node driver: credentials for direct, ssh and node-pipes, none for Portcullis. */
@@ -95,10 +98,10 @@ export async function startBenchBed(options: BenchBedOptions): Promise<BenchBed>
     let portcullis: PortcullisStack | null = null;
     const wanted = (...paths: PathName[]) => paths.some((path) => options.paths.includes(path));
     for (const path of ['portcullis', 'portcullis-https'] as const) {
-      // The gateway without spool runs on the plain stack's control plane, so that only the gateway differs.
-      if (!wanted(path, ...(path === 'portcullis' ? (['portcullis-no-spool'] as const) : []))) continue;
+      // The spool comparison's gateways run on the plain stack's control plane, beside its CLI gateway.
+      const agentPaths = path === 'portcullis' ? AGENT_PATHS.filter((p) => wanted(p)) : [];
+      if (!wanted(path) && agentPaths.length === 0) continue;
       const tls = path === 'portcullis-https';
-      const noSpoolGateway = !tls && wanted('portcullis-no-spool');
       options.log(`starting the control plane (${tls ? 'HTTPS' : 'HTTP'}), the gateways and the local proxies…`);
       const stack = await startPortcullisStack({
         programs: options.programs,
@@ -106,15 +109,16 @@ export async function startBenchBed(options: BenchBedOptions): Promise<BenchBed>
         echoPort,
         cpuProfDir: options.cpuProfDir,
         tls,
-        noSpoolGateway,
+        agentGateways: agentPaths.map((p) => p === 'portcullis-spool'),
         profilePrefix: tls ? 'https-' : '',
       });
       stops.push(() => stack.stop());
-      if (stack.noSpool) {
-        const proxy = await stack.startProxy(stack.noSpool.accountId);
-        endpoints.set('portcullis-no-spool', {
+      for (const agentPath of agentPaths) {
+        const agent = stack.agentGateways[agentPath === 'portcullis-spool' ? 'spool' : 'noSpool'] as AgentGateway;
+        const proxy = await stack.startProxy(agent.accountId);
+        endpoints.set(agentPath, {
           mongoUri: proxy.uri,
-          processes: { gateway: stack.noSpool.gatewayPid, controlPlane: stack.controlPlanePid, proxy: proxy.pid },
+          processes: { gateway: agent.gatewayPid, controlPlane: stack.controlPlanePid, proxy: proxy.pid },
         });
       }
       if (!wanted(path)) continue;

@@ -17,7 +17,7 @@ import { PATH_NAMES, type PathName, PORTCULLIS_PATHS, parseBenchOptions, VARIANT
 const BASE_PATHS = PATH_NAMES.filter((path) => !VARIANT_PATHS.includes(path));
 
 function expectedPaths(figure: (typeof FIGURES)[number]): PathName[] {
-  if (figure.section === 'spool') return ['portcullis', 'portcullis-no-spool'];
+  if (figure.section === 'spool') return ['portcullis', 'portcullis-spool', 'portcullis-no-spool'];
   if (figure.section === 'logheavy') return ['portcullis', 'portcullis-main-thread'];
   if (figure.workload === 'setup') return ['portcullis'];
   if (/RssMiB$/.test(figure.id)) return [...PORTCULLIS_PATHS];
@@ -114,7 +114,7 @@ describe('npm run bench, scaled down', () => {
     // Spool on and off, with the 5% target; the log-heavy figures after (writer thread) and before (main thread).
     assert.match(
       result.report.markdown,
-      /## Spool on and off[\s\S]*\| ping p50 \| [\d,]+ µs \| [\d,]+ µs \| [\d.]+× \| spool on ≤ 1\.05× spool off \| (met|\*\*MISSED\*\*) \|/,
+      /## Spool on and off[\s\S]*\| ping p50 \| [\d,]+ µs \| [\d,]+ µs \| [\d.]+× \| [\d,]+ µs \| spool on ≤ 1\.05× spool off \| (met|\*\*MISSED\*\*) \|/,
     );
     assert.match(
       result.report.markdown,
@@ -128,7 +128,7 @@ describe('npm run bench, scaled down', () => {
   it('rejects an unknown path or workload with a message that lists the choices', () => {
     assert.throws(
       () => parseBenchOptions(['--paths', 'direct,telnet'], {}, ''),
-      /unknown telnet; choose from direct, ssh, node-pipes, portcullis, portcullis-https, portcullis-no-spool, portcullis-main-thread/,
+      /unknown telnet; choose from direct, ssh, node-pipes, portcullis, portcullis-https, portcullis-spool, portcullis-no-spool, portcullis-main-thread/,
     );
     assert.throws(() => parseBenchOptions(['--scale', 'lots'], {}, ''), /--scale must be a number/);
     assert.deepEqual(parseBenchOptions([], { BENCH_SCALE: '0.5', BENCH_PATHS: 'ssh,direct' }, 'out').paths, ['direct', 'ssh']);

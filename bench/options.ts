@@ -10,6 +10,7 @@ export const PATH_NAMES = Object.freeze([
   'node-pipes',
   'portcullis',
   'portcullis-https',
+  'portcullis-spool',
   'portcullis-no-spool',
   'portcullis-main-thread',
 ] as const);
@@ -19,13 +20,14 @@ export type PathName = (typeof PATH_NAMES)[number];
 export const PORTCULLIS_PATHS: readonly PathName[] = Object.freeze(['portcullis', 'portcullis-https']);
 
 /**
- * Variants of the plain-HTTP Portcullis path, each differing from it in one thing, for one comparison each:
- * `portcullis-no-spool` is a gateway without the write-ahead spool (a bench program, not a product option) on the same
- * control plane (the `spool` workload); `portcullis-main-thread` is a stack of its own whose control plane stores log
- * batches on its main thread (PORTCULLIS_LOG_WRITER_THREAD=off), the "before" of the `logheavy` workload. They run
- * only those workloads and have no column in the main table.
+ * Variants of the plain-HTTP Portcullis path for before/after comparisons. `portcullis-spool` and
+ * `portcullis-no-spool` reach FerretDB through one bench program running the real gateway agent
+ * (bench/children/gateway-agent.ts) on the same control plane, with and without the write-ahead spool (the `spool`
+ * workload; the CLI always spools, so "without" is not a product option). `portcullis-main-thread` is a stack of its
+ * own whose control plane stores log batches on its main thread (PORTCULLIS_LOG_WRITER_THREAD=off), the "before" of
+ * the `logheavy` workload. They run only those workloads and have no column in the main table.
  */
-export const VARIANT_PATHS: readonly PathName[] = Object.freeze(['portcullis-no-spool', 'portcullis-main-thread']);
+export const VARIANT_PATHS: readonly PathName[] = Object.freeze(['portcullis-spool', 'portcullis-no-spool', 'portcullis-main-thread']);
 
 export const isVariantPath = (path: PathName): boolean => VARIANT_PATHS.includes(path);
 

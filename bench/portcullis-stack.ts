@@ -10,8 +10,9 @@
  *
  * Two variants for before/after figures: `logWriterThread: false` starts the control plane with
  * PORTCULLIS_LOG_WRITER_THREAD=off (log batches stored on its main thread, as before the writer thread);
- * `noSpoolGateway` adds a second gateway on the same control plane, the real agent without the write-ahead spool
- * (bench/children/gateway-no-spool.ts), with a resource and an account of its own on the same FerretDB.
+ * `agentGateways` adds gateways on the same control plane that run the real agent from one bench program
+ * (bench/children/gateway-agent.ts), with and without the write-ahead spool, each with a resource and an account of
+ * its own on the same FerretDB.
  */
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,6 +33,11 @@ export interface LocalProxy {
   stop(): Promise<void>;
 }
 
+export interface AgentGateway {
+  gatewayPid: number;
+  accountId: string;
+}
+
 export interface PortcullisStack {
   server: string;
   /** The admin's API token (also a member allowed to request access). */
@@ -42,8 +48,8 @@ export interface PortcullisStack {
   mongoAccountId: string;
   /** Account on the echo gateway's resource, when started with an echo port. */
   echoAccountId: string | null;
-  /** The gateway without spool and its account on FerretDB, when started with `noSpoolGateway`. */
-  noSpool: { gatewayPid: number; accountId: string } | null;
+  /** The bench's own gateways started with `agentGateways` (with and without spool), and their accounts on FerretDB. */
+  agentGateways: { spool?: AgentGateway; noSpool?: AgentGateway };
   startProxy(accountId: string): Promise<LocalProxy>;
   stop(): Promise<void>;
 }
@@ -59,8 +65,11 @@ export interface PortcullisStackOptions {
   tls?: boolean;
   /** false: the control plane stores log batches on its main thread (PORTCULLIS_LOG_WRITER_THREAD=off). Default true. */
   logWriterThread?: boolean;
-  /** Also start a gateway without the write-ahead spool (a bench program) on the same control plane. */
-  noSpoolGateway?: boolean;
+  /**
+   * Also start the bench's own gateway program (the real agent) on the same control plane, once for each entry:
+   * true with the write-ahead spool, false without (for the spool figure; the CLI always spools).
+   */
+  agentGateways?: boolean[];
   /** Prefix of this stack's CPU profile folders, e.g. `https-`. */
   profilePrefix?: string;
 }
@@ -165,31 +174,39 @@ export async function startPortcullisStack(options: PortcullisStackOptions): Pro
       echoAccountId = echoAccount.id;
     }
 
-    let noSpool: PortcullisStack['noSpool'] = null;
-    if (options.noSpoolGateway) {
-      const noSpoolToken = await api.createEnrollmentToken({ projectId: project.id, name: 'bench-no-spool' });
-      const noSpoolGateway = startNodeChild(programs.child['gateway-no-spool'], [], {
-        label: 'gateway without spool',
-        env: { ...clientEnv, BENCH_SERVER: server, BENCH_ENROLLMENT_TOKEN: noSpoolToken.token, BENCH_GATEWAY_NAME: 'bench-no-spool' },
-        nodeArgs: profile('gateway-no-spool'),
+    // The spool comparison's gateways: one program (bench/children/gateway-agent.ts), with and without the spool.
+    const agentGateways: PortcullisStack['agentGateways'] = {};
+    for (const spool of options.agentGateways ?? []) {
+      const name = spool ? 'bench-agent-spool' : 'bench-agent-no-spool';
+      const enrollmentToken = await api.createEnrollmentToken({ projectId: project.id, name });
+      const child = startNodeChild(programs.child['gateway-agent'], [], {
+        label: `gateway ${name}`,
+        env: {
+          ...clientEnv,
+          BENCH_SERVER: server,
+          BENCH_ENROLLMENT_TOKEN: enrollmentToken.token,
+          BENCH_GATEWAY_NAME: name,
+          BENCH_SPOOL_DIR: spool ? join(dir, `${name}-spool`) : '',
+        },
+        nodeArgs: profile(name),
       });
-      children.push(noSpoolGateway);
-      await noSpoolGateway.waitFor(/"online"/);
-      const noSpoolGatewayId = await waitForGatewayOnline(api, project.id, 'bench-no-spool');
-      const noSpoolResource = await api.createResource(project.id, {
-        name: 'ferret-no-spool',
-        gatewayId: noSpoolGatewayId,
+      children.push(child);
+      await child.waitFor(/"online"/);
+      const agentGatewayId = await waitForGatewayOnline(api, project.id, name);
+      const agentResource = await api.createResource(project.id, {
+        name: `ferret-${name}`,
+        gatewayId: agentGatewayId,
         connectionString: db.uri,
         authDatabase: 'admin',
         tlsEnabled: false,
       });
-      const noSpoolAccount = await api.createAccount(noSpoolResource.id, {
-        name: 'bench-no-spool',
+      const agentAccount = await api.createAccount(agentResource.id, {
+        name,
         username: db.username,
         password: db.password,
         maxSessionDurationSeconds: 12 * 3600,
       });
-      noSpool = { gatewayPid: noSpoolGateway.pid, accountId: noSpoolAccount.id };
+      agentGateways[spool ? 'spool' : 'noSpool'] = { gatewayPid: child.pid, accountId: agentAccount.id };
     }
 
     return {
@@ -200,7 +217,7 @@ export async function startPortcullisStack(options: PortcullisStackOptions): Pro
       gatewayPid: gateway.pid,
       mongoAccountId: account.id,
       echoAccountId,
-      noSpool,
+      agentGateways,
       async startProxy(accountId) {
         const proxy = startNodeChild(programs.child['access-proxy'], [], {
           label: 'local proxy',

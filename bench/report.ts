@@ -13,7 +13,8 @@ const PATH_LABELS: Record<PathName, string> = {
   'node-pipes': 'node-pipes',
   portcullis: 'Portcullis',
   'portcullis-https': 'Portcullis HTTPS',
-  'portcullis-no-spool': 'Portcullis (gateway without spool)',
+  'portcullis-spool': 'Portcullis (bench gateway, spool on)',
+  'portcullis-no-spool': 'Portcullis (bench gateway, spool off)',
   'portcullis-main-thread': 'Portcullis (log batches on the main thread)',
 };
 
@@ -92,14 +93,16 @@ export function renderReport(input: ReportInput): Report {
     ...comparisonSection({
       title: 'Spool on and off',
       intro:
-        'The gateway as shipped (`portcullis gateway start`: every logged command written to its encrypted write-ahead spool ' +
-        'before it is forwarded) against the same agent started without the spool (bench/children/gateway-no-spool.ts, not a ' +
-        'product option), both on the plain-HTTP control plane, interleaved. `ping` is not logged, hence not spooled; the ' +
-        '`find` on an empty collection is logged and costs FerretDB little, so one spool write per command shows there.',
+        'The real gateway agent started by one bench program (bench/children/gateway-agent.ts) with its encrypted write-ahead ' +
+        'spool (every logged command written before it is forwarded, as `portcullis gateway start` always does) and without ' +
+        'it (not a product option), on the same plain-HTTP control plane, interleaved; the CLI gateway beside them. `ping` ' +
+        'is not logged, hence not spooled; the `find` on an empty collection is logged and costs FerretDB little, so the ' +
+        "spool's writes per command show there.",
       section: 'spool',
-      after: 'portcullis',
+      after: 'portcullis-spool',
       before: 'portcullis-no-spool',
       columns: ['spool on', 'spool off', 'on ÷ off'],
+      reference: { path: 'portcullis', label: '`portcullis gateway start` (spool on)' },
       mediansOf,
       missed,
     }),
@@ -169,12 +172,14 @@ function comparisonSection(input: {
   after: PathName;
   before: PathName;
   columns: [string, string, string];
+  /** Another path shown after the ratio, for reference. */
+  reference?: { path: PathName; label: string };
   mediansOf: Map<string, Medians>;
   missed: string[];
 }): string[] {
   const figures = FIGURES.filter((f) => f.section === input.section && input.mediansOf.has(f.id));
   if (figures.length === 0) return [];
-  const header = ['figure', ...input.columns, 'target', 'result'];
+  const header = ['figure', ...input.columns, ...(input.reference ? [input.reference.label] : []), 'target', 'result'];
   const lines = [
     `## ${input.title}`,
     '',
@@ -193,6 +198,7 @@ function comparisonSection(input: {
       cell(figure, medians, input.before),
       ratio(medians, input.after, input.before),
     ];
+    if (input.reference) row.push(cell(figure, medians, input.reference.path));
     row.push(check?.text ?? '', result(check));
     lines.push(`| ${row.join(' | ')} |`);
   }

@@ -1,13 +1,14 @@
 /**
- * Workload 7: what the gateway's write-ahead spool costs. The plain-HTTP Portcullis path (the gateway as shipped,
- * `portcullis gateway start`, which spools every logged command before forwarding it) against the same control plane
- * with a gateway that has no spool (bench/children/gateway-no-spool.ts): sequential `ping`, `findOne` by _id, and a
- * `find` on an empty collection, interleaved in blocks as in the round trip, one connection per path.
+ * Workload 7: what the gateway's write-ahead spool costs. One bench program running the real gateway agent
+ * (bench/children/gateway-agent.ts) twice on the plain-HTTP control plane, with the spool (`portcullis-spool`) and
+ * without (`portcullis-no-spool`), so that only the spool differs; the gateway as shipped (`portcullis gateway start`,
+ * always spooling: the `portcullis` path) runs beside them for reference. Sequential `ping`, a `find` on an empty
+ * collection and `findOne` by _id, interleaved in blocks as in the round trip, one connection per path.
  *
  * `ping` is handshake chatter: counted, neither rendered nor spooled, so its figure is the spool's cost to everything
  * else on the gateway (its timer, its fsync). `findOne` is spooled, but FerretDB's lookup takes tens of ms; the
- * empty `find` is a logged command FerretDB answers in well under a millisecond, where one spool write per command
- * can show.
+ * empty `find` is a logged command FerretDB answers in about a millisecond, where the spool's writes (a record before
+ * the command is forwarded, another with its outcome) can show.
  */
 import { type Db, MongoClient } from 'mongodb';
 import { BENCH_DB, type BenchDocument, EMPTY_COLLECTION, LOOKUP_COLLECTION, LOOKUP_COUNT } from '../bench-data';
@@ -17,16 +18,16 @@ import { microsSince, percentile } from '../stats';
 import type { Figures, InterleavedWorkload } from './workload';
 
 /** `ping` and the empty `find` take about a millisecond: more of them, for a p50 precise enough for a 5% target. */
-const FULL_QUICK_COUNT = 20_000;
+const FULL_QUICK_COUNT = 50_000;
 /** `findOne` by _id takes FerretDB tens of ms. */
 const FULL_FIND_COUNT = 5000;
 const WARM_UP = 50;
-const PING_BLOCK = 50;
+const PING_BLOCK = 20;
 const FIND_BLOCK = 5;
 
 export const spoolWorkload: InterleavedWorkload = {
   name: 'spool',
-  appliesTo: (path) => path === 'portcullis' || path === 'portcullis-no-spool',
+  appliesTo: (path) => path === 'portcullis' || path === 'portcullis-spool' || path === 'portcullis-no-spool',
   async runInterleaved(runs) {
     const scale = runs[0]?.options.scale ?? 1;
     const quickCount = scaled(FULL_QUICK_COUNT, scale, 20);
