@@ -1,7 +1,8 @@
 /**
  * Everything the bench measures against, on loopback: FerretDB (SCRAM on), an OpenSSH server with `ssh -L`
  * forwards, three chained Node `pipe()` forwarders, a TCP echo server, and the Portcullis processes (once over
- * plain HTTP, once over HTTPS). Each path gets a MongoDB URI and an echo port.
+ * plain HTTP, once over HTTPS, and once with log batches stored on the control plane's main thread; the plain stack
+ * also runs the bench's gateway program with and without the spool). Each path gets a MongoDB URI, and an echo port where the raw workload runs.
  */
 import { MongoClient } from 'mongodb';
 import { type FerretDBServer, startFerretDB } from '../test/bed/ferretdb';
@@ -13,13 +14,16 @@ import type { BenchPrograms } from './build-children';
 import { type NodeChild, startNodeChild } from './node-child';
 import { startPipeChain } from './node-pipes';
 import type { PathName } from './options';
-import { type PortcullisStack, startPortcullisStack } from './portcullis-stack';
+import { type AgentGateway, type PortcullisStack, startPortcullisStack } from './portcullis-stack';
+
+/** The spool comparison's paths: the bench's gateway program with and without the spool. */
+const AGENT_PATHS = ['portcullis-spool', 'portcullis-no-spool'] as const;
 
 export interface PathEndpoint {
   /** A MongoDB URI for the Node driver: credentials for direct, ssh and node-pipes, none for Portcullis. */
   mongoUri: string;
-  /** Port on 127.0.0.1 that reaches the TCP echo server through this path. */
-  echoPort: number;
+  /** Port on 127.0.0.1 that reaches the TCP echo server through this path (none on the variant paths). */
+  echoPort?: number;
   /** Portcullis paths: the processes whose peak memory the concurrency workload reports. */
   processes?: { gateway: number; controlPlane: number; proxy: number };
 }
@@ -92,12 +96,32 @@ export async function startBenchBed(options: BenchBedOptions): Promise<BenchBed>
     }
 
     let portcullis: PortcullisStack | null = null;
+    const wanted = (...paths: PathName[]) => paths.some((path) => options.paths.includes(path));
     for (const path of ['portcullis', 'portcullis-https'] as const) {
-      if (!options.paths.includes(path)) continue;
+      // The spool comparison's gateways run on the plain stack's control plane, beside its CLI gateway.
+      const agentPaths = path === 'portcullis' ? AGENT_PATHS.filter((p) => wanted(p)) : [];
+      if (!wanted(path) && agentPaths.length === 0) continue;
       const tls = path === 'portcullis-https';
       options.log(`starting the control plane (${tls ? 'HTTPS' : 'HTTP'}), the gateways and the local proxies…`);
-      const stack = await startPortcullisStack({ programs: options.programs, db, echoPort, cpuProfDir: options.cpuProfDir, tls });
+      const stack = await startPortcullisStack({
+        programs: options.programs,
+        db,
+        echoPort,
+        cpuProfDir: options.cpuProfDir,
+        tls,
+        agentGateways: agentPaths.map((p) => p === 'portcullis-spool'),
+        profilePrefix: tls ? 'https-' : '',
+      });
       stops.push(() => stack.stop());
+      for (const agentPath of agentPaths) {
+        const agent = stack.agentGateways[agentPath === 'portcullis-spool' ? 'spool' : 'noSpool'] as AgentGateway;
+        const proxy = await stack.startProxy(agent.accountId);
+        endpoints.set(agentPath, {
+          mongoUri: proxy.uri,
+          processes: { gateway: agent.gatewayPid, controlPlane: stack.controlPlanePid, proxy: proxy.pid },
+        });
+      }
+      if (!wanted(path)) continue;
       if (!tls) portcullis = stack;
       const mongoProxy = await stack.startProxy(stack.mongoAccountId);
       const echoProxy = await stack.startProxy(stack.echoAccountId as string);
@@ -105,6 +129,23 @@ export async function startBenchBed(options: BenchBedOptions): Promise<BenchBed>
         mongoUri: mongoProxy.uri,
         echoPort: Number(new URL(echoProxy.uri).port),
         processes: { gateway: stack.gatewayPid, controlPlane: stack.controlPlanePid, proxy: mongoProxy.pid },
+      });
+    }
+
+    if (wanted('portcullis-main-thread')) {
+      options.log('starting a control plane that stores log batches on its main thread, its gateway and local proxy…');
+      const stack = await startPortcullisStack({
+        programs: options.programs,
+        db,
+        cpuProfDir: options.cpuProfDir,
+        logWriterThread: false,
+        profilePrefix: 'main-thread-',
+      });
+      stops.push(() => stack.stop());
+      const proxy = await stack.startProxy(stack.mongoAccountId);
+      endpoints.set('portcullis-main-thread', {
+        mongoUri: proxy.uri,
+        processes: { gateway: stack.gatewayPid, controlPlane: stack.controlPlanePid, proxy: proxy.pid },
       });
     }
 

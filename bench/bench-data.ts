@@ -9,6 +9,11 @@ export const BENCH_DB = 'bench';
 export const LOOKUP_COLLECTION = 'lookup';
 export const BULK_COLLECTION = 'bulk';
 export const LOOKUP_COUNT = 1000;
+/** Never written: a `find` on it is a logged command that FerretDB answers without reading anything. */
+export const EMPTY_COLLECTION = 'empty';
+/** The log-heavy workload's background reads: a few documents, so that each `find` is cheap for FerretDB. */
+export const SMALL_COLLECTION = 'small';
+export const SMALL_COUNT = 10;
 
 export interface BenchDocument {
   _id: number;
@@ -41,6 +46,7 @@ export async function seedBenchData(client: MongoClient, bulkCount: number): Pro
   const db = client.db(BENCH_DB);
   await db.dropDatabase();
   await insertInBatches(client, LOOKUP_COLLECTION, 0, LOOKUP_COUNT);
+  await insertInBatches(client, SMALL_COLLECTION, 0, SMALL_COUNT);
   await insertInBatches(client, BULK_COLLECTION, 0, bulkCount);
   const stored = await db.collection(BULK_COLLECTION).countDocuments();
   if (stored !== bulkCount) throw new Error(`seeding stored ${stored} bulk documents, expected ${bulkCount}`);

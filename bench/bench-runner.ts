@@ -12,9 +12,11 @@ import { type Report, renderReport, type Samples } from './report';
 import { bulkReadWorkload } from './workloads/bulk-read';
 import { bulkWriteWorkload } from './workloads/bulk-write';
 import { concurrencyWorkload } from './workloads/concurrency';
+import { logHeavyWorkload } from './workloads/log-heavy';
 import { rawTunnelWorkload } from './workloads/raw-tunnel';
 import { roundTripWorkload } from './workloads/round-trip';
 import { sessionSetupWorkload } from './workloads/session-setup';
+import { spoolWorkload } from './workloads/spool';
 import type { Figures, Workload, WorkloadRun } from './workloads/workload';
 
 const WORKLOADS: readonly Workload[] = [
@@ -24,6 +26,8 @@ const WORKLOADS: readonly Workload[] = [
   concurrencyWorkload,
   sessionSetupWorkload,
   rawTunnelWorkload,
+  spoolWorkload,
+  logHeavyWorkload,
 ];
 const FULL_BULK_DOCUMENTS = 200_000;
 

@@ -1,5 +1,5 @@
 /**
- * A short run of `npm run bench` (a few hundred operations per path, one repetition) so that the benchmark keeps
+ * A short run of `npm run bench` (a few dozen operations per path, one repetition) so that the benchmark keeps
  * working as the parts change. No timing is asserted: only that every workload ran on every path, without errors,
  * and that the table carries every figure. The full benchmark is `npm run bench` (see bench/README.md).
  */
@@ -11,7 +11,18 @@ import { freePort } from '../test/bed/ports';
 import { SSH_BIN, startSshd } from '../test/bed/sshd';
 import { runBench } from './bench-runner';
 import { FIGURES } from './figures';
-import { PATH_NAMES, PORTCULLIS_PATHS, parseBenchOptions, WORKLOAD_NAMES } from './options';
+import { PATH_NAMES, type PathName, PORTCULLIS_PATHS, parseBenchOptions, VARIANT_PATHS, WORKLOAD_NAMES } from './options';
+
+/** The paths of the main table; the variants only run the workloads that compare against them. */
+const BASE_PATHS = PATH_NAMES.filter((path) => !VARIANT_PATHS.includes(path));
+
+function expectedPaths(figure: (typeof FIGURES)[number]): PathName[] {
+  if (figure.section === 'spool') return ['portcullis', 'portcullis-spool', 'portcullis-no-spool'];
+  if (figure.section === 'logheavy') return ['portcullis', 'portcullis-main-thread'];
+  if (figure.workload === 'setup') return ['portcullis'];
+  if (/RssMiB$/.test(figure.id)) return [...PORTCULLIS_PATHS];
+  return [...BASE_PATHS];
+}
 
 describe('the OpenSSH test bed', () => {
   it('forwards a local port to a target with ssh -L, and refuses a client without the generated key', async () => {
@@ -65,7 +76,11 @@ describe('the OpenSSH test bed', () => {
 
 describe('npm run bench, scaled down', () => {
   it('runs every workload on every path without errors and prints every figure with its target', async () => {
-    const options = parseBenchOptions(['--scale', '0.004', '--repetitions', '1', '--connections', '10', '--no-save'], {}, '');
+    const options = parseBenchOptions(
+      ['--scale', '0.004', '--repetitions', '1', '--connections', '10', '--log-connections', '4', '--no-save'],
+      {},
+      '',
+    );
     assert.deepEqual(options.paths, [...PATH_NAMES]);
     assert.deepEqual(options.workloads, [...WORKLOAD_NAMES]);
     const lines: string[] = [];
@@ -74,15 +89,17 @@ describe('npm run bench, scaled down', () => {
     for (const figure of FIGURES) {
       const byPath = result.samples.get(figure.id);
       assert.ok(byPath, `no ${figure.id} figure; log:\n${lines.join('\n')}`);
-      const expected = figure.workload === 'setup' ? ['portcullis'] : /RssMiB$/.test(figure.id) ? [...PORTCULLIS_PATHS] : [...PATH_NAMES];
-      assert.deepEqual([...byPath.keys()].sort(), [...expected].sort(), figure.id);
+      assert.deepEqual([...byPath.keys()].sort(), expectedPaths(figure).sort(), figure.id);
       for (const [path, values] of byPath) {
         assert.equal(values.length, 1, `${figure.id} via ${path}`);
         assert.ok(Number.isFinite(values[0]) && values[0] >= 0, `${figure.id} via ${path} = ${values[0]}`);
       }
     }
-    for (const path of PATH_NAMES) assert.deepEqual(result.samples.get('concurrentErrors')?.get(path), [0], path);
-    for (const path of PATH_NAMES) assert.deepEqual(result.samples.get('connectionsOpened')?.get(path), [10], path);
+    for (const path of BASE_PATHS) assert.deepEqual(result.samples.get('concurrentErrors')?.get(path), [0], path);
+    for (const path of BASE_PATHS) assert.deepEqual(result.samples.get('connectionsOpened')?.get(path), [10], path);
+    for (const path of ['portcullis', 'portcullis-main-thread'] as const) {
+      assert.ok((result.samples.get('logHeavyCommandsPerSec')?.get(path)?.[0] ?? 0) > 0, `background load via ${path}`);
+    }
 
     const header =
       '| workload | figure | direct | ssh -L | node-pipes | Portcullis | Portcullis HTTPS | Portcullis / direct | Portcullis / ssh -L | ' +
@@ -94,6 +111,15 @@ describe('npm run bench, scaled down', () => {
       result.report.markdown,
       /\| ping p50 \| [\d,]+ µs \| [\d.]+× \| [\d.]+× \| [\d,]+ µs \| [\d.]+× \| [\d.]+× \| Portcullis ≤ 1\.1× node-pipes, ≤ 1\.0× ssh -L \| (met|\*\*MISSED\*\*) \|/,
     );
+    // Spool on and off, with the issue's 5% target; the log-heavy figures after (writer thread) and before (main thread).
+    assert.match(
+      result.report.markdown,
+      /## Spool on and off[\s\S]*\| ping p50 \| [\d,]+ µs \| [\d,]+ µs \| [\d.]+× \| [\d,]+ µs \| spool on ≤ 1\.05× spool off \| (met|\*\*MISSED\*\*) \|/,
+    );
+    assert.match(
+      result.report.markdown,
+      /## Log storage off the relay's path \(log-heavy\)[\s\S]*\| findOne p99 \| [\d,]+ µs \| [\d,]+ µs \| [\d.]+× \|/,
+    );
     for (const figure of FIGURES) assert.ok(result.report.markdown.includes(`| ${figure.label} |`), figure.label);
     assert.match(result.report.markdown, /2 cores|\d+ cores/);
     assert.equal(result.savedTo, null);
@@ -102,7 +128,7 @@ describe('npm run bench, scaled down', () => {
   it('rejects an unknown path or workload with a message that lists the choices', () => {
     assert.throws(
       () => parseBenchOptions(['--paths', 'direct,telnet'], {}, ''),
-      /unknown telnet; choose from direct, ssh, node-pipes, portcullis, portcullis-https/,
+      /unknown telnet; choose from direct, ssh, node-pipes, portcullis, portcullis-https, portcullis-spool, portcullis-no-spool, portcullis-main-thread/,
     );
     assert.throws(() => parseBenchOptions(['--scale', 'lots'], {}, ''), /--scale must be a number/);
     assert.deepEqual(parseBenchOptions([], { BENCH_SCALE: '0.5', BENCH_PATHS: 'ssh,direct' }, 'out').paths, ['direct', 'ssh']);

@@ -11,7 +11,7 @@ import { trackTempDir } from '../test/bed/processes';
 
 const ROOT = join(__dirname, '..');
 const NATIVE_EXTERNALS = ['better-sqlite3', 'argon2', '@napi-rs/keyring', 'pg-native'];
-const CHILDREN = Object.freeze(['echo-server', 'echo-gateway', 'access-proxy', 'pipe-forwarder'] as const);
+const CHILDREN = Object.freeze(['echo-server', 'echo-gateway', 'gateway-agent', 'access-proxy', 'pipe-forwarder'] as const);
 export type ChildName = (typeof CHILDREN)[number];
 
 export interface BenchPrograms {

@@ -21,6 +21,11 @@ export interface FigureSpec {
   better: 'lower' | 'higher';
   digits: number;
   target?: (m: Medians) => TargetCheck;
+  /**
+   * Figures of a before/after comparison between the Portcullis path and one of its variants, shown in a section of
+   * their own under the main table instead of in it.
+   */
+  section?: 'spool' | 'logheavy';
 }
 
 const both = (a: boolean | undefined, b: boolean | undefined) =>
@@ -65,6 +70,20 @@ export const PIPE_SECTION_FIGURES: readonly { id: string; target?: (m: Medians) 
   { id: 'findOneP50' },
   { id: 'rawRoundTripP50' },
 ]);
+
+/**
+ * The issue "Log storage off the relay's path": the spool costs at most 5% of ping p50, spool on against spool off in
+ * the same run, both sides the same gateway program (bench/children/gateway-agent.ts) so that only the spool differs.
+ */
+export const SPOOL_MAX_RATIO = 1.05;
+
+export const spoolTarget = (m: Medians): TargetCheck => ({
+  text: `spool on ≤ ${SPOOL_MAX_RATIO.toFixed(2)}× spool off`,
+  met:
+    m['portcullis-no-spool'] === undefined
+      ? undefined
+      : compare(m['portcullis-spool'], (v) => v <= SPOOL_MAX_RATIO * (m['portcullis-no-spool'] as number)),
+});
 
 export const FIGURES: readonly FigureSpec[] = Object.freeze([
   { id: 'pingP50', workload: 'roundtrip', label: 'ping p50', unit: 'µs', better: 'lower', digits: 0, target: latencyTarget },
@@ -115,4 +134,37 @@ export const FIGURES: readonly FigureSpec[] = Object.freeze([
   { id: 'rawRoundTripP50', workload: 'raw', label: 'raw echo round trip p50', unit: 'µs', better: 'lower', digits: 0 },
   { id: 'rawRoundTripP99', workload: 'raw', label: 'raw echo round trip p99', unit: 'µs', better: 'lower', digits: 0 },
   { id: 'rawMBps', workload: 'raw', label: 'raw echo throughput', unit: 'MB/s', better: 'higher', digits: 1 },
+  {
+    id: 'spoolPingP50',
+    workload: 'spool',
+    label: 'ping p50',
+    unit: 'µs',
+    better: 'lower',
+    digits: 0,
+    target: spoolTarget,
+    section: 'spool',
+  },
+  {
+    id: 'spoolEmptyFindP50',
+    workload: 'spool',
+    label: 'find (empty collection) p50',
+    unit: 'µs',
+    better: 'lower',
+    digits: 0,
+    section: 'spool',
+  },
+  { id: 'spoolFindOneP50', workload: 'spool', label: 'findOne p50', unit: 'µs', better: 'lower', digits: 0, section: 'spool' },
+  { id: 'logHeavyFindOneP50', workload: 'logheavy', label: 'findOne p50', unit: 'µs', better: 'lower', digits: 0, section: 'logheavy' },
+  { id: 'logHeavyFindOneP99', workload: 'logheavy', label: 'findOne p99', unit: 'µs', better: 'lower', digits: 0, section: 'logheavy' },
+  { id: 'logHeavyPingP50', workload: 'logheavy', label: 'ping p50', unit: 'µs', better: 'lower', digits: 0, section: 'logheavy' },
+  { id: 'logHeavyPingP99', workload: 'logheavy', label: 'ping p99', unit: 'µs', better: 'lower', digits: 0, section: 'logheavy' },
+  {
+    id: 'logHeavyCommandsPerSec',
+    workload: 'logheavy',
+    label: 'background logged commands',
+    unit: '/s',
+    better: 'higher',
+    digits: 0,
+    section: 'logheavy',
+  },
 ]);

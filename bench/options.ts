@@ -4,13 +4,43 @@
  */
 import { parseArgs } from 'node:util';
 
-export const PATH_NAMES = Object.freeze(['direct', 'ssh', 'node-pipes', 'portcullis', 'portcullis-https'] as const);
+export const PATH_NAMES = Object.freeze([
+  'direct',
+  'ssh',
+  'node-pipes',
+  'portcullis',
+  'portcullis-https',
+  'portcullis-spool',
+  'portcullis-no-spool',
+  'portcullis-main-thread',
+] as const);
 export type PathName = (typeof PATH_NAMES)[number];
 
 /** The paths through Portcullis: plain HTTP to the control plane, and HTTPS on both relay legs as in production. */
 export const PORTCULLIS_PATHS: readonly PathName[] = Object.freeze(['portcullis', 'portcullis-https']);
 
-export const WORKLOAD_NAMES = Object.freeze(['roundtrip', 'bulkread', 'bulkwrite', 'concurrency', 'setup', 'raw'] as const);
+/**
+ * Variants of the plain-HTTP Portcullis path for before/after comparisons. `portcullis-spool` and
+ * `portcullis-no-spool` reach FerretDB through one bench program running the real gateway agent
+ * (bench/children/gateway-agent.ts) on the same control plane, with and without the write-ahead spool (the `spool`
+ * workload; the CLI always spools, so "without" is not a product option). `portcullis-main-thread` is a stack of its
+ * own whose control plane stores log batches on its main thread (PORTCULLIS_LOG_WRITER_THREAD=off), the "before" of
+ * the `logheavy` workload. They run only those workloads and have no column in the main table.
+ */
+export const VARIANT_PATHS: readonly PathName[] = Object.freeze(['portcullis-spool', 'portcullis-no-spool', 'portcullis-main-thread']);
+
+export const isVariantPath = (path: PathName): boolean => VARIANT_PATHS.includes(path);
+
+export const WORKLOAD_NAMES = Object.freeze([
+  'roundtrip',
+  'bulkread',
+  'bulkwrite',
+  'concurrency',
+  'setup',
+  'raw',
+  'spool',
+  'logheavy',
+] as const);
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
 export interface BenchOptions {
@@ -21,6 +51,8 @@ export interface BenchOptions {
   repetitions: number;
   /** Client connections of the concurrency workload (200 at full size). */
   connections: number;
+  /** Background connections of the log-heavy workload, each a steady stream of logged commands. */
+  logConnections: number;
   /** Folder for the results file, or null to print only. */
   resultsDir: string | null;
   /** Write CPU profiles of the control plane, gateway and local proxy into this folder. */
@@ -28,14 +60,15 @@ export interface BenchOptions {
 }
 
 export const USAGE = `npm run bench -- [options]
-  --scale N          multiply every operation count (default 1, or $BENCH_SCALE); e.g. 0.01 for a quick run
-  --paths LIST       comma-separated: ${PATH_NAMES.join(',')} (default all, or $BENCH_PATHS)
-  --workloads LIST   comma-separated: ${WORKLOAD_NAMES.join(',')} (default all, or $BENCH_WORKLOADS)
-  --repetitions N    rounds over every path, interleaved (default 3, or $BENCH_REPETITIONS)
-  --connections N    client connections of the concurrency workload (default 200, or $BENCH_CONNECTIONS)
-  --results-dir DIR  where the results table is saved (default bench/results)
-  --no-save          print the table only
-  --cpu-prof DIR     write .cpuprofile files of the control plane, gateway and local proxy into DIR (HTTPS stack: https-*)`;
+  --scale N            multiply every operation count (default 1, or $BENCH_SCALE); e.g. 0.01 for a quick run
+  --paths LIST         comma-separated: ${PATH_NAMES.join(',')} (default all, or $BENCH_PATHS)
+  --workloads LIST     comma-separated: ${WORKLOAD_NAMES.join(',')} (default all, or $BENCH_WORKLOADS)
+  --repetitions N      rounds over every path, interleaved (default 3, or $BENCH_REPETITIONS)
+  --connections N      client connections of the concurrency workload (default 200, or $BENCH_CONNECTIONS)
+  --log-connections N  background connections of the log-heavy workload (default 16, or $BENCH_LOG_CONNECTIONS)
+  --results-dir DIR    where the results table is saved (default bench/results)
+  --no-save            print the table only
+  --cpu-prof DIR       write .cpuprofile files of the control plane, gateway and local proxy into DIR (HTTPS stack: https-*, main-thread stack: main-thread-*)`;
 
 export class BenchUsageError extends Error {
   override name = 'BenchUsageError';
@@ -52,10 +85,16 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv, defaul
   const scale = number('--scale', flags.scale ?? env.BENCH_SCALE ?? '1', { min: 0.0001, max: 100 });
   const repetitions = number('--repetitions', flags.repetitions ?? env.BENCH_REPETITIONS ?? '3', { min: 1, max: 100, integer: true });
   const connections = number('--connections', flags.connections ?? env.BENCH_CONNECTIONS ?? '200', { min: 1, max: 2000, integer: true });
+  const logConnections = number('--log-connections', flags['log-connections'] ?? env.BENCH_LOG_CONNECTIONS ?? '16', {
+    min: 1,
+    max: 200,
+    integer: true,
+  });
   return {
     scale,
     repetitions,
     connections,
+    logConnections,
     paths: list('--paths', flags.paths ?? env.BENCH_PATHS, PATH_NAMES),
     workloads: list('--workloads', flags.workloads ?? env.BENCH_WORKLOADS, WORKLOAD_NAMES),
     resultsDir: flags['no-save'] ? null : (flags['results-dir'] ?? defaultResultsDir),
@@ -74,6 +113,7 @@ function parseFlags(argv: string[]) {
       workloads: { type: 'string' },
       repetitions: { type: 'string' },
       connections: { type: 'string' },
+      'log-connections': { type: 'string' },
       'results-dir': { type: 'string' },
       'no-save': { type: 'boolean' },
       'cpu-prof': { type: 'string' },

@@ -7,6 +7,12 @@
  * With `tls` the control plane serves HTTPS with a certificate from a CA made for the run (test/bed/certs.ts), as
  * in production: both legs of every relayed stream (local proxy → control plane, gateway → control plane) are TLS.
  * The child processes trust that CA through NODE_EXTRA_CA_CERTS, nothing else is told to skip verification.
+ *
+ * Two variants for before/after figures: `logWriterThread: false` starts the control plane with
+ * PORTCULLIS_LOG_WRITER_THREAD=off (log batches stored on its main thread, as before the writer thread);
+ * `agentGateways` adds gateways on the same control plane that run the real agent from one bench program
+ * (bench/children/gateway-agent.ts), with and without the write-ahead spool, each with a resource and an account of
+ * its own on the same FerretDB.
  */
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +33,11 @@ export interface LocalProxy {
   stop(): Promise<void>;
 }
 
+export interface AgentGateway {
+  gatewayPid: number;
+  accountId: string;
+}
+
 export interface PortcullisStack {
   server: string;
   /** The admin's API token (also a member allowed to request access). */
@@ -37,6 +48,8 @@ export interface PortcullisStack {
   mongoAccountId: string;
   /** Account on the echo gateway's resource, when started with an echo port. */
   echoAccountId: string | null;
+  /** The bench's own gateways started with `agentGateways` (with and without spool), and their accounts on FerretDB. */
+  agentGateways: { spool?: AgentGateway; noSpool?: AgentGateway };
   startProxy(accountId: string): Promise<LocalProxy>;
   stop(): Promise<void>;
 }
@@ -50,6 +63,15 @@ export interface PortcullisStackOptions {
   cpuProfDir?: string | null;
   /** Serve the control plane over HTTPS (both relay legs TLS). */
   tls?: boolean;
+  /** false: the control plane stores log batches on its main thread (PORTCULLIS_LOG_WRITER_THREAD=off). Default true. */
+  logWriterThread?: boolean;
+  /**
+   * Also start the bench's own gateway program (the real agent) on the same control plane, once for each entry:
+   * true with the write-ahead spool, false without (for the spool figure; the CLI always spools).
+   */
+  agentGateways?: boolean[];
+  /** Prefix of this stack's CPU profile folders, e.g. `https-`. */
+  profilePrefix?: string;
 }
 
 export async function startPortcullisStack(options: PortcullisStackOptions): Promise<PortcullisStack> {
@@ -58,7 +80,7 @@ export async function startPortcullisStack(options: PortcullisStackOptions): Pro
   const children: NodeChild[] = [];
   const profile = (label: string): string[] => {
     if (!options.cpuProfDir) return [];
-    const out = join(options.cpuProfDir, options.tls ? `https-${label}` : label);
+    const out = join(options.cpuProfDir, `${options.profilePrefix ?? ''}${label}`);
     mkdirSync(out, { recursive: true });
     return ['--cpu-prof', `--cpu-prof-dir=${out}`];
   };
@@ -87,7 +109,7 @@ export async function startPortcullisStack(options: PortcullisStackOptions): Pro
       ['server', '--data-dir', join(dir, 'data'), '--port', String(port), '--host', '127.0.0.1'],
       {
         label: 'control plane',
-        env: { ...cliEnv, ...serverEnv },
+        env: { ...cliEnv, ...serverEnv, ...(options.logWriterThread === false ? { PORTCULLIS_LOG_WRITER_THREAD: 'off' } : {}) },
         nodeArgs: profile('control-plane'),
       },
     );
@@ -152,6 +174,41 @@ export async function startPortcullisStack(options: PortcullisStackOptions): Pro
       echoAccountId = echoAccount.id;
     }
 
+    // The spool comparison's gateways: one program (bench/children/gateway-agent.ts), with and without the spool.
+    const agentGateways: PortcullisStack['agentGateways'] = {};
+    for (const spool of options.agentGateways ?? []) {
+      const name = spool ? 'bench-agent-spool' : 'bench-agent-no-spool';
+      const enrollmentToken = await api.createEnrollmentToken({ projectId: project.id, name });
+      const child = startNodeChild(programs.child['gateway-agent'], [], {
+        label: `gateway ${name}`,
+        env: {
+          ...clientEnv,
+          BENCH_SERVER: server,
+          BENCH_ENROLLMENT_TOKEN: enrollmentToken.token,
+          BENCH_GATEWAY_NAME: name,
+          BENCH_SPOOL_DIR: spool ? join(dir, `${name}-spool`) : '',
+        },
+        nodeArgs: profile(name),
+      });
+      children.push(child);
+      await child.waitFor(/"online"/);
+      const agentGatewayId = await waitForGatewayOnline(api, project.id, name);
+      const agentResource = await api.createResource(project.id, {
+        name: `ferret-${name}`,
+        gatewayId: agentGatewayId,
+        connectionString: db.uri,
+        authDatabase: 'admin',
+        tlsEnabled: false,
+      });
+      const agentAccount = await api.createAccount(agentResource.id, {
+        name,
+        username: db.username,
+        password: db.password,
+        maxSessionDurationSeconds: 12 * 3600,
+      });
+      agentGateways[spool ? 'spool' : 'noSpool'] = { gatewayPid: child.pid, accountId: agentAccount.id };
+    }
+
     return {
       server,
       token,
@@ -160,6 +217,7 @@ export async function startPortcullisStack(options: PortcullisStackOptions): Pro
       gatewayPid: gateway.pid,
       mongoAccountId: account.id,
       echoAccountId,
+      agentGateways,
       async startProxy(accountId) {
         const proxy = startNodeChild(programs.child['access-proxy'], [], {
           label: 'local proxy',

@@ -1,7 +1,7 @@
 /** The results table (Markdown, so the same text reads well on stdout and in bench/results/). */
 import { FIGURES, type FigureSpec, type Medians, PIPE_SECTION_FIGURES, type TargetCheck } from './figures';
 import type { MachineInfo } from './machine';
-import type { BenchOptions, PathName } from './options';
+import { type BenchOptions, isVariantPath, type PathName } from './options';
 import { median } from './stats';
 
 /** samples[figureId][path] = one value per repetition. */
@@ -13,6 +13,9 @@ const PATH_LABELS: Record<PathName, string> = {
   'node-pipes': 'node-pipes',
   portcullis: 'Portcullis',
   'portcullis-https': 'Portcullis HTTPS',
+  'portcullis-spool': 'Portcullis (bench gateway, spool on)',
+  'portcullis-no-spool': 'Portcullis (bench gateway, spool off)',
+  'portcullis-main-thread': 'Portcullis (log batches on the main thread)',
 };
 
 /** Ratio columns of the main table, when both paths ran: Portcullis against each baseline, HTTPS against ssh -L (both encrypted). */
@@ -41,7 +44,8 @@ export interface Report {
 
 export function renderReport(input: ReportInput): Report {
   const { options, machine, samples } = input;
-  const paths = options.paths;
+  // The variant paths have sections of their own under the table.
+  const paths = options.paths.filter((path) => !isVariantPath(path));
   const lines: string[] = [];
   lines.push(`# Portcullis benchmark, ${input.startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`);
   lines.push('');
@@ -50,8 +54,8 @@ export function renderReport(input: ReportInput): Report {
       `Node.js ${machine.node}; FerretDB ${machine.ferretdb} (SQLite); ${machine.openssh}.`,
   );
   lines.push(
-    `Run: scale ${options.scale}, ${options.repetitions} repetitions interleaved over ${paths.map((p) => PATH_LABELS[p]).join(', ')}; ` +
-      `${options.connections} concurrent connections; Portcullis processes started with ${input.launchedWith}; ${Math.round(input.seconds)} s in all.`,
+    `Run: scale ${options.scale}, ${options.repetitions} repetitions interleaved over ${options.paths.map((p) => PATH_LABELS[p]).join(', ')}; ` +
+      `${options.connections} concurrent connections, ${options.logConnections} background connections in the log-heavy workload; Portcullis processes started with ${input.launchedWith}; ${Math.round(input.seconds)} s in all.`,
   );
   lines.push('Each figure is the median of the repetitions. Ratios are Portcullis against the other path (for times, lower is better).');
   lines.push('');
@@ -63,8 +67,7 @@ export function renderReport(input: ReportInput): Report {
     ...ratios.map(([a, b]) => `${PATH_LABELS[a]} / ${PATH_LABELS[b]}`),
   ];
   header.push('target', 'result');
-  lines.push(`| ${header.join(' | ')} |`);
-  lines.push(`|${header.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`);
+  const table: string[] = [];
 
   const missed: string[] = [];
   const mediansOf = new Map<string, Medians>();
@@ -74,15 +77,52 @@ export function renderReport(input: ReportInput): Report {
     const medians: Medians = {};
     for (const [path, values] of byPath) medians[path] = median(values);
     mediansOf.set(figure.id, medians);
+    if (figure.section) continue;
     const row = [figure.workload, figure.label, ...paths.map((path) => cell(figure, medians, path))];
     for (const [a, b] of ratios) row.push(ratio(medians, a, b));
     const check = figure.target?.(medians);
     row.push(check?.text ?? '', result(check));
     if (check?.met === false) missed.push(`${figure.label} (${check.text})`);
-    lines.push(`| ${row.join(' | ')} |`);
+    table.push(`| ${row.join(' | ')} |`);
   }
-  lines.push('');
+  if (table.length > 0) {
+    lines.push(`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`, ...table, '');
+  }
   lines.push(...pipeSection(paths, mediansOf, missed));
+  lines.push(
+    ...comparisonSection({
+      title: 'Spool on and off',
+      intro:
+        'The real gateway agent started by one bench program (bench/children/gateway-agent.ts) with its encrypted write-ahead ' +
+        'spool (every logged command written before it is forwarded, as `portcullis gateway start` always does) and without ' +
+        'it (not a product option), on the same plain-HTTP control plane, interleaved; the CLI gateway beside them. `ping` ' +
+        'is not logged, hence not spooled; the `find` on an empty collection is logged and costs FerretDB little, so the ' +
+        "spool's writes per command show there.",
+      section: 'spool',
+      after: 'portcullis-spool',
+      before: 'portcullis-no-spool',
+      columns: ['spool on', 'spool off', 'on ÷ off'],
+      reference: { path: 'portcullis', label: '`portcullis gateway start` (spool on)' },
+      mediansOf,
+      missed,
+    }),
+  );
+  lines.push(
+    ...comparisonSection({
+      title: "Log storage off the relay's path (log-heavy)",
+      intro:
+        `While ${options.logConnections} background connections run logged commands back to back (finds, one insert in eight), ` +
+        '`findOne` and `ping` on a connection of their own. After: the control plane stores log batches on its writer thread; ' +
+        'before: on its main thread, which relays the session bytes (PORTCULLIS_LOG_WRITER_THREAD=off). Interleaved in blocks, ' +
+        'the load on one stack at a time.',
+      section: 'logheavy',
+      after: 'portcullis',
+      before: 'portcullis-main-thread',
+      columns: ['writer thread (after)', 'main thread (before)', 'after ÷ before'],
+      mediansOf,
+      missed,
+    }),
+  );
   if (missed.length > 0) lines.push(`Targets missed: ${missed.join('; ')}.`);
   else lines.push('Every target that could be checked was met.');
   for (const note of input.notes) lines.push('', note);
@@ -118,6 +158,48 @@ function pipeSection(paths: readonly PathName[], mediansOf: Map<string, Medians>
     const check = target?.(medians);
     row.push(check?.text ?? '', result(check));
     if (check?.met === false) missed.push(`${figure.label} against plain forwarders (${check.text})`);
+    lines.push(`| ${row.join(' | ')} |`);
+  }
+  lines.push('');
+  return lines;
+}
+
+/** A before/after table for the figures of one section: one path against its variant. */
+function comparisonSection(input: {
+  title: string;
+  intro: string;
+  section: NonNullable<FigureSpec['section']>;
+  after: PathName;
+  before: PathName;
+  columns: [string, string, string];
+  /** Another path shown after the ratio, for reference. */
+  reference?: { path: PathName; label: string };
+  mediansOf: Map<string, Medians>;
+  missed: string[];
+}): string[] {
+  const figures = FIGURES.filter((f) => f.section === input.section && input.mediansOf.has(f.id));
+  if (figures.length === 0) return [];
+  const header = ['figure', ...input.columns, ...(input.reference ? [input.reference.label] : []), 'target', 'result'];
+  const lines = [
+    `## ${input.title}`,
+    '',
+    input.intro,
+    '',
+    `| ${header.join(' | ')} |`,
+    `|${header.map((_, i) => (i < 1 ? '---' : '---:')).join('|')}|`,
+  ];
+  for (const figure of figures) {
+    const medians = input.mediansOf.get(figure.id) as Medians;
+    const check = figure.target?.(medians);
+    if (check?.met === false) input.missed.push(`${figure.label}, ${input.columns[0]} against ${input.columns[1]} (${check.text})`);
+    const row = [
+      figure.label,
+      cell(figure, medians, input.after),
+      cell(figure, medians, input.before),
+      ratio(medians, input.after, input.before),
+    ];
+    if (input.reference) row.push(cell(figure, medians, input.reference.path));
+    row.push(check?.text ?? '', result(check));
     lines.push(`| ${row.join(' | ')} |`);
   }
   lines.push('');

@@ -14,6 +14,7 @@ describe('control plane configuration from the environment', () => {
     assert.equal(config.bootstrapEmail, 'admin@localhost');
     assert.equal(config.databaseUrl, undefined);
     assert.equal(config.tls, undefined);
+    assert.equal(config.logWriterThread, true);
   });
 
   it('reads PORTCULLIS_* variables and refuses bad numbers and half a TLS setup', () => {
@@ -25,12 +26,16 @@ describe('control plane configuration from the environment', () => {
       PORTCULLIS_TLS_KEY_FILE: 'k.pem',
       PORTCULLIS_IDLE_TIMEOUT_SECONDS: '600',
       PORTCULLIS_LOG: 'off',
+      PORTCULLIS_LOG_WRITER_THREAD: 'off',
     });
     assert.equal(config.listenPort, 0);
     assert.equal(config.databaseUrl, 'postgres://db/portcullis');
     assert.deepEqual(config.tls, { certFile: 'c.pem', keyFile: 'k.pem' });
     assert.equal(config.idleTimeoutSeconds, 600);
     assert.equal(config.logger, false);
+    assert.equal(config.logWriterThread, false);
+    assert.equal(loadConfigFromEnv({ PORTCULLIS_LOG_WRITER_THREAD: 'on' }).logWriterThread, true);
+    assert.throws(() => loadConfigFromEnv({ PORTCULLIS_LOG_WRITER_THREAD: 'no' }), /PORTCULLIS_LOG_WRITER_THREAD must be on or off/);
     assert.throws(() => loadConfigFromEnv({ PORTCULLIS_PORT: 'eighty' }), /PORTCULLIS_PORT must be a whole number/);
     assert.throws(() => loadConfigFromEnv({ PORTCULLIS_TLS_CERT_FILE: 'c.pem' }), /both a certificate file and a key file/);
   });

@@ -40,6 +40,12 @@ export interface ControlPlaneConfig {
   gatewayOfflineGraceSeconds: number;
   /** Email of the first admin, created on first start. */
   bootstrapEmail: string;
+  /**
+   * On SQLite, store gateways' log batches on a worker thread of their own (default), off the event loop that relays
+   * session bytes. `false` stores them on the main thread, as before the writer thread: for troubleshooting, and for
+   * the bench's before/after figure. PostgreSQL always stores them on the main thread (its driver does not block).
+   */
+  logWriterThread: boolean;
   logger?: LoggerSetting;
 }
 
@@ -53,6 +59,7 @@ export const CONFIG_DEFAULTS = Object.freeze({
   gatewayHeartbeatSeconds: 10,
   gatewayOfflineGraceSeconds: 30,
   bootstrapEmail: 'admin@localhost',
+  logWriterThread: true,
 });
 
 /** Fills in every default; `dataDir` is the only setting without one. */
@@ -76,7 +83,7 @@ export function keyFileOf(config: ControlPlaneConfig): string {
  * PORTCULLIS_ROOT_KEY, PORTCULLIS_KEY_FILE, PORTCULLIS_PUBLIC_URL, PORTCULLIS_REPLICA_URL, PORTCULLIS_TLS_CERT_FILE, PORTCULLIS_TLS_KEY_FILE,
  * PORTCULLIS_TOKEN_TTL_SECONDS, PORTCULLIS_IDLE_TIMEOUT_SECONDS, PORTCULLIS_DEFAULT_SESSION_SECONDS,
  * PORTCULLIS_MAX_SESSION_SECONDS, PORTCULLIS_GATEWAY_HEARTBEAT_SECONDS, PORTCULLIS_GATEWAY_OFFLINE_GRACE_SECONDS, PORTCULLIS_ADMIN_EMAIL,
- * PORTCULLIS_LOG (`off` turns logging off).
+ * PORTCULLIS_LOG (`off` turns logging off), PORTCULLIS_LOG_WRITER_THREAD (`off` stores log batches on the main thread).
  */
 export function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ControlPlaneConfig {
   const certFile = env.PORTCULLIS_TLS_CERT_FILE;
@@ -99,7 +106,16 @@ export function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Control
     gatewayOfflineGraceSeconds: integer(env, 'PORTCULLIS_GATEWAY_OFFLINE_GRACE_SECONDS', 1, 7 * 86400),
     bootstrapEmail: env.PORTCULLIS_ADMIN_EMAIL || undefined,
     logger: env.PORTCULLIS_LOG !== 'off',
+    logWriterThread: onOff(env, 'PORTCULLIS_LOG_WRITER_THREAD'),
   });
+}
+
+function onOff(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  if (raw === 'on') return true;
+  if (raw === 'off') return false;
+  throw new Error(`${name} must be on or off, got "${raw}"`);
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, min: number, max: number): number | undefined {

@@ -126,13 +126,15 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     const port = typeof address === 'object' && address !== null ? address.port : config.listenPort;
     const host = ['0.0.0.0', '::', ''].includes(config.listenHost) ? 'localhost' : config.listenHost;
     const local = `${config.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
-    // SQLite statements block the thread they run on: log batches are stored on a thread of their own.
-    const logWriter = config.databaseUrl
-      ? inThreadLogWriter(ctx)
-      : await startLogWriterThread(config.dataDir).catch((error: Error) => {
-          app.log.warn(`log batches are stored on the main thread: ${error.message}`);
-          return inThreadLogWriter(ctx);
-        });
+    // SQLite statements block the thread they run on: log batches are stored on a thread of their own, unless the
+    // setting (PORTCULLIS_LOG_WRITER_THREAD=off) keeps them on this one.
+    const logWriter =
+      config.databaseUrl || config.logWriterThread === false
+        ? inThreadLogWriter(ctx)
+        : await startLogWriterThread(config.dataDir).catch((error: Error) => {
+            app.log.warn(`log batches are stored on the main thread: ${error.message}`);
+            return inThreadLogWriter(ctx);
+          });
     const spoolKeys = deriveKey(rootKey, 'gateway-spool');
     const replicas = new ReplicaRegistry(store.db, {
       url: (config.replicaUrl ?? config.publicUrl ?? local).replace(/\/$/, ''),

@@ -1,12 +1,13 @@
 /** Workload 2: one `find` streaming the whole bulk collection (200,000 small documents, ~50 MB); MB/s. */
 import { MongoClient } from 'mongodb';
 import { BENCH_DB, BULK_COLLECTION } from '../bench-data';
+import { isVariantPath } from '../options';
 import { microsSince } from '../stats';
 import type { Workload } from './workload';
 
 export const bulkReadWorkload: Workload = {
   name: 'bulkread',
-  appliesTo: () => true,
+  appliesTo: (path) => !isVariantPath(path),
   async run({ endpoint, bed }) {
     const client = new MongoClient(endpoint.mongoUri, { maxPoolSize: 1, serverSelectionTimeoutMS: 15_000 });
     try {

@@ -1,7 +1,7 @@
 /** Workload 3: insertMany of 100,000 documents in batches of 1,000 into a fresh collection; documents/s. */
 import { MongoClient } from 'mongodb';
 import { BENCH_DB, type BenchDocument, benchDocument } from '../bench-data';
-import { scaled } from '../options';
+import { isVariantPath, scaled } from '../options';
 import { microsSince } from '../stats';
 import type { Workload } from './workload';
 
@@ -10,7 +10,7 @@ const BATCH = 1000;
 
 export const bulkWriteWorkload: Workload = {
   name: 'bulkwrite',
-  appliesTo: () => true,
+  appliesTo: (path) => !isVariantPath(path),
   async run({ endpoint, options, path, repetition }) {
     const count = scaled(FULL_COUNT, options.scale, 100);
     const collectionName = `write_${path}_${repetition}`;

@@ -4,7 +4,7 @@
  */
 import { MongoClient } from 'mongodb';
 import { BENCH_DB, type BenchDocument, LOOKUP_COLLECTION, LOOKUP_COUNT } from '../bench-data';
-import { scaled } from '../options';
+import { isVariantPath, scaled } from '../options';
 import { PeakRssSampler } from '../rss-sampler';
 import { microsSince } from '../stats';
 import type { Workload } from './workload';
@@ -13,7 +13,7 @@ const FULL_OPS_PER_CONNECTION = 200;
 
 export const concurrencyWorkload: Workload = {
   name: 'concurrency',
-  appliesTo: () => true,
+  appliesTo: (path) => !isVariantPath(path),
   async run({ endpoint, options }) {
     const connections = options.connections;
     const opsPerConnection = scaled(FULL_OPS_PER_CONNECTION, options.scale, 2);

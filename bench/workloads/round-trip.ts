@@ -2,13 +2,13 @@
  * Workload 1: sequential `ping` and `findOne` by _id, one connection per path; latency percentiles in µs.
  *
  * Every path runs in the same stretch of time: the operations go in small blocks, path after path (the order
- * rotating each block), so background load that comes and goes over a run (other work on a shared machine) weighs
- * on every path alike. Run one path after the other, the ratios between paths moved by tens of percent from run
- * to run on a busy 2-core machine, more than the differences they are meant to show.
+ * rotating each block; see ../interleave.ts), so background load that comes and goes over a run (other work on a
+ * shared machine) weighs on every path alike.
  */
 import { type Db, MongoClient } from 'mongodb';
 import { BENCH_DB, type BenchDocument, LOOKUP_COLLECTION, LOOKUP_COUNT } from '../bench-data';
-import { type PathName, scaled } from '../options';
+import { interleave } from '../interleave';
+import { isVariantPath, type PathName, scaled } from '../options';
 import { microsSince, percentile } from '../stats';
 import type { Figures, InterleavedWorkload } from './workload';
 
@@ -20,7 +20,7 @@ const FIND_BLOCK = 5;
 
 export const roundTripWorkload: InterleavedWorkload = {
   name: 'roundtrip',
-  appliesTo: () => true,
+  appliesTo: (path) => !isVariantPath(path),
   async runInterleaved(runs) {
     const count = scaled(FULL_COUNT, runs[0]?.options.scale ?? 1, 20);
     const clients = runs.map((run) => new MongoClient(run.endpoint.mongoUri, { maxPoolSize: 1, serverSelectionTimeoutMS: 15_000 }));
@@ -61,29 +61,3 @@ export const roundTripWorkload: InterleavedWorkload = {
     }
   },
 };
-
-/**
- * `count` timed operations on each path, in blocks of `block`, path after path, the order rotating by one each
- * block. `op(path index, operation number)` returns one sample. An error names its path: it stops every path.
- */
-async function interleave(
-  paths: readonly PathName[],
-  count: number,
-  block: number,
-  op: (path: number, n: number) => Promise<number>,
-): Promise<number[][]> {
-  const samples = paths.map(() => [] as number[]);
-  for (let first = 0, round = 0; first < count; first += block, round++) {
-    for (let k = 0; k < paths.length; k++) {
-      const path = (k + round) % paths.length;
-      for (let n = first; n < Math.min(count, first + block); n++) {
-        try {
-          samples[path].push(await op(path, n));
-        } catch (error) {
-          throw new Error(`via ${paths[path]}: ${(error as Error).message}`);
-        }
-      }
-    }
-  }
-  return samples;
-}
