@@ -3,7 +3,8 @@
  * about 50 MB whatever the run, and a small lookup collection for findOne by _id.
  */
 import { calculateObjectSize } from 'bson';
-import type { MongoClient } from 'mongodb';
+import type { Collection, MongoClient } from 'mongodb';
+import { microsSince } from './stats';
 
 export const BENCH_DB = 'bench';
 export const LOOKUP_COLLECTION = 'lookup';
@@ -62,4 +63,17 @@ async function insertInBatches(client: MongoClient, collection: string, first: n
       { ordered: false },
     );
   }
+}
+
+/**
+ * The timed `findOne` by `_id` of the round-trip figures: operation `n` looks up a spread-out id of the lookup
+ * collection and checks the answer. Returns microseconds.
+ */
+export async function timedLookup(lookups: Collection<BenchDocument>, n: number): Promise<number> {
+  const id = (n * 7919) % LOOKUP_COUNT;
+  const start = process.hrtime.bigint();
+  const found = await lookups.findOne({ _id: id });
+  const micros = microsSince(start);
+  if (found?._id !== id) throw new Error(`findOne({_id: ${id}}) returned ${JSON.stringify(found)}`);
+  return micros;
 }

@@ -16,9 +16,9 @@ import {
   type BenchDocument,
   EMPTY_COLLECTION,
   LOOKUP_COLLECTION,
-  LOOKUP_COUNT,
   SMALL_COLLECTION,
   SMALL_COUNT,
+  timedLookup,
 } from '../bench-data';
 import { interleave } from '../interleave';
 import { type PathName, scaled } from '../options';
@@ -61,15 +61,10 @@ export const logHeavyWorkload: InterleavedWorkload = {
         count,
         BLOCK,
         async (i, n) => {
-          let start = process.hrtime.bigint();
+          const start = process.hrtime.bigint();
           await timed[i].db(BENCH_DB).command({ ping: 1 });
           pings[i].push(microsSince(start));
-          const id = (n * 7919) % LOOKUP_COUNT;
-          start = process.hrtime.bigint();
-          const found = await lookups[i].findOne({ _id: id });
-          const micros = microsSince(start);
-          if (found?._id !== id) throw new Error(`findOne({_id: ${id}}) returned ${JSON.stringify(found)}`);
-          return micros;
+          return timedLookup(lookups[i], n);
         },
         async (i, runBlock) => {
           loads[i].start();

@@ -6,7 +6,7 @@
  * shared machine) weighs on every path alike.
  */
 import { type Db, MongoClient } from 'mongodb';
-import { BENCH_DB, type BenchDocument, LOOKUP_COLLECTION, LOOKUP_COUNT } from '../bench-data';
+import { BENCH_DB, type BenchDocument, LOOKUP_COLLECTION, timedLookup } from '../bench-data';
 import { interleave } from '../interleave';
 import { isVariantPath, type PathName, scaled } from '../options';
 import { microsSince, percentile } from '../stats';
@@ -37,14 +37,7 @@ export const roundTripWorkload: InterleavedWorkload = {
         return microsSince(start);
       });
       const lookups = dbs.map((db: Db) => db.collection<BenchDocument>(LOOKUP_COLLECTION));
-      const finds = await interleave(paths, count, FIND_BLOCK, async (i, n) => {
-        const id = (n * 7919) % LOOKUP_COUNT;
-        const start = process.hrtime.bigint();
-        const found = await lookups[i].findOne({ _id: id });
-        const micros = microsSince(start);
-        if (found?._id !== id) throw new Error(`findOne({_id: ${id}}) returned ${JSON.stringify(found)}`);
-        return micros;
-      });
+      const finds = await interleave(paths, count, FIND_BLOCK, (i, n) => timedLookup(lookups[i], n));
       return new Map<PathName, Figures>(
         runs.map((run, i) => [
           run.path,

@@ -11,7 +11,7 @@
  * the command is forwarded, another with its outcome) can show.
  */
 import { type Db, MongoClient } from 'mongodb';
-import { BENCH_DB, type BenchDocument, EMPTY_COLLECTION, LOOKUP_COLLECTION, LOOKUP_COUNT } from '../bench-data';
+import { BENCH_DB, type BenchDocument, EMPTY_COLLECTION, LOOKUP_COLLECTION, timedLookup } from '../bench-data';
 import { interleave } from '../interleave';
 import { type PathName, scaled } from '../options';
 import { microsSince, percentile } from '../stats';
@@ -55,14 +55,7 @@ export const spoolWorkload: InterleavedWorkload = {
         return micros;
       });
       const lookups = dbs.map((db: Db) => db.collection<BenchDocument>(LOOKUP_COLLECTION));
-      const finds = await interleave(paths, findCount, FIND_BLOCK, async (i, n) => {
-        const id = (n * 7919) % LOOKUP_COUNT;
-        const start = process.hrtime.bigint();
-        const found = await lookups[i].findOne({ _id: id });
-        const micros = microsSince(start);
-        if (found?._id !== id) throw new Error(`findOne({_id: ${id}}) returned ${JSON.stringify(found)}`);
-        return micros;
-      });
+      const finds = await interleave(paths, findCount, FIND_BLOCK, (i, n) => timedLookup(lookups[i], n));
       return new Map<PathName, Figures>(
         runs.map((run, i) => [
           run.path,

@@ -19,6 +19,7 @@ import { type FerretDBServer, startFerretDB } from '../../test/bed/ferretdb';
 import { describeCommand } from '../recording/command-input';
 import { CommandRecorder } from '../recording/recorder';
 import { summarizeReply } from '../recording/reply-summary';
+import { makeRandom, type Random } from '../test/seeded-random';
 import { type CommandIdentity, CommandRefused, readCommand } from './command-identity';
 import { COMPRESSOR_IDS, OP_MSG_FLAGS, OP_REPLY_FLAGS } from './constants';
 import { errorReplyFor } from './error-reply';
@@ -34,29 +35,6 @@ import { peekFlags, peekOpCode, peekRequestId, peekResponseTo } from './peek';
 const ITERATIONS = Number(process.env.FUZZ_ITERATIONS ?? 100_000);
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed1234);
 const MAX_MESSAGE_SIZE = 1_000_000;
-
-/** xorshift32: deterministic, so a failure can be replayed with FUZZ_SEED. */
-function makeRandom(seed: number) {
-  let state = seed >>> 0 || 1;
-  const next = () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state;
-  };
-  return {
-    int: (n: number) => (n <= 0 ? 0 : next() % n),
-    chance: (p: number) => next() / 0x100000000 < p,
-    pick: <T>(items: T[]): T => items[next() % items.length],
-    bytes: (n: number) => {
-      const out = Buffer.allocUnsafe(n);
-      for (let i = 0; i < n; i++) out[i] = next() & 0xff;
-      return out;
-    },
-  };
-}
-type Random = ReturnType<typeof makeRandom>;
 
 function syntheticSeeds(): Buffer[] {
   const msgWithEverything = encodeOpMsg({

@@ -7,23 +7,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { deserialize } from 'bson';
+import { makeRandom, type Random } from '../test/seeded-random';
 import { AUTHENTICATION_KEYS, CommandRefused, readCommand } from './command-identity';
 
 const ITERATIONS = Number(process.env.FUZZ_ITERATIONS ?? 20_000);
 const SEED = Number(process.env.FUZZ_SEED ?? 0x1d3e7177);
-
-function makeRandom(seed: number) {
-  let state = seed >>> 0 || 1;
-  const next = () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state;
-  };
-  return { int: (n: number) => next() % n, pick: <T>(items: readonly T[]): T => items[next() % items.length] };
-}
-type Random = ReturnType<typeof makeRandom>;
 
 const KEYS = [
   '0',
