@@ -10,6 +10,7 @@
 import { findFirstAdmin } from './auth/bootstrap';
 import { hashSecretToken, newSecretToken, SECRET_PREFIXES } from './auth/secret-tokens';
 import { AUDIT_ACTIONS, recordAudit } from './services/audit';
+import { insertGateway } from './services/gateways';
 import { newId } from './store/ids';
 import type { Store } from './store/store';
 
@@ -62,19 +63,7 @@ export async function issueLocalGateway(store: Store, name: string, now: Date): 
         .where('id', '=', gatewayId)
         .execute();
     } else {
-      await trx
-        .insertInto('gateways')
-        .values({
-          id: gatewayId,
-          project_id: admin.project_id,
-          name,
-          credential_hash: hashSecretToken(credential),
-          created_at: time,
-          last_seen_at: null,
-          connected: 0,
-          version: null,
-        })
-        .execute();
+      await insertGateway(trx, { id: gatewayId, projectId: admin.project_id, name, credential, time });
     }
     await recordAudit(trx, time, {
       projectId: admin.project_id,

@@ -100,19 +100,7 @@ export async function enrollGateway(ctx: ServiceContext, request: GatewayEnrollR
     if (Number(claimed.numUpdatedRows) !== 1)
       throw new ServiceError('unauthenticated', 'this enrollment token was just used: ask an admin for a new one');
     const name = request.name?.trim() || token.name || gatewayId;
-    await trx
-      .insertInto('gateways')
-      .values({
-        id: gatewayId,
-        project_id: token.project_id,
-        name,
-        credential_hash: hashSecretToken(credential),
-        created_at: time,
-        last_seen_at: null,
-        connected: 0,
-        version: null,
-      })
-      .execute();
+    await insertGateway(trx, { id: gatewayId, projectId: token.project_id, name, credential, time });
     await recordAudit(trx, time, {
       projectId: token.project_id,
       actor: null,
@@ -219,4 +207,24 @@ export async function deleteGateway(ctx: ServiceContext, actor: Actor, gateway: 
       details: { name: gateway.name },
     });
   });
+}
+
+/** A new gateway row, never seen yet; only the hash of its credential is stored. */
+export async function insertGateway(
+  db: Kysely<Database>,
+  gateway: { id: string; projectId: string; name: string; credential: string; time: string },
+): Promise<void> {
+  await db
+    .insertInto('gateways')
+    .values({
+      id: gateway.id,
+      project_id: gateway.projectId,
+      name: gateway.name,
+      credential_hash: hashSecretToken(gateway.credential),
+      created_at: gateway.time,
+      last_seen_at: null,
+      connected: 0,
+      version: null,
+    })
+    .execute();
 }
