@@ -69,6 +69,12 @@ describe('portcullis session logs escapes what clients chose (collection names, 
     } finally {
       await handle.stop();
     }
+    // The log is complete once every opened connection has its closed event: later counts must not change.
+    await waitFor(async () => {
+      const events = await bed.logs(sessionId);
+      const phases = events.flatMap((e) => (e.kind === 'connection' ? [e.phase] : []));
+      return phases.filter((p) => p === 'closed').length === phases.filter((p) => p === 'opened').length;
+    }, 'every connection of the session closed in the log');
   });
 
   after(async () => {
@@ -77,13 +83,13 @@ describe('portcullis session logs escapes what clients chose (collection names, 
   });
 
   it('session logs: the table shows the collection and the input as escapes, with no raw control character', async () => {
+    const events = await bed.logs(sessionId);
     const logs = await cli.run(admin, ['session', 'logs', sessionId, '--connections', '--input']);
     assert.equal(logs.code, 0, logs.stderr);
     assert.doesNotMatch(logs.stdout, RAW_UNSAFE, JSON.stringify(logs.stdout));
     assert.match(logs.stdout, new RegExp(`\\sfind\\s+${escapeRegExp(COLLECTION_SHOWN)}\\s`));
     assert.ok(logs.stdout.includes('"find":"\\u001b[2J\\u001b[31mpwned\\u009b0m\\u202etxt"'), logs.stdout);
     // One line per event (connections included): nothing a client chose started a row of its own.
-    const events = await bed.logs(sessionId);
     assert.equal(logs.stdout.trimEnd().split('\n').length, 1 + events.length, logs.stdout);
   });
 
