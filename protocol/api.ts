@@ -24,9 +24,22 @@ export const API_ERROR_CODES = Object.freeze({
   mfaNotConfigured: 'mfa_not_configured',
   gatewayOffline: 'gateway_offline',
   sessionNotActive: 'session_not_active',
+  /** The control plane cannot do its work right now (its database does not answer): retry, or another replica. */
+  unavailable: 'unavailable',
   internal: 'internal_error',
 } as const);
 export type ApiErrorCode = (typeof API_ERROR_CODES)[keyof typeof API_ERROR_CODES];
+
+/** `GET /health`: this control-plane replica, as a load balancer or an operator sees it. */
+export interface HealthDto {
+  ok: true;
+  /** This replica (one control-plane process run). */
+  replicaId: string;
+  /** The replicas sharing the database whose lease is current, as this replica last read them (itself included). */
+  replicas: Array<{ id: string }>;
+  /** Gateways with a control channel to this replica. */
+  connectedGateways: number;
+}
 
 export interface Page<T> {
   items: T[];

@@ -11,14 +11,14 @@ import type { FastifyInstance } from 'fastify';
 import { API_PREFIX } from '../protocol/api';
 import type { LogBatch } from '../protocol/gateway-channel';
 import { type BootstrapResult, bootstrap } from './auth/bootstrap';
-import { FailureRateLimiter } from './auth/rate-limiter';
 import { type ControlPlaneConfig, keyFileOf } from './config';
 import { buildApp } from './http/app';
 import type { AppDeps, GatewayEvents } from './http/app-deps';
 import { listenError } from './http/listen-error';
 import { createMfa } from './mfa/create-mfa';
 import type { SmtpConfig } from './mfa/smtp-config';
-import { ReplicaRegistry } from './replicas/replica-registry';
+import { ReplicaEvents } from './replicas/replica-events';
+import { newReplicaId, ReplicaRegistry } from './replicas/replica-registry';
 import { deriveKey } from './secrets/derive-key';
 import { newWrappedDataKey } from './secrets/envelope';
 import { loadRootKey } from './secrets/root-key';
@@ -59,10 +59,12 @@ export interface ControlPlaneServices {
   isGatewayRecentlySeen(gatewayId: string): Promise<boolean>;
   /** Ends the sessions of gateways unseen for `graceMs`, one replica at a time. */
   sweepOfflineGateways(graceMs: number): Promise<void>;
-  /** `on('ended', (sessionId, reason, gatewayId) => ...)`, `touch`, `connectionOpened/Closed`, `gatewayWentOffline`. */
+  /** `on('ended', (sessionId, reason, gatewayId) => ...)` (here or on another replica), `touch`, `connectionOpened/Closed`, `gatewayWentOffline`. */
   sessions: SessionLifecycle;
-  /** `on('deleted', (gatewayId) => ...)`: close that gateway's channel. */
-  gatewayEvents: EventEmitter<GatewayEvents>;
+  /** `on('event', ...)`: what happened on any replica; `gateway.deleted` closes that gateway's channels. */
+  replicaEvents: ReplicaEvents;
+  /** How many gateways have a channel to this replica, for the health answer; the relay sets it once attached. */
+  setConnectedGateways(count: () => number): void;
 }
 
 export interface ControlPlane {
@@ -91,23 +93,39 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
   const rootKey = loadRootKey({ env: config.rootKey, keyFile: keyFileOf(config) });
   const store = await openStore({ url: config.databaseUrl, dataDir: config.dataDir });
   // What to close if the start fails half-way.
-  let started: { app?: FastifyInstance; mfa?: { close(): void } } = {};
+  let started: { app?: FastifyInstance; mfa?: { close(): void }; replicaEvents?: ReplicaEvents } = {};
   try {
     const ctx: ServiceContext = { store, keys: newProjectKeys(rootKey), rootKey, config, now: options.now ?? (() => new Date()) };
-    const sessions = new SessionLifecycle(ctx);
+    const replicaId = newReplicaId();
+    const replicaEvents = new ReplicaEvents(store, { replicaId, databaseUrl: config.databaseUrl });
+    const sessions = new SessionLifecycle(ctx, {
+      announce: (sessionId, reason, gatewayId) => replicaEvents.publish({ type: 'session.ended', sessionId, reason, gatewayId }),
+    });
+    replicaEvents.on('event', (event) => {
+      if (event.type === 'session.ended' && event.from !== replicaId)
+        sessions.endedElsewhere(event.sessionId, event.reason, event.gatewayId);
+    });
+    // Ends sent while this replica was not listening are found in the database.
+    replicaEvents.on('resync', () => void sessions.reconcile().catch(() => undefined));
     const mfa = createMfa({ ctx, rootKey, smtp: options.smtp });
     started = { mfa };
     const access: AccessDeps = { ctx, ticketKey: deriveKey(rootKey, 'relay-ticket'), mfa: options.mfa ?? mfa.provider };
     const gatewayEvents = new EventEmitter<GatewayEvents>();
+    // A gateway deleted through this replica has its channels closed on every replica.
+    gatewayEvents.on('deleted', (gatewayId) => void replicaEvents.publish({ type: 'gateway.deleted', gatewayId }));
+    let connectedGateways = () => 0;
+    let registry: ReplicaRegistry | undefined;
     const deps: AppDeps = {
       ctx,
       sessions,
       access,
-      enrollLimiter: new FailureRateLimiter({ maxFailures: 20, windowMs: 15 * 60_000, now: () => ctx.now().getTime() }),
       gatewayEvents,
+      replicaStatus: () => ({ replicaId, replicas: registry?.live() ?? [], connectedGateways: connectedGateways() }),
     };
     const app = buildApp(config, deps);
-    started = { app, mfa };
+    started = { app, mfa, replicaEvents };
+    replicaEvents.log = (level, message) => app.log[level](message);
+    await replicaEvents.start();
     app.register(async (api) => mfa.registerRoutes(api), { prefix: API_PREFIX });
     try {
       await app.listen({ host: config.listenHost, port: config.listenPort });
@@ -137,11 +155,14 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
           });
     const spoolKeys = deriveKey(rootKey, 'gateway-spool');
     const replicas = new ReplicaRegistry(store.db, {
+      id: replicaId,
       url: (config.replicaUrl ?? config.publicUrl ?? local).replace(/\/$/, ''),
       heartbeatMs: config.gatewayHeartbeatSeconds * 1000,
       now: ctx.now,
     });
+    replicas.on('warning', (message) => app.log.warn(message));
     await replicas.start();
+    registry = replicas;
     const services: ControlPlaneServices = {
       spoolKeyFor: (gatewayId) => createHmac('sha256', spoolKeys).update(gatewayId).digest(),
       authenticateGateway: (credential) => authenticateGateway(store.db, credential),
@@ -168,7 +189,10 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
         await endSessionsOfOfflineGateways(ctx, graceMs, (gatewayId) => sessions.gatewayWentOffline(gatewayId));
       },
       sessions,
-      gatewayEvents,
+      replicaEvents,
+      setConnectedGateways: (count) => {
+        connectedGateways = count;
+      },
     };
     let closing: Promise<void> | undefined;
     return {
@@ -183,6 +207,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
         closing ??= (async () => {
           sessions.stopSweeper();
           await replicas.stop().catch(() => undefined);
+          await replicaEvents.close();
           await app.close();
           mfa.close();
           await logWriter.close();
@@ -193,6 +218,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     };
   } catch (error) {
     await started.app?.close().catch(() => undefined);
+    await started.replicaEvents?.close();
     started.mfa?.close();
     await store.close();
     throw error;

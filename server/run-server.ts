@@ -40,6 +40,7 @@ export async function runServer(config: ControlPlaneConfig, options: RunServerOp
       localGateways: options.localGateways ?? options.relay?.localGateways,
     },
   );
+  controlPlane.services.setConnectedGateways(() => relay.stats().gateways);
   let closing: Promise<void> | undefined;
   return {
     url: controlPlane.url,

@@ -143,6 +143,9 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
       if (status === 'offline') this.failPendingCredentials('the control plane connection dropped before it sent the session credentials');
       this.emit('status', status);
     });
+    // Log batches sent on a channel to a replica that died are never acknowledged there: send them again on the
+    // channels left (storing is idempotent, so one that did arrive is not stored twice).
+    this.channel.on('channel-lost', () => this.uploader.resendAll());
     this.channel.on('rejected', (message) => {
       this.logger.error(message);
       this.emit('rejected', message);

@@ -23,6 +23,8 @@ export interface ReplicaChannelsEvents {
   welcome: [Extract<ServerToGateway, { type: 'welcome' }>];
   message: [ServerToGateway, ChannelOrigin];
   rejected: [string];
+  /** One channel that was online dropped (others may still be): what was sent on it may never be answered. */
+  'channel-lost': [server: string];
 }
 
 export type ReplicaChannelsOptions = Omit<ControlChannelOptions, 'instance' | 'replicaId'>;
@@ -86,7 +88,12 @@ export class ReplicaChannels extends EventEmitter<ReplicaChannelsEvents> {
   private open(options: ControlChannelOptions): ControlChannel {
     const channel = new ControlChannel({ ...options, instance: this.instance });
     const origin: ChannelOrigin = { server: options.server, send: (message) => channel.send(message) };
-    channel.on('status', () => this.updateStatus());
+    let wasOnline = false;
+    channel.on('status', (status) => {
+      if (wasOnline && status !== 'online') this.emit('channel-lost', options.server);
+      wasOnline = status === 'online';
+      this.updateStatus();
+    });
     channel.on('rejected', (message) => this.emit('rejected', message));
     channel.on('welcome', (welcome) => {
       if (welcome.replicas && channel !== this.starting) this.follow(welcome.replicas);

@@ -14,17 +14,18 @@
  * that back. The decision and the count are one locked transaction (Store.lockedTransaction), so concurrent
  * attempts, here or on another control plane sharing the database, can never check more passwords than the limit.
  */
-import type { Kysely } from 'kysely';
-import type { Database, SignInThrottleRow } from '../store/schema';
 import type { Store } from '../store/store';
+import {
+  currentCount,
+  delayAfterFailures,
+  EPOCH,
+  giveBackFailure,
+  loadThrottleRows,
+  pruneThrottlesNowAndThen,
+  upsertThrottle,
+} from './throttle-rows';
 
-export interface ScopePolicy {
-  /** Failures that are checked without any wait. */
-  freeFailures: number;
-  /** Wait after the last free failure; each further failure doubles it. */
-  firstDelaySeconds: number;
-  maxDelaySeconds: number;
-}
+export { delayAfterFailures, type ScopePolicy } from './throttle-rows';
 
 export const SIGN_IN_POLICY = Object.freeze({
   pair: Object.freeze({ freeFailures: 5, firstDelaySeconds: 60, maxDelaySeconds: 15 * 60 }),
@@ -51,12 +52,6 @@ export type Admission =
   /** Do not check the password. `scope` is the one that asked for the longest wait. */
   | { admitted: false; retryAfterSeconds: number; scope: ScopeKind };
 
-/** Seconds to wait after the `failures`-th failure (0 while failures are still free). */
-export function delayAfterFailures(failures: number, policy: ScopePolicy): number {
-  if (failures < policy.freeFailures) return 0;
-  return Math.min(policy.maxDelaySeconds, policy.firstDelaySeconds * 2 ** (failures - policy.freeFailures));
-}
-
 function keysOf(attempt: SignInAttempt): Record<ScopeKind, string> {
   return {
     pair: `pair:${attempt.email} ${attempt.network}`,
@@ -64,10 +59,6 @@ function keysOf(attempt: SignInAttempt): Record<ScopeKind, string> {
     network: `network:${attempt.network}`,
   };
 }
-
-const EPOCH = new Date(0).toISOString();
-const PRUNE_EVERY_MS = 10 * 60_000;
-const lastPruned = new WeakMap<Store, number>();
 
 /**
  * Decides whether this attempt's password may be checked, and if so counts it. The clock is read once the locks
@@ -79,23 +70,23 @@ export async function admitSignIn(store: Store, attempt: SignInAttempt, clock: (
   const admission = await store.lockedTransaction(Object.values(keys), async (trx): Promise<Admission> => {
     now = clock();
     const nowMs = now.getTime();
-    const rows = await loadRows(trx, keys);
+    const rows = await loadThrottleRows(trx, Object.values(keys));
     const pair = rows.get(keys.pair);
     const known = pair?.last_success_at != null && nowMs - Date.parse(pair.last_success_at) < SIGN_IN_POLICY.knownNetworkSeconds * 1000;
     const counted: ScopeKind[] = known ? ['pair'] : [...KINDS];
 
     let longest: { ms: number; scope: ScopeKind } | undefined;
     for (const kind of counted) {
-      const wait = Date.parse(current(rows.get(keys[kind]), nowMs).nextAttemptAt) - nowMs;
+      const wait = Date.parse(currentCount(rows.get(keys[kind]), nowMs, SIGN_IN_POLICY.forgetAfterSeconds).nextAttemptAt) - nowMs;
       if (wait > 0 && (!longest || wait > longest.ms)) longest = { ms: wait, scope: kind };
     }
     if (longest) return { admitted: false, retryAfterSeconds: Math.ceil(longest.ms / 1000), scope: longest.scope };
 
     for (const kind of counted) {
       const row = rows.get(keys[kind]);
-      const failures = current(row, nowMs).failures + 1;
+      const failures = currentCount(row, nowMs, SIGN_IN_POLICY.forgetAfterSeconds).failures + 1;
       const delay = delayAfterFailures(failures, SIGN_IN_POLICY[kind]);
-      await upsert(trx, keys[kind], {
+      await upsertThrottle(trx, keys[kind], {
         failures,
         next_attempt_at: delay > 0 ? new Date(nowMs + delay * 1000).toISOString() : EPOCH,
         last_failure_at: now.toISOString(),
@@ -105,7 +96,7 @@ export async function admitSignIn(store: Store, attempt: SignInAttempt, clock: (
     }
     return { admitted: true, counted };
   });
-  await pruneNowAndThen(store, now);
+  await pruneThrottlesNowAndThen(store, now);
   return admission;
 }
 
@@ -115,7 +106,7 @@ export async function recordSignInSuccess(store: Store, attempt: SignInAttempt, 
   const keys = keysOf(attempt);
   const time = now.toISOString();
   await store.lockedTransaction(Object.values(keys), async (trx) => {
-    await upsert(trx, keys.pair, {
+    await upsertThrottle(trx, keys.pair, {
       failures: 0,
       next_attempt_at: EPOCH,
       last_failure_at: null,
@@ -123,55 +114,13 @@ export async function recordSignInSuccess(store: Store, attempt: SignInAttempt, 
       expires_at: expiry(now.getTime(), time),
     });
     for (const kind of admission.counted) {
-      if (kind === 'pair') continue;
-      await trx
-        .updateTable('sign_in_throttles')
-        .set((eb) => ({
-          failures: eb
-            .case()
-            .when('failures', '>', 0)
-            .then(eb('failures', '-', 1))
-            .else(0)
-            .end(),
-        }))
-        .where('key', '=', keys[kind])
-        .execute();
+      if (kind !== 'pair') await giveBackFailure(trx, keys[kind]);
     }
   });
-}
-
-async function loadRows(trx: Kysely<Database>, keys: Record<ScopeKind, string>): Promise<Map<string, SignInThrottleRow>> {
-  const rows = await trx.selectFrom('sign_in_throttles').selectAll().where('key', 'in', Object.values(keys)).execute();
-  return new Map(rows.map((row) => [row.key, row]));
-}
-
-/** A row's count as it stands now: a count whose last failure is older than the forget period starts again. */
-function current(row: SignInThrottleRow | undefined, nowMs: number): { failures: number; nextAttemptAt: string } {
-  if (!row?.last_failure_at || nowMs - Date.parse(row.last_failure_at) >= SIGN_IN_POLICY.forgetAfterSeconds * 1000) {
-    return { failures: 0, nextAttemptAt: EPOCH };
-  }
-  return { failures: row.failures, nextAttemptAt: row.next_attempt_at };
 }
 
 function expiry(nowMs: number, lastSuccessAt: string | null): string {
   const forgotten = nowMs + SIGN_IN_POLICY.forgetAfterSeconds * 1000;
   const unknown = lastSuccessAt ? Date.parse(lastSuccessAt) + SIGN_IN_POLICY.knownNetworkSeconds * 1000 : 0;
   return new Date(Math.max(forgotten, unknown)).toISOString();
-}
-
-async function upsert(trx: Kysely<Database>, key: string, values: Omit<SignInThrottleRow, 'key'>): Promise<void> {
-  await trx
-    .insertInto('sign_in_throttles')
-    .values({ key, ...values })
-    .onConflict((oc) => oc.column('key').doUpdateSet(values))
-    .execute();
-}
-
-// Rows of emails and networks not seen for a while mean nothing; deleting them now and then keeps the table as
-// small as the current traffic (a scan of many emails leaves one row per email for a day).
-async function pruneNowAndThen(store: Store, now: Date): Promise<void> {
-  const last = lastPruned.get(store) ?? 0;
-  if (now.getTime() - last < PRUNE_EVERY_MS) return;
-  lastPruned.set(store, now.getTime());
-  await store.db.deleteFrom('sign_in_throttles').where('expires_at', '<', now.toISOString()).execute();
 }

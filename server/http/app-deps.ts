@@ -1,6 +1,6 @@
 /** What the HTTP layer needs from the rest of the control plane. */
 import type { EventEmitter } from 'node:events';
-import type { FailureRateLimiter } from '../auth/rate-limiter';
+import type { ReplicaInfo } from '../../protocol/gateway-channel';
 import type { ServiceContext } from '../services/context';
 import type { AccessDeps } from '../sessions/access';
 import type { SessionLifecycle } from '../sessions/lifecycle';
@@ -10,11 +10,17 @@ export interface GatewayEvents {
   deleted: [gatewayId: string];
 }
 
+/** This replica among those sharing the database, for `GET /health`. */
+export interface ReplicaStatus {
+  replicaId: string;
+  replicas: ReplicaInfo[];
+  connectedGateways: number;
+}
+
 export interface AppDeps {
   ctx: ServiceContext;
   sessions: SessionLifecycle;
   access: AccessDeps;
-  /** Failed gateway enrollments per client address. */
-  enrollLimiter: FailureRateLimiter;
   gatewayEvents: EventEmitter<GatewayEvents>;
+  replicaStatus(): ReplicaStatus;
 }

@@ -72,7 +72,7 @@ export function buildApp(config: ControlPlaneConfig, deps: AppDeps): FastifyInst
   addAuthentication(app, deps.ctx);
   app.register(
     async (api) => {
-      healthRoutes(api);
+      healthRoutes(api, deps);
       authRoutes(api, deps);
       projectRoutes(api, deps);
       gatewayRoutes(api, deps);

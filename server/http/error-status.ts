@@ -19,5 +19,6 @@ export const STATUS_OF_CODE: Readonly<Record<ApiErrorCode, number>> = Object.fre
   // The resource exists but cannot be reached right now: retry later.
   [C.gatewayOffline]: 503,
   [C.sessionNotActive]: 409,
+  [C.unavailable]: 503,
   [C.internal]: 500,
 });

@@ -3,10 +3,11 @@
  * passes to attachRelay.
  */
 import type { ControlPlaneServices } from '../control-plane';
+import type { ReplicaEventFrom } from '../replicas/replica-events';
 import type { RelayDeps } from './deps';
 
 export function relayDepsFromServices(services: ControlPlaneServices, log?: RelayDeps['log']): RelayDeps {
-  const { sessions, gatewayEvents } = services;
+  const { sessions, replicaEvents } = services;
   const { replicas } = services;
   return {
     replicas: {
@@ -46,8 +47,12 @@ export function relayDepsFromServices(services: ControlPlaneServices, log?: Rela
       return () => sessions.off('ended', listener);
     },
     onGatewayRevoked: (listener) => {
-      gatewayEvents.on('deleted', listener);
-      return () => gatewayEvents.off('deleted', listener);
+      // Deleted through any replica.
+      const onEvent = (event: ReplicaEventFrom) => {
+        if (event.type === 'gateway.deleted') listener(event.gatewayId);
+      };
+      replicaEvents.on('event', onEvent);
+      return () => replicaEvents.off('event', onEvent);
     },
     recordSessionStats: (sessionId, gatewayId, stats) => services.recordStats(sessionId, stats, gatewayId),
     gatewaysWithActiveSessions: () => services.gatewaysWithActiveSessions(),

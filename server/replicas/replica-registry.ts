@@ -10,7 +10,14 @@ import type { Kysely } from 'kysely';
 import type { ReplicaInfo } from '../../protocol/gateway-channel';
 import type { Database } from '../store/schema';
 
+/** A new replica id: one per control-plane process run. */
+export function newReplicaId(): string {
+  return `rep_${randomBytes(9).toString('base64url')}`;
+}
+
 export interface ReplicaRegistryOptions {
+  /** This replica's id (default: a new one). */
+  id?: string;
   /** Base address gateways reach this replica at. */
   url: string;
   /** How often the lease is renewed and the live list reread. */
@@ -23,17 +30,27 @@ const LEASE_HEARTBEATS = 3;
 /** Rows of replicas gone this long are deleted (they are kept a while for whoever investigates an incident). */
 const FORGET_AFTER_MS = 24 * 3600_000;
 
-export class ReplicaRegistry extends EventEmitter<{ changed: [ReplicaInfo[]] }> {
-  readonly id = `rep_${randomBytes(9).toString('base64url')}`;
+export interface ReplicaRegistryEvents {
+  /** The live list changed. */
+  changed: [ReplicaInfo[]];
+  /** Something an operator must fix (several live replicas registered under one address). */
+  warning: [string];
+}
+
+export class ReplicaRegistry extends EventEmitter<ReplicaRegistryEvents> {
+  readonly id: string;
   private liveList: ReplicaInfo[];
   private timer: NodeJS.Timeout | undefined;
   private readonly now: () => Date;
+  /** Replica ids already warned about sharing this replica's address. */
+  private readonly warnedAbout = new Set<string>();
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly options: ReplicaRegistryOptions,
   ) {
     super();
+    this.id = options.id ?? newReplicaId();
     this.now = options.now ?? (() => new Date());
     this.liveList = [{ id: this.id, url: options.url }];
   }
@@ -70,6 +87,23 @@ export class ReplicaRegistry extends EventEmitter<{ changed: [ReplicaInfo[]] }> 
     await this.db.deleteFrom('replicas').where('id', '=', this.id).execute();
   }
 
+  /**
+   * Gateways open one channel per live replica at its address: two replicas under one address (PORTCULLIS_REPLICA_URL
+   * unset, so both took the public URL, or copied from one to the other) get one channel between them, and the
+   * streams of the other wait for a channel that never comes.
+   */
+  private warnOfSharedAddress(list: ReplicaInfo[]): void {
+    for (const other of list) {
+      if (other.id === this.id || other.url !== this.options.url || this.warnedAbout.has(other.id)) continue;
+      this.warnedAbout.add(other.id);
+      this.emit(
+        'warning',
+        `replica ${other.id} is registered at this replica's address too (${this.options.url}): gateways cannot reach both; ` +
+          'give each replica its own address with PORTCULLIS_REPLICA_URL',
+      );
+    }
+  }
+
   private leaseFrom(now: Date): string {
     return new Date(now.getTime() + LEASE_HEARTBEATS * this.options.heartbeatMs).toISOString();
   }
@@ -103,6 +137,7 @@ export class ReplicaRegistry extends EventEmitter<{ changed: [ReplicaInfo[]] }> 
       .orderBy('id')
       .execute();
     const list = rows.map((r) => ({ id: r.id, url: r.url }));
+    this.warnOfSharedAddress(list);
     // Always itself: its own lease is renewed just above, but its clock may disagree with the row by a moment.
     if (!list.some((r) => r.id === this.id)) list.push({ id: this.id, url: this.options.url });
     const key = (l: ReplicaInfo[]) => l.map((r) => `${r.id} ${r.url}`).join('\n');

@@ -147,18 +147,18 @@ export async function setGatewayConnected(
 
 /**
  * Ends the active sessions of gateways that no replica has heard from for `graceMs` (`last_seen_at`, renewed by the
- * heartbeats every replica receives), with reason gateway_offline. The decision is taken under an advisory lock so
- * that one replica sweeps at a time; the ends themselves are conditional updates, so a session ends once.
+ * heartbeats every replica receives), with reason gateway_offline. One replica sweeps at a time (the others skip
+ * the round); the ends themselves are conditional updates, so a session ends once whatever happens.
  */
 export async function endSessionsOfOfflineGateways(
   ctx: ServiceContext,
   graceMs: number,
   endSessionsOf: (gatewayId: string) => Promise<unknown>,
 ): Promise<string[]> {
-  const cutoff = new Date(ctx.now().getTime() - graceMs).toISOString();
-  const offline = await ctx.store.lockedTransaction(['gateway-offline-sweep'], async (trx) =>
-    (
-      await trx
+  const swept = await ctx.store.exclusively('gateway-offline-sweep', async () => {
+    const cutoff = new Date(ctx.now().getTime() - graceMs).toISOString();
+    const offline = (
+      await ctx.store.db
         .selectFrom('sessions')
         .innerJoin('gateways', 'gateways.id', 'sessions.gateway_id')
         .select('sessions.gateway_id')
@@ -166,10 +166,11 @@ export async function endSessionsOfOfflineGateways(
         .where('sessions.state', '=', 'active')
         .where((eb) => eb.or([eb('gateways.last_seen_at', 'is', null), eb('gateways.last_seen_at', '<', cutoff)]))
         .execute()
-    ).map((row) => row.gateway_id),
-  );
-  for (const gatewayId of offline) await endSessionsOf(gatewayId);
-  return offline;
+    ).map((row) => row.gateway_id);
+    for (const gatewayId of offline) await endSessionsOf(gatewayId);
+    return offline;
+  });
+  return swept ?? [];
 }
 
 export async function listGateways(ctx: ServiceContext, projectIds: string[]): Promise<GatewayDto[]> {

@@ -1,7 +1,13 @@
 /**
  * How sessions end: stop by their user, termination by an admin, expiry, idle timeout, their gateway going
  * offline. Each end is one conditional UPDATE (only an active session can end), so it happens once and the
- * `ended` event fires once; the relay listens to close the session's connections.
+ * `ended` event fires once on the replica that ended it; other replicas sharing the database hear of it through
+ * `announce` (server/replicas/replica-events.ts) and `endedElsewhere`, and every few seconds compare the sessions
+ * whose streams they carry against the database, in case a notification was lost.
+ *
+ * Idle is decided from the database: `last_activity_at`, which the replicas carrying a session's streams keep
+ * fresh while a connection is open (even a quiet one) or data flows, and which the ending UPDATE checks again.
+ * A replica that never saw the session's streams therefore cannot end it while another one carries them.
  */
 import { EventEmitter } from 'node:events';
 import type { SessionDto, SessionEndReason, SessionState } from '../../protocol/api';
@@ -21,11 +27,19 @@ const STATE_OF_REASON: Readonly<Record<SessionEndReason, SessionState>> = Object
 });
 
 export const SWEEP_INTERVAL_MS = 1000;
-/** last_activity_at is written at most this often per session while traffic flows. */
-const ACTIVITY_WRITE_INTERVAL_MS = 15_000;
+/** How often the sessions with streams here are compared against the database (ends a notification missed). */
+const RECONCILE_INTERVAL_MS = 2000;
+/** last_activity_at is written at most this often per session (and at most a quarter of the idle timeout). */
+const MAX_ACTIVITY_WRITE_INTERVAL_MS = 15_000;
 
 export interface SessionLifecycleEvents {
+  /** The session ended, here or on another replica: cut its streams. */
   ended: [sessionId: string, reason: SessionEndReason, gatewayId: string];
+}
+
+export interface SessionLifecycleOptions {
+  /** Tells the other replicas that a session ended here (server/replicas/replica-events.ts). */
+  announce?(sessionId: string, reason: SessionEndReason, gatewayId: string): Promise<void>;
 }
 
 interface LiveSession {
@@ -35,17 +49,27 @@ interface LiveSession {
 }
 
 export class SessionLifecycle extends EventEmitter<SessionLifecycleEvents> {
+  /** Sessions with streams on this replica (or traffic recently): what keeps them from going idle. */
   private readonly live = new Map<string, LiveSession>();
   private timer: NodeJS.Timeout | undefined;
   private sweeping = false;
+  private lastReconciledMs = 0;
+  private readonly activityWriteIntervalMs: number;
 
-  constructor(private readonly ctx: ServiceContext) {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly options: SessionLifecycleOptions = {},
+  ) {
     super();
+    this.activityWriteIntervalMs = Math.min(MAX_ACTIVITY_WRITE_INTERVAL_MS, (ctx.config.idleTimeoutSeconds * 1000) / 4);
   }
 
-  /** Starts the once-a-second sweep for expired and idle sessions. */
+  /**
+   * Starts the once-a-second work: activity of this replica's open streams to the database, ends missed from
+   * other replicas, and (one replica at a time) the sweep for expired and idle sessions.
+   */
   start(): void {
-    this.timer ??= setInterval(() => void this.sweep().catch(() => {}), SWEEP_INTERVAL_MS);
+    this.timer ??= setInterval(() => void this.tick().catch(() => {}), SWEEP_INTERVAL_MS);
     this.timer.unref();
   }
 
@@ -59,22 +83,53 @@ export class SessionLifecycle extends EventEmitter<SessionLifecycleEvents> {
    * `endedBy` is the email of the person who ended it, or null for the system.
    */
   async end(sessionId: string, reason: SessionEndReason, endedBy: string | null = null): Promise<boolean> {
+    return this.endIf(sessionId, reason, endedBy);
+  }
+
+  /** `end`, only while the session has had no activity since `quietSince` (checked in the UPDATE itself). */
+  private async endIf(sessionId: string, reason: SessionEndReason, endedBy: string | null, quietSince?: string): Promise<boolean> {
     const row = await findSession(this.ctx, sessionId);
     if (!row || (row.state !== 'active' && row.state !== 'starting')) return false;
-    const result = await this.ctx.store.db
+    let update = this.ctx.store.db
       .updateTable('sessions')
       .set({ state: STATE_OF_REASON[reason], end_reason: reason, ended_at: this.ctx.now().toISOString(), ended_by: endedBy })
       .where('id', '=', sessionId)
-      .where('state', 'in', ['active', 'starting'])
-      .executeTakeFirst();
+      .where('state', 'in', ['active', 'starting']);
+    // Another replica may have written activity since the sweep read the row.
+    if (quietSince !== undefined) update = update.where('last_activity_at', '<=', quietSince);
+    const result = await update.executeTakeFirst();
     if (Number(result.numUpdatedRows) !== 1) return false;
+    this.endedElsewhere(sessionId, reason, row.gateway_id);
+    await this.options.announce?.(sessionId, reason, row.gateway_id);
+    return true;
+  }
+
+  /** A session ended (on another replica, or found ended in the database): forget it here and cut its streams. */
+  endedElsewhere(sessionId: string, reason: SessionEndReason, gatewayId: string): void {
     this.live.delete(sessionId);
     try {
-      this.emit('ended', sessionId, reason, row.gateway_id);
+      this.emit('ended', sessionId, reason, gatewayId);
     } catch {
       // A listener's failure must not undo or hide the end itself.
     }
-    return true;
+  }
+
+  /**
+   * Compares the sessions whose streams this replica carries against the database, and acts on those that ended
+   * elsewhere without this replica hearing of it (a lost notification, a listener that reconnected).
+   */
+  async reconcile(): Promise<void> {
+    this.lastReconciledMs = Date.now();
+    const ids = [...this.live.keys()];
+    for (let i = 0; i < ids.length; i += 500) {
+      const ended = await this.ctx.store.db
+        .selectFrom('sessions')
+        .select(['id', 'end_reason', 'gateway_id'])
+        .where('id', 'in', ids.slice(i, i + 500))
+        .where('state', 'not in', ['active', 'starting'])
+        .execute();
+      for (const row of ended) if (this.live.has(row.id)) this.endedElsewhere(row.id, row.end_reason ?? 'stopped', row.gateway_id);
+    }
   }
 
   /** `POST /sessions/:id/stop`: only the session's own user. */
@@ -137,7 +192,7 @@ export class SessionLifecycle extends EventEmitter<SessionLifecycleEvents> {
   touch(sessionId: string): void {
     const live = this.liveOf(sessionId);
     live.lastActivityMs = this.ctx.now().getTime();
-    if (live.lastActivityMs - live.lastWrittenMs >= ACTIVITY_WRITE_INTERVAL_MS) void this.writeActivity(sessionId, live);
+    if (live.lastActivityMs - live.lastWrittenMs >= this.activityWriteIntervalMs) void this.writeActivity(sessionId, live);
   }
 
   /** A relay stream of the session opened: counted in `connections`; the session is not idle while one is open. */
@@ -166,36 +221,72 @@ export class SessionLifecycle extends EventEmitter<SessionLifecycleEvents> {
     return this.live.get(sessionId)?.open ?? 0;
   }
 
-  /** One pass: active sessions past their expiry end as `expired`; idle ones as `ended`/`idle`. */
+  /** One second's work (see `start`). */
+  private async tick(): Promise<void> {
+    await this.keepOpenSessionsActive();
+    if (Date.now() - this.lastReconciledMs >= RECONCILE_INTERVAL_MS) await this.reconcile();
+    await this.sweep();
+  }
+
+  /**
+   * A session with a connection open here is active even when nothing flows: its last_activity_at is kept fresh in
+   * the database, where every replica's idle sweep reads it.
+   */
+  private async keepOpenSessionsActive(): Promise<void> {
+    const nowMs = this.ctx.now().getTime();
+    const due: string[] = [];
+    for (const [id, live] of this.live) {
+      if (live.open > 0 && nowMs - live.lastWrittenMs >= this.activityWriteIntervalMs) {
+        live.lastWrittenMs = nowMs;
+        due.push(id);
+      }
+    }
+    if (due.length === 0) return;
+    await this.ctx.store.db
+      .updateTable('sessions')
+      .set({ last_activity_at: new Date(nowMs).toISOString() })
+      .where('id', 'in', due)
+      .where('state', '=', 'active')
+      .execute();
+  }
+
+  /**
+   * One pass, on one replica at a time: active sessions past their expiry end as `expired`; those with no activity
+   * in the database for the idle timeout end as `ended`/`idle`.
+   */
   async sweep(): Promise<void> {
     if (this.sweeping) return;
     this.sweeping = true;
     try {
-      const now = this.ctx.now();
-      const expired = await this.ctx.store.db
-        .selectFrom('sessions')
-        .select('id')
-        .where('state', '=', 'active')
-        .where('expires_at', '<=', now.toISOString())
-        .execute();
-      for (const { id } of expired) await this.end(id, 'expired');
-      const cutoffMs = now.getTime() - this.ctx.config.idleTimeoutSeconds * 1000;
-      const quiet = await this.ctx.store.db
-        .selectFrom('sessions')
-        .select('id')
-        .where('state', '=', 'active')
-        .where('last_activity_at', '<=', new Date(cutoffMs).toISOString())
-        .execute();
-      for (const { id } of quiet) {
-        const live = this.live.get(id);
-        if (live && (live.open > 0 || live.lastActivityMs > cutoffMs)) {
-          await this.writeActivity(id, live);
-          continue;
-        }
-        await this.end(id, 'idle');
-      }
+      await this.ctx.store.exclusively('session-sweep', () => this.sweepNow());
     } finally {
       this.sweeping = false;
+    }
+  }
+
+  private async sweepNow(): Promise<void> {
+    const now = this.ctx.now();
+    const expired = await this.ctx.store.db
+      .selectFrom('sessions')
+      .select('id')
+      .where('state', '=', 'active')
+      .where('expires_at', '<=', now.toISOString())
+      .execute();
+    for (const { id } of expired) await this.end(id, 'expired');
+    const cutoff = new Date(now.getTime() - this.ctx.config.idleTimeoutSeconds * 1000).toISOString();
+    const quiet = await this.ctx.store.db
+      .selectFrom('sessions')
+      .select('id')
+      .where('state', '=', 'active')
+      .where('last_activity_at', '<=', cutoff)
+      .execute();
+    for (const { id } of quiet) {
+      const live = this.live.get(id);
+      if (live && (live.open > 0 || live.lastActivityMs > Date.parse(cutoff))) {
+        await this.writeActivity(id, live);
+        continue;
+      }
+      await this.endIf(id, 'idle', null, cutoff);
     }
   }
 

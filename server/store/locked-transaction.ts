@@ -44,3 +44,29 @@ export async function lockedTransaction<T>(
     return result;
   });
 }
+
+/**
+ * Runs `fn` unless another process runs it under the same name right now, in which case it returns undefined at
+ * once: for periodic sweeps that every replica schedules and one at a time should do (the others skip a round).
+ * - PostgreSQL: a session-level advisory lock taken with pg_try_advisory_lock on a connection pinned for the run
+ *   and released after it; a replica that dies mid-sweep loses its connection and with it the lock.
+ * - SQLite: one process owns the file, so `fn` always runs. It runs outside any transaction: `fn` uses the store
+ *   freely (on SQLite the store has one connection, which a transaction here would hold).
+ */
+export async function exclusively<T>(
+  db: Kysely<Database>,
+  dialect: StoreDialect,
+  name: string,
+  fn: () => Promise<T>,
+): Promise<T | undefined> {
+  if (dialect !== 'postgres') return fn();
+  return db.connection().execute(async (conn) => {
+    const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_lock(hashtextextended(${name}, 0)) as locked`.execute(conn);
+    if (!rows[0]?.locked) return undefined;
+    try {
+      return await fn();
+    } finally {
+      await sql`select pg_advisory_unlock(hashtextextended(${name}, 0))`.execute(conn);
+    }
+  });
+}

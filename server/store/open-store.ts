@@ -4,7 +4,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { DEFAULT_CONNECTION_WAIT_MS, withConnectionDeadline } from './connection-deadline';
-import { lockedTransaction } from './locked-transaction';
+import { exclusively, lockedTransaction } from './locked-transaction';
 import { migrateToLatest } from './migrate';
 import type { Database } from './schema';
 import type { Store, StoreDialect } from './store';
@@ -55,6 +55,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     },
     transaction: (fn) => db.transaction().execute(fn),
     lockedTransaction: (names, fn) => lockedTransaction(db, dialect, names, fn),
+    exclusively: (name, fn) => exclusively(db, dialect, name, fn),
   };
 }
 

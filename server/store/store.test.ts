@@ -514,6 +514,44 @@ describeOnBothDialects('store', ({ dialect, freshStore }) => {
     );
   });
 
+  it('exclusively: one process runs a sweep at a time and the others skip it; the lock is free again afterwards', async () => {
+    const { store, options } = await freshStore();
+    // Another control plane: a store of its own (its own pool and connections) on the same database.
+    const other = await openStore(options);
+    try {
+      let release: () => void = () => {};
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let entered: () => void = () => {};
+      const inside = new Promise<void>((resolve) => {
+        entered = resolve;
+      });
+      const first = store.exclusively('sweep', async () => {
+        entered();
+        await held;
+        return 'first';
+      });
+      await inside;
+      const second = await other.exclusively('sweep', async () => 'second');
+      const unrelated = await other.exclusively('another sweep', async () => 'unrelated');
+      release();
+      assert.equal(await first, 'first');
+      assert.equal(unrelated, 'unrelated', 'another name is not held');
+      if (dialect === 'postgres') assert.equal(second, undefined, 'the second process skipped while the first held the lock');
+      // SQLite has one process: nothing to skip.
+      else assert.equal(second, 'second');
+      assert.equal(await other.exclusively('sweep', async () => 'again'), 'again', 'released after the first run');
+      await assert.rejects(
+        store.exclusively('sweep', async () => Promise.reject(new Error('sweep failed'))),
+        /sweep failed/,
+      );
+      assert.equal(await other.exclusively('sweep', async () => 'after a failure'), 'after a failure', 'released after a throw');
+    } finally {
+      await other.close();
+    }
+  });
+
   it('leaves room for later migrations: their names sort after 0001', () => {
     const names = Object.keys(STORE_MIGRATIONS);
     assert.deepEqual(names, [...names].sort());

@@ -16,4 +16,9 @@ export interface Store {
    * and a write that must not interleave with another request's, here or in another control-plane process.
    */
   lockedTransaction<T>(names: readonly string[], fn: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` unless another control-plane process is running it under `name` (then undefined, at once): periodic
+   * sweeps done by one replica at a time (see ./locked-transaction).
+   */
+  exclusively<T>(name: string, fn: () => Promise<T>): Promise<T | undefined>;
 }

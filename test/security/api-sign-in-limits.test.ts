@@ -2,6 +2,7 @@
  * The sign-in limits (server/auth/sign-in-throttle.ts) through the real API, on SQLite and PostgreSQL: concurrent
  * attempts never check more passwords than the limit, also over two control planes sharing the database; an
  * attacker's failures never lock the user out from their own network; the ceilings slow and never block.
+ * Gateway enrollment has a limit of its own per network (server/auth/enrollment-throttle.ts), in the database too.
  * Client addresses are real: requests leave from different loopback addresses (127.0.0.0/8 is all loopback on
  * Linux), which is what the server sees as request.ip.
  */
@@ -9,6 +10,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { before, it } from 'node:test';
 import type { MemberDto } from '../../protocol/api';
+import { GATEWAY_ENROLL_PATH } from '../../protocol/gateway-channel';
+import { ENROLLMENT_POLICY } from '../../server/auth/enrollment-throttle';
 import { SIGN_IN_POLICY } from '../../server/auth/sign-in-throttle';
 import { type ApiServer, describeApi, startReplica } from '../e2e/api-harness';
 
@@ -21,10 +24,15 @@ interface Answer {
 
 /** POST /auth/login on a connection of its own, from `localAddress`. */
 function signInFrom(base: string, localAddress: string, email: string, password: string): Promise<Answer> {
-  const data = JSON.stringify({ email, password });
+  return postFrom(base, '/auth/login', localAddress, { email, password });
+}
+
+/** A POST on a connection of its own, from `localAddress`. */
+function postFrom(base: string, path: string, localAddress: string, body: unknown): Promise<Answer> {
+  const data = JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const request = http.request(
-      `${base}/auth/login`,
+      `${base}${path}`,
       {
         method: 'POST',
         localAddress,
@@ -239,5 +247,35 @@ describeApi('sign-in limits', ['sqlite', 'postgres'], (server) => {
     assert.equal((await signInFrom(s.base, address, email, PASSWORD)).status, 200);
     assert.equal(await failAll(s, failures(PAIR.freeFailures)), undefined);
     assert.equal((await signInFrom(s.base, address, email, PASSWORD)).status, 429);
+  });
+});
+
+describeApi('gateway enrollment limits', ['sqlite', 'postgres'], (server) => {
+  it(`over two control planes, 40 concurrent bad enrollment tokens from one network: ${ENROLLMENT_POLICY.freeFailures} are checked, the rest get 429; other networks and good tokens go on`, async () => {
+    const s = server();
+    const adminToken = await s.login(s.bootstrap.email, s.bootstrap.password);
+    const projectId = (await s.call('GET', '/me', { token: adminToken })).body.projects[0].id;
+    const newToken = async () =>
+      (await s.call<{ token: string }>('POST', '/gateways/enrollment-tokens', { token: adminToken, body: { projectId } })).body.token;
+    const replica = await startReplica(s);
+    try {
+      const bases = [s.base, replica.base];
+      const answers = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => postFrom(bases[i % 2], GATEWAY_ENROLL_PATH, '127.0.9.1', { token: `pce_wrong${i}` })),
+      );
+      assert.deepEqual(tally(answers), { 401: ENROLLMENT_POLICY.freeFailures, 429: 40 - ENROLLMENT_POLICY.freeFailures });
+      const limited = answers.find((a) => a.status === 429);
+      assert.equal(limited?.body.error.code, 'rate_limited');
+      assert.match(limited?.body.error.message, /too many failed enrollments: try again in \d+ seconds?/);
+      assert.ok(limited?.retryAfter !== undefined && limited.retryAfter > 0);
+      // Even a good token waits there; from another network it enrolls, and its success is not a failure.
+      assert.equal((await postFrom(replica.base, GATEWAY_ENROLL_PATH, '127.0.9.1', { token: await newToken() })).status, 429);
+      for (let i = 0; i < ENROLLMENT_POLICY.freeFailures + 2; i++) {
+        const enrolled = await postFrom(bases[i % 2], GATEWAY_ENROLL_PATH, '127.0.10.1', { token: await newToken(), name: `gw-${i}` });
+        assert.equal(enrolled.status, 201, JSON.stringify(enrolled.body));
+      }
+    } finally {
+      await replica.stop();
+    }
   });
 });

@@ -1,6 +1,8 @@
 /** Gateway enrollment tokens, enrollment itself (authenticated by the token), listing and deletion. */
 import type { FastifyInstance } from 'fastify';
 import { GATEWAY_ENROLL_PATH, type GatewayEnrollRequest } from '../../../protocol/gateway-channel';
+import { clientNetwork } from '../../auth/client-network';
+import { admitEnrollment, recordEnrollmentSuccess } from '../../auth/enrollment-throttle';
 import { projectsOf, requireRole } from '../../services/authorization';
 import { createEnrollmentToken, deleteGateway, enrollGateway, findGateway, listGateways } from '../../services/gateways';
 import { ServiceError } from '../../services/service-error';
@@ -25,14 +27,15 @@ export function gatewayRoutes(api: FastifyInstance, deps: AppDeps): void {
     GATEWAY_ENROLL_PATH,
     { config: { auth: 'none' }, schema: { body: object({ token: text(200, 1), name: nameSchema }, ['token']) } },
     async (request, reply) => {
-      const wait = deps.enrollLimiter.retryAfterSeconds(request.ip);
-      if (wait > 0) throw new ServiceError('rate_limited', `too many failed enrollments: try again in ${wait} seconds`, wait);
-      try {
-        return reply.code(201).send(await enrollGateway(ctx, request.body));
-      } catch (error) {
-        if (error instanceof ServiceError && error.code === 'unauthenticated') deps.enrollLimiter.recordFailure(request.ip);
-        throw error;
+      const network = clientNetwork(request.ip);
+      const admission = await admitEnrollment(ctx.store, network, ctx.now);
+      if (!admission.admitted) {
+        const wait = admission.retryAfterSeconds;
+        throw new ServiceError('rate_limited', `too many failed enrollments: try again in ${wait} seconds`, wait);
       }
+      const enrolled = await enrollGateway(ctx, request.body);
+      await recordEnrollmentSuccess(ctx.store, network);
+      return reply.code(201).send(enrolled);
     },
   );
 
