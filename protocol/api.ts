@@ -39,6 +39,8 @@ export interface HealthDto {
   replicas: Array<{ id: string }>;
   /** Gateways with a control channel to this replica. */
   connectedGateways: number;
+  /** Client connections this replica is relaying now. */
+  streams: number;
 }
 
 export interface Page<T> {

@@ -14,6 +14,7 @@ import {
   type AuditEventDto,
   type EnrollmentTokenDto,
   type GatewayDto,
+  type HealthDto,
   type LoginRequest,
   type LoginResponse,
   type MeDto,
@@ -318,7 +319,7 @@ export class ApiClient {
     return this.request('PUT', `/projects/${seg(projectId)}/mfa-policy`, { body: { enforcedMethod } });
   }
 
-  health(): Promise<{ ok: boolean }> {
+  health(): Promise<HealthDto> {
     return this.request('GET', '/health', { anonymous: true });
   }
 

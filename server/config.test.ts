@@ -15,6 +15,22 @@ describe('control plane configuration from the environment', () => {
     assert.equal(config.databaseUrl, undefined);
     assert.equal(config.tls, undefined);
     assert.equal(config.logWriterThread, true);
+    assert.deepEqual(config.trustedProxies, []);
+  });
+
+  it('reads the trusted balancers as addresses and CIDR ranges, and refuses anything else', () => {
+    assert.deepEqual(loadConfigFromEnv({ PORTCULLIS_TRUSTED_PROXIES: ' 10.0.0.5, 10.1.0.0/16,fd00::/8 ' }).trustedProxies, [
+      '10.0.0.5',
+      '10.1.0.0/16',
+      'fd00::/8',
+    ]);
+    for (const bad of ['10.0.0.300', 'balancer.local', '10.0.0.0/33', '10.0.0.0/8/1', 'fd00::/129']) {
+      assert.throws(
+        () => loadConfigFromEnv({ PORTCULLIS_TRUSTED_PROXIES: bad }),
+        /PORTCULLIS_TRUSTED_PROXIES must list IP addresses or CIDR ranges/,
+        bad,
+      );
+    }
   });
 
   it('reads PORTCULLIS_* variables and refuses bad numbers and half a TLS setup', () => {

@@ -1,6 +1,7 @@
 /**
  * The control plane's settings, and how they are read from PORTCULLIS_* environment variables.
  */
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 
 /** Where Fastify's (pino) log lines go: `false` = off, `true` = standard output, or any writable stream. */
@@ -26,6 +27,12 @@ export interface ControlPlaneConfig {
    */
   replicaUrl?: string;
   tls?: { certFile: string; keyFile: string };
+  /**
+   * Addresses or CIDR ranges of the HTTP load balancers in front (nginx, HAProxy in HTTP mode) whose
+   * X-Forwarded-For is believed: the sign-in and enrollment limits then count the client's network, not the
+   * balancer's. Empty (default): the header is ignored, since anyone could send it.
+   */
+  trustedProxies: string[];
   /** Lifetime of a sign-in token. */
   tokenTtlSeconds: number;
   /** A session with no open connection and no traffic for this long ends with reason `idle`. */
@@ -58,6 +65,7 @@ export const CONFIG_DEFAULTS = Object.freeze({
   maxSessionSecondsCap: 12 * 3600,
   gatewayHeartbeatSeconds: 10,
   gatewayOfflineGraceSeconds: 30,
+  trustedProxies: [] as string[],
   bootstrapEmail: 'admin@localhost',
   logWriterThread: true,
 });
@@ -81,6 +89,7 @@ export function keyFileOf(config: ControlPlaneConfig): string {
  * Reads the configuration from the environment:
  * PORTCULLIS_HOST, PORTCULLIS_PORT, PORTCULLIS_DATA_DIR (default ./.portcullis-data), PORTCULLIS_DATABASE_URL,
  * PORTCULLIS_ROOT_KEY, PORTCULLIS_KEY_FILE, PORTCULLIS_PUBLIC_URL, PORTCULLIS_REPLICA_URL, PORTCULLIS_TLS_CERT_FILE, PORTCULLIS_TLS_KEY_FILE,
+ * PORTCULLIS_TRUSTED_PROXIES (comma-separated addresses or CIDR ranges),
  * PORTCULLIS_TOKEN_TTL_SECONDS, PORTCULLIS_IDLE_TIMEOUT_SECONDS, PORTCULLIS_DEFAULT_SESSION_SECONDS,
  * PORTCULLIS_MAX_SESSION_SECONDS, PORTCULLIS_GATEWAY_HEARTBEAT_SECONDS, PORTCULLIS_GATEWAY_OFFLINE_GRACE_SECONDS, PORTCULLIS_ADMIN_EMAIL,
  * PORTCULLIS_LOG (`off` turns logging off), PORTCULLIS_LOG_WRITER_THREAD (`off` stores log batches on the main thread).
@@ -98,8 +107,9 @@ export function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Control
     publicUrl: env.PORTCULLIS_PUBLIC_URL || undefined,
     replicaUrl: env.PORTCULLIS_REPLICA_URL || undefined,
     tls: certFile || tlsKeyFile ? { certFile: certFile ?? '', keyFile: tlsKeyFile ?? '' } : undefined,
+    trustedProxies: addressList(env, 'PORTCULLIS_TRUSTED_PROXIES'),
     tokenTtlSeconds: integer(env, 'PORTCULLIS_TOKEN_TTL_SECONDS', 60, 90 * 86400),
-    idleTimeoutSeconds: integer(env, 'PORTCULLIS_IDLE_TIMEOUT_SECONDS', 10, 7 * 86400),
+    idleTimeoutSeconds: integer(env, 'PORTCULLIS_IDLE_TIMEOUT_SECONDS', 2, 7 * 86400),
     defaultSessionSeconds: integer(env, 'PORTCULLIS_DEFAULT_SESSION_SECONDS', 60, 7 * 86400),
     maxSessionSecondsCap: integer(env, 'PORTCULLIS_MAX_SESSION_SECONDS', 60, 7 * 86400),
     gatewayHeartbeatSeconds: integer(env, 'PORTCULLIS_GATEWAY_HEARTBEAT_SECONDS', 1, 3600),
@@ -108,6 +118,26 @@ export function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Control
     logger: env.PORTCULLIS_LOG !== 'off',
     logWriterThread: onOff(env, 'PORTCULLIS_LOG_WRITER_THREAD'),
   });
+}
+
+/** A comma-separated list of IP addresses and CIDR ranges (checked, so that a typo fails the start). */
+function addressList(env: NodeJS.ProcessEnv, name: string): string[] | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const items = raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+  for (const item of items) {
+    const [address, bits, extra] = item.split('/');
+    const version = isIP(address);
+    const maxBits = version === 6 ? 128 : 32;
+    const bitsOk = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= maxBits);
+    if (version === 0 || !bitsOk || extra !== undefined) {
+      throw new Error(`${name} must list IP addresses or CIDR ranges separated by commas (e.g. 10.0.0.5,10.1.0.0/16), got "${item}"`);
+    }
+  }
+  return items;
 }
 
 function onOff(env: NodeJS.ProcessEnv, name: string): boolean | undefined {

@@ -63,8 +63,8 @@ export interface ControlPlaneServices {
   sessions: SessionLifecycle;
   /** `on('event', ...)`: what happened on any replica; `gateway.deleted` closes that gateway's channels. */
   replicaEvents: ReplicaEvents;
-  /** How many gateways have a channel to this replica, for the health answer; the relay sets it once attached. */
-  setConnectedGateways(count: () => number): void;
+  /** What the relay attached to this replica carries, for the health answer; set once the relay is attached. */
+  setRelayStatus(status: () => { gateways: number; streams: number }): void;
 }
 
 export interface ControlPlane {
@@ -113,14 +113,17 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     const gatewayEvents = new EventEmitter<GatewayEvents>();
     // A gateway deleted through this replica has its channels closed on every replica.
     gatewayEvents.on('deleted', (gatewayId) => void replicaEvents.publish({ type: 'gateway.deleted', gatewayId }));
-    let connectedGateways = () => 0;
+    let relayStatus = () => ({ gateways: 0, streams: 0 });
     let registry: ReplicaRegistry | undefined;
     const deps: AppDeps = {
       ctx,
       sessions,
       access,
       gatewayEvents,
-      replicaStatus: () => ({ replicaId, replicas: registry?.live() ?? [], connectedGateways: connectedGateways() }),
+      replicaStatus: () => {
+        const relay = relayStatus();
+        return { replicaId, replicas: registry?.live() ?? [], connectedGateways: relay.gateways, streams: relay.streams };
+      },
     };
     const app = buildApp(config, deps);
     started = { app, mfa, replicaEvents };
@@ -190,8 +193,8 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       },
       sessions,
       replicaEvents,
-      setConnectedGateways: (count) => {
-        connectedGateways = count;
+      setRelayStatus: (status) => {
+        relayStatus = status;
       },
     };
     let closing: Promise<void> | undefined;

@@ -40,7 +40,10 @@ export async function runServer(config: ControlPlaneConfig, options: RunServerOp
       localGateways: options.localGateways ?? options.relay?.localGateways,
     },
   );
-  controlPlane.services.setConnectedGateways(() => relay.stats().gateways);
+  controlPlane.services.setRelayStatus(() => {
+    const stats = relay.stats();
+    return { gateways: stats.gateways, streams: stats.pairedStreams };
+  });
   let closing: Promise<void> | undefined;
   return {
     url: controlPlane.url,

@@ -259,7 +259,7 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
   }
 
   private endSession(sessionId: string, reason: string): void {
-    this.sessions.end(sessionId, reason);
+    if (!this.sessions.end(sessionId, reason)) return;
     const pending = this.pendingCredentials.get(sessionId);
     pending?.reject(new Error(`the session has ended (${reason})`));
     this.emit('session-ended', { sessionId, reason });

@@ -76,16 +76,21 @@ export class SessionTable {
     if (entry) entry.commands++;
   }
 
-  /** Ends the session here: closes its connections, drops its credentials, refuses it from now on. */
-  end(sessionId: string, reason: string): void {
+  /**
+   * Ends the session here: closes its connections, drops its credentials, refuses it from now on. False when it had
+   * ended already (every control-plane replica says so; the first one did the work).
+   */
+  end(sessionId: string, reason: string): boolean {
+    if (this.ended.has(sessionId)) return false;
     this.ended.set(sessionId, Date.now());
     const entry = this.sessions.get(sessionId);
-    if (!entry) return;
+    if (!entry) return true;
     clearTimeout(entry.timer);
     entry.target = undefined;
     for (const connection of [...entry.connections]) connection.end(reason);
     // Keep the counters until the last connection's events are in; the entry is small.
     this.pruneEnded();
+    return true;
   }
 
   /**

@@ -15,6 +15,7 @@ export interface ReplicaStatus {
   replicaId: string;
   replicas: ReplicaInfo[];
   connectedGateways: number;
+  streams: number;
 }
 
 export interface AppDeps {

@@ -55,6 +55,8 @@ export function buildApp(config: ControlPlaneConfig, deps: AppDeps): FastifyInst
   const options: FastifyServerOptions = {
     logger: loggerOptions(config.logger),
     bodyLimit: 1024 * 1024,
+    // request.ip is the client's (from X-Forwarded-For) only when the request came through a trusted balancer.
+    ...(config.trustedProxies.length > 0 ? { trustProxy: config.trustedProxies } : {}),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   };
   const app = (config.tls

@@ -1,8 +1,8 @@
 /**
  * A real HAProxy (Debian's `haproxy`, installed by scripts/setup-test-components.ts) on a random loopback port, in
  * TCP mode with round-robin over the given backends: each TCP connection goes to the next backend, and an HTTP
- * Upgrade passes through untouched (HAProxy never reads the bytes). Backends are health-checked every 300 ms so a
- * stopped replica leaves the rotation and a restarted one comes back, as behind a production balancer.
+ * Upgrade passes through untouched (HAProxy never reads the bytes). Backends are health-checked (`GET /api/v1/health`)
+ * every 300 ms so a stopped replica leaves the rotation and a restarted one comes back, as behind a production balancer.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,6 +38,8 @@ export async function startHaproxy(backendPorts: number[]): Promise<HaproxyServe
     '  default_backend replicas',
     'backend replicas',
     '  balance roundrobin',
+    // A replica in rotation is one that answers its health check (which needs its database), as in the README.
+    '  option httpchk GET /api/v1/health',
     ...backendPorts.map((p, i) => `  server replica${i} 127.0.0.1:${p} check inter 300 fall 1 rise 1`),
     '',
   ].join('\n');

@@ -27,8 +27,8 @@ function signInFrom(base: string, localAddress: string, email: string, password:
   return postFrom(base, '/auth/login', localAddress, { email, password });
 }
 
-/** A POST on a connection of its own, from `localAddress`. */
-function postFrom(base: string, path: string, localAddress: string, body: unknown): Promise<Answer> {
+/** A POST on a connection of its own, from `localAddress`, with extra `headers`. */
+function postFrom(base: string, path: string, localAddress: string, body: unknown, headers: Record<string, string> = {}): Promise<Answer> {
   const data = JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const request = http.request(
@@ -37,7 +37,7 @@ function postFrom(base: string, path: string, localAddress: string, body: unknow
         method: 'POST',
         localAddress,
         agent: false,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) },
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data), ...headers },
       },
       (response) => {
         let text = '';
@@ -279,3 +279,28 @@ describeApi('gateway enrollment limits', ['sqlite', 'postgres'], (server) => {
     }
   });
 });
+
+describeApi(
+  'sign-in limits behind a trusted balancer',
+  ['sqlite'],
+  (server) => {
+    const signInVia = (balancer: string, client: string, email: string) =>
+      postFrom(server().base, '/auth/login', balancer, { email, password: 'wrong' }, { 'x-forwarded-for': client });
+
+    it('count the client network named by a trusted balancer, and ignore the header from anyone else', async () => {
+      const email = 'victim@example.com';
+      const statuses = async (balancer: string, client: string, n: number) => {
+        const out: number[] = [];
+        for (let i = 0; i < n; i++) out.push((await signInVia(balancer, client, email)).status);
+        return out;
+      };
+      // Through the balancer (127.0.20.1): each client's network has its own count.
+      assert.deepEqual(await statuses('127.0.20.1', '10.1.1.1', PAIR.freeFailures + 1), [...Array(PAIR.freeFailures).fill(401), 429]);
+      assert.deepEqual(await statuses('127.0.20.1', '10.2.2.2', 1), [401], 'another client network behind the balancer is not held back');
+      // From an address that is not the balancer, a forged header changes nothing: counted as that address.
+      assert.deepEqual(await statuses('127.0.30.1', '10.3.3.3', PAIR.freeFailures + 1), [...Array(PAIR.freeFailures).fill(401), 429]);
+      assert.deepEqual(await statuses('127.0.30.1', '10.4.4.4', 1), [429], 'a new forged address does not reset the count');
+    });
+  },
+  { trustedProxies: ['127.0.20.1'] },
+);

@@ -1,7 +1,7 @@
 /**
  * `GET /health`, without authentication: for load balancers (200 only while this replica can reach its database,
  * so a replica that lost it leaves the rotation) and for operators (which replica answered, the live replicas it
- * sees, how many gateways it has channels with). Replica ids only: their internal addresses stay in the database.
+ * sees, how many gateways it has channels with and how many connections it relays). Replica ids only: their internal addresses stay in the database.
  */
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
@@ -34,6 +34,7 @@ export function healthRoutes(api: FastifyInstance, deps: AppDeps): void {
       replicaId: status.replicaId,
       replicas: status.replicas.map((r) => ({ id: r.id })),
       connectedGateways: status.connectedGateways,
+      streams: status.streams,
     };
   });
 }
