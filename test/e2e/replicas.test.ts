@@ -112,12 +112,6 @@ describe('control plane replicas behind HAProxy on one PostgreSQL', () => {
     cli.start(serverUser, ['server', '--port', String(ports[i]), '--host', '127.0.0.1'], {
       env: { ...env, PORTCULLIS_REPLICA_URL: replicaUrl(i), PORTCULLIS_DATA_DIR: join(serverUser.home, `data-${i}`) },
     });
-  /** The API of one replica, bypassing the balancer. */
-  const replicaApi = (i: number) => {
-    const client = new ApiClient({ server: replicaUrl(i) });
-    client.setToken(token);
-    return client;
-  };
   const healthOf = (i: number): Promise<HealthDto> => new ApiClient({ server: replicaUrl(i) }).health();
   const newSession = () => startAccess({ server: haproxy.url, token, accountId, clientAgent: 'replicas-test', pollIntervalMs: 1000 });
 
