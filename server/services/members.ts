@@ -52,9 +52,15 @@ export async function addMember(ctx: ServiceContext, actor: Actor, projectId: st
   }
 }
 
+/**
+ * Changes to a project's admins take this lock: "another admin remains" is a read then a write, and two admins
+ * demoting each other at once (on two replicas, or two requests) must not both see the other still admin.
+ */
+const adminsLock = (projectId: string) => [`project-admins:${projectId}`];
+
 export async function updateMember(ctx: ServiceContext, actor: Actor, projectId: string, userId: string, role: Role): Promise<MemberDto> {
   const time = nowIso(ctx);
-  return ctx.store.transaction(async (trx) => {
+  return ctx.store.lockedTransaction(adminsLock(projectId), async (trx) => {
     const member = await trx
       .selectFrom('project_members')
       .innerJoin('users', 'users.id', 'project_members.user_id')
@@ -79,7 +85,7 @@ export async function updateMember(ctx: ServiceContext, actor: Actor, projectId:
 
 export async function removeMember(ctx: ServiceContext, actor: Actor, projectId: string, userId: string): Promise<void> {
   const time = nowIso(ctx);
-  await ctx.store.transaction(async (trx) => {
+  await ctx.store.lockedTransaction(adminsLock(projectId), async (trx) => {
     const member = await trx
       .selectFrom('project_members')
       .innerJoin('users', 'users.id', 'project_members.user_id')
