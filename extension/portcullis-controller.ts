@@ -201,12 +201,22 @@ export class PortcullisController {
       { title: 'Portcullis: Access (2/2)', placeHolder: 'Account' },
     );
     if (!account) return undefined;
-    return { accountId: account.account.id, accountName: account.account.name, resourceName: resource.resource.name };
+    return {
+      accountId: account.account.id,
+      accountName: account.account.name,
+      resourceName: resource.resource.name,
+      reasonRequired: account.account.policy?.reasonRequired ?? false,
+    };
   }
 }
 
 function targetOf(item: AccountTreeItem): AccessTarget {
-  return { accountId: item.account.id, accountName: item.account.name, resourceName: item.resource.name };
+  return {
+    accountId: item.account.id,
+    accountName: item.account.name,
+    resourceName: item.resource.name,
+    reasonRequired: item.account.policy?.reasonRequired ?? false,
+  };
 }
 
 function noLocalSession(): undefined {

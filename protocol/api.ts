@@ -2,6 +2,7 @@
  * The control plane's JSON API under /api/v1: the types every client (CLI, proxy-core, extension) and the server share.
  * Errors are `{ error: { code, message } }` with a matching HTTP status.
  */
+import type { AccountPolicy } from './policy';
 import type { StoredSessionLogEvent } from './session-log';
 
 export const API_PREFIX = '/api/v1';
@@ -24,6 +25,8 @@ export const API_ERROR_CODES = Object.freeze({
   mfaNotConfigured: 'mfa_not_configured',
   gatewayOffline: 'gateway_offline',
   sessionNotActive: 'session_not_active',
+  /** The account's policy requires a reason for access, and none was given. */
+  reasonRequired: 'reason_required',
   /** The control plane cannot do its work right now (its database does not answer): retry, or another replica. */
   unavailable: 'unavailable',
   internal: 'internal_error',
@@ -149,6 +152,8 @@ export interface AccountDto {
   username: string;
   mfaRequired: boolean;
   maxSessionDurationSeconds: number;
+  /** What a session on the account may do, enforced by the gateway on every command (protocol/policy.ts). */
+  policy: AccountPolicy;
   createdAt: string;
   updatedAt: string;
 }
@@ -161,6 +166,8 @@ export interface AccountInput {
   password: string;
   mfaRequired?: boolean;
   maxSessionDurationSeconds?: number;
+  /** The whole policy (missing fields take the defaults); on update, replaces the account's policy. */
+  policy?: Partial<AccountPolicy>;
 }
 
 export type SessionState = 'starting' | 'active' | 'ended' | 'terminated' | 'expired' | 'failed';
@@ -191,6 +198,8 @@ export interface SessionDto {
   clientAddress: string | null;
   clientAgent: string | null;
   mfaMethod: MfaMethod | null;
+  /** Why the user opened it, when they said (some accounts require it). */
+  reason: string | null;
   connections: number;
   commands: number;
 }
@@ -202,6 +211,8 @@ export interface AccessRequest {
   clientAgent?: string;
   /** Answer to an MFA challenge returned by an earlier access request. */
   mfa?: { challengeId: string; code: string };
+  /** Why the session is needed (up to 500 characters); required when the account's policy says so. */
+  reason?: string;
 }
 
 export interface RelayTicketDto {

@@ -93,4 +93,6 @@ export type ServerToGateway =
   | { type: 'credentials'; requestId: string; sessionId: string; target: MongoTarget; expiresAt: string }
   | { type: 'credentials.denied'; requestId: string; sessionId: string; message: string }
   | { type: 'session.end'; sessionId: string; reason: SessionEndReason }
+  /** What these sessions may do changed (their account's policy): ask for their credentials again; running connections apply the new policy to their next command. */
+  | { type: 'session.refresh'; sessionIds: string[] }
   | { type: 'logs.ack'; batchId: string };

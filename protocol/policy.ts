@@ -6,6 +6,9 @@
 
 export type PolicyMode = 'read-write' | 'read-only';
 
+/** The part of a policy that refused a command (logged with it). */
+export type PolicyRule = 'read-only' | 'databases' | 'denied';
+
 export interface AccountPolicy {
   /** read-only is an allow-list (READ_ONLY_COMMANDS), not a deny-list. */
   mode: PolicyMode;

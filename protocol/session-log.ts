@@ -1,3 +1,5 @@
+import type { PolicyRule } from './policy';
+
 /**
  * Session log events: produced by the gateway, stored by the control plane, shown by the CLI and the extension.
  */
@@ -29,9 +31,12 @@ export interface CommandEvent extends EventBase {
   input: string;
   /**
    * `unknown`: the command was forwarded but its reply never came (the connection or the gateway went away): it
-   * may have run. `errorMessage` says why the outcome is unknown.
+   * may have run. `errorMessage` says why the outcome is unknown. `refused`: the account's policy refused it
+   * (`policy` names the rule, `errorMessage` what the client was told).
    */
-  outcome: 'ok' | 'error' | 'unknown';
+  outcome: 'ok' | 'error' | 'unknown' | 'refused';
+  /** The rule of the account's policy that refused the command (outcome `refused`): it never reached the database. */
+  policy?: PolicyRule;
   /** Documents returned: first batch of a cursor, or the nextBatch of a getMore. */
   documents?: number;
   /** Documents affected, where the reply says (`n`, `nModified`). */

@@ -1,3 +1,5 @@
+import type { AccountPolicy } from './policy';
+
 /**
  * What a gateway needs to reach one MongoDB deployment as one account. The control plane sends it over the
  * gateway's authenticated control channel, only for an active session assigned to that gateway; the gateway
@@ -19,4 +21,8 @@ export interface MongoTarget {
   password: string;
   /** The resource's name: what a client is shown instead of internal host names and addresses. */
   resourceName?: string;
+  /** The account's name, as refusals by its policy name it. */
+  accountName?: string;
+  /** What the session may do (absent: the default, read-write with nothing denied). */
+  policy?: AccountPolicy;
 }

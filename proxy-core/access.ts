@@ -64,6 +64,8 @@ export interface AccessOptions {
   /** Local port; omitted or 0 picks a free one. */
   port?: number;
   clientAgent?: string;
+  /** Why the session is needed; some accounts require one (the request is refused with reason_required without it). */
+  reason?: string;
   /** Asked for the code of an MFA challenge; resolve undefined to cancel. Called again with `error` after a wrong code. */
   onMfa?: (challenge: AccessMfaChallenge, attempt: { error?: string }) => Promise<string | undefined>;
   /** How often the session's state is polled. Default 5 s. */
@@ -122,6 +124,7 @@ function listen(port: number): Promise<Server> {
 
 async function requestAccess(api: ApiClient, options: AccessOptions): Promise<AccessGranted> {
   const base: AccessRequest = { durationSeconds: options.durationSeconds, clientAgent: options.clientAgent };
+  if (options.reason !== undefined) base.reason = options.reason;
   let answer = await api.requestAccess(options.accountId, base);
   let attempts = 0;
   let error: string | undefined;

@@ -120,6 +120,17 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       sessions,
       access,
       gatewayEvents,
+      policyChanged: async (accountId) => {
+        const rows = await store.db
+          .selectFrom('sessions')
+          .select(['id', 'gateway_id'])
+          .where('account_id', '=', accountId)
+          .where('state', '=', 'active')
+          .execute();
+        const byGateway = new Map<string, string[]>();
+        for (const row of rows) byGateway.set(row.gateway_id, [...(byGateway.get(row.gateway_id) ?? []), row.id]);
+        for (const [gatewayId, sessionIds] of byGateway) await replicaEvents.publish({ type: 'sessions.refresh', gatewayId, sessionIds });
+      },
       replicaStatus: () => {
         const relay = relayStatus();
         return { replicaId, replicas: registry?.live() ?? [], connectedGateways: relay.gateways, streams: relay.streams };

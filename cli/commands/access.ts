@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import type { AccessMfaChallenge, SessionDto } from '../../protocol/api';
 import { startAccess } from '../../proxy-core/access';
-import type { ApiClient } from '../../proxy-core/api-client';
+import { type ApiClient, ApiError } from '../../proxy-core/api-client';
 import { displayMessage, displayText } from '../../proxy-core/display-text';
 import { resolveProject, signedIn, USER_AGENT } from '../context';
 import { CliError } from '../errors';
@@ -25,6 +25,7 @@ interface AccessFlags {
   port?: number;
   exec?: string;
   project?: string;
+  reason?: string;
   output: OutputFormat;
 }
 
@@ -43,6 +44,7 @@ export function registerAccessCommands(program: Command): void {
       .option('--duration <duration>', 'how long, e.g. 30m or 1h (capped by the account’s maximum)', parseDuration)
       .option('--port <port>', 'local port (default: a free one)', parsePort)
       .option('--exec <program>', 'run this client on the address (e.g. mongosh) and end the session when it exits')
+      .option('--reason <text>', 'why you need it (stored with the session; some accounts require it)')
       .option('--project <name|id>', 'the project (default: your only one)')
       .argument('[client-args...]', 'arguments for the --exec program, after -- (e.g. -- --quiet)'),
   ).action(async (clientArgs: string[], flags: AccessFlags) => {
@@ -54,18 +56,28 @@ export function registerAccessCommands(program: Command): void {
 
     printStatus(`Requesting access to ${label}…`);
     let handle: AccessHandle;
-    try {
-      handle = await startAccess({
-        server: client.server,
-        token,
-        accountId,
-        durationSeconds: flags.duration,
-        port: flags.port,
-        clientAgent: USER_AGENT,
-        onMfa: askMfaCode,
-      });
-    } catch (error) {
-      throw accessError(error, flags.port);
+    let reason = flags.reason;
+    for (;;) {
+      try {
+        handle = await startAccess({
+          server: client.server,
+          token,
+          accountId,
+          durationSeconds: flags.duration,
+          port: flags.port,
+          clientAgent: USER_AGENT,
+          reason,
+          onMfa: askMfaCode,
+        });
+        break;
+      } catch (error) {
+        // An account that requires a reason: asked once at a terminal; a script gives --reason.
+        if (error instanceof ApiError && error.code === 'reason_required' && reason === undefined && process.stdin.isTTY) {
+          reason = (await askLine('This account requires a reason for access. Why do you need it? ')) ?? '';
+          if (reason.trim()) continue;
+        }
+        throw accessError(error, flags.port);
+      }
     }
 
     const session = handle.session;

@@ -103,6 +103,9 @@ export function registerSessionCommands(program: Command): void {
         const client = signedInClient();
         const events = await collectPages((cursor) => client.getSessionLogs(id, { cursor, limit: 500 }));
         if (flags.output === 'json') return printJson(events);
+        // The reason the user gave goes with what they did.
+        const { reason } = await client.getSession(id);
+        if (reason) printText(`Reason: ${displayText(reason)}`);
         const shown = flags.connections ? events : events.filter((e) => e.kind === 'command');
         if (shown.length === 0) return printText(`No commands recorded in session ${id} yet.`);
         printText(renderLogTable(shown, Boolean(flags.input)));
@@ -137,7 +140,9 @@ export function renderLogTable(events: readonly StoredSessionLogEvent[], withInp
         e.kind === 'command'
           ? e.outcome === 'error'
             ? `error${e.errorName ? ` ${e.errorName}` : e.errorCode !== undefined ? ` ${e.errorCode}` : ''}`
-            : e.outcome
+            : e.outcome === 'refused'
+              ? `refused by policy${e.policy ? ` (${e.policy})` : ''}`
+              : e.outcome
           : e.phase === 'failed'
             ? `failed: ${e.message ?? ''}`
             : '',
@@ -172,6 +177,7 @@ export function showSession(s: SessionDto): string {
     ['Commands', s.commands],
     ['Client', [s.clientAgent, s.clientAddress].filter(Boolean).join(' from ')],
     ['MFA', s.mfaMethod],
+    ['Reason', s.reason],
   ]);
 }
 

@@ -22,6 +22,7 @@ export class AccountTreeItem extends vscode.TreeItem {
     const parts: string[] = [];
     if (localSession) parts.push('session active');
     if (account.mfaRequired) parts.push('MFA required');
+    if (account.policy?.mode === 'read-only') parts.push('read-only');
     if (account.description) parts.push(displayText(account.description));
     this.description = parts.join(' · ');
     this.iconPath = localSession
@@ -33,6 +34,10 @@ export class AccountTreeItem extends vscode.TreeItem {
         `Database user: ${displayText(account.username)}`,
         account.mfaRequired ? 'A verification code is asked for at Access.' : '',
         `Longest session: ${Math.round(account.maxSessionDurationSeconds / 60)} min`,
+        account.policy?.mode === 'read-only' ? 'Read-only: reads, cursors, metadata and explain.' : '',
+        account.policy?.databases.length ? `Databases: ${account.policy.databases.map((d) => displayText(d)).join(', ')}` : '',
+        account.policy?.denied.length ? `Refused: ${account.policy.denied.map((d) => displayText(d)).join(', ')}` : '',
+        account.policy?.reasonRequired ? 'A reason is asked for at Access.' : '',
         localSession ? `Running here at \`${localSession.uri}\`` : '',
       ]
         .filter(Boolean)

@@ -24,6 +24,7 @@ export function renderSessionLog(session: SessionDto, events: StoredSessionLogEv
       `Client:   ${displayText(session.clientAgent)}${session.clientAddress ? ` from ${displayText(session.clientAddress)}` : ''}`,
     );
   }
+  if (session.reason) lines.push(`Reason:   ${displayText(session.reason)}`);
   lines.push(`Commands: ${session.commands}, connections: ${session.connections}`);
   lines.push('');
 
@@ -37,9 +38,11 @@ export function renderSessionLog(session: SessionDto, events: StoredSessionLogEv
         displayText(event.database),
         displayText(event.command),
         displayText(event.collection ?? ''),
-        event.outcome !== 'error'
-          ? event.outcome
-          : `error${event.errorName ? ` ${displayText(event.errorName)}` : event.errorCode !== undefined ? ` ${event.errorCode}` : ''}`,
+        event.outcome === 'refused'
+          ? `refused by policy${event.policy ? ` (${event.policy})` : ''}`
+          : event.outcome !== 'error'
+            ? event.outcome
+            : `error${event.errorName ? ` ${displayText(event.errorName)}` : event.errorCode !== undefined ? ` ${event.errorCode}` : ''}`,
         event.documents !== undefined ? String(event.documents) : event.affected !== undefined ? `${event.affected} affected` : '',
         formatMillis(event.durationMs),
         // Which commands a commit or an abort covered: the same id on each.

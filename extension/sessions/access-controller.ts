@@ -14,6 +14,8 @@ export interface AccessTarget {
   accountId: string;
   accountName: string;
   resourceName: string;
+  /** The account's policy asks for a reason: the user is asked before the session is requested. */
+  reasonRequired?: boolean;
 }
 
 /**
@@ -46,29 +48,56 @@ export class AccessController implements vscode.Disposable {
     const signedIn = this.connection.current;
     if (!signedIn) throw new Error('you are not signed in; run "Portcullis: Sign In" first');
     const label = sessionLabel(target);
+    let reason: string | undefined;
+    if (target.reasonRequired) {
+      reason = await this.askReason(label);
+      if (reason === undefined) return undefined;
+    }
     let handle: Awaited<ReturnType<StartAccessLike>>;
-    try {
-      handle = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Portcullis: connecting to ${label}…` },
-        () =>
-          this.startAccess({
-            server: signedIn.server,
-            token: signedIn.token,
-            accountId: target.accountId,
-            clientAgent: this.clientAgent,
-            onMfa: (challenge, context) => this.askMfaCode(label, challenge, context.error),
-          }),
-      );
-    } catch (error) {
-      await this.connection.handleError(error);
-      if (isCancellation(error)) return undefined;
-      throw new Error(`could not start a session on ${label}: ${describeError(error)}`);
+    for (;;) {
+      try {
+        handle = await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: `Portcullis: connecting to ${label}…` },
+          () =>
+            this.startAccess({
+              server: signedIn.server,
+              token: signedIn.token,
+              accountId: target.accountId,
+              clientAgent: this.clientAgent,
+              reason,
+              onMfa: (challenge, context) => this.askMfaCode(label, challenge, context.error),
+            }),
+        );
+        break;
+      } catch (error) {
+        // The account started to require a reason after the tree was drawn: ask now, once.
+        if (reason === undefined && (error as { code?: string }).code === 'reason_required') {
+          reason = await this.askReason(label);
+          if (reason === undefined) return undefined;
+          continue;
+        }
+        await this.connection.handleError(error);
+        if (isCancellation(error)) return undefined;
+        throw new Error(`could not start a session on ${label}: ${describeError(error)}`);
+      }
     }
     const session = SessionBook.fromHandle(handle, { resourceName: target.resourceName, accountName: target.accountName });
     handle.on('ended', (ended: AccessEnded) => this.sessionEnded(session, ended));
     this.book.add(session);
     this.openMongosh(session);
     return session;
+  }
+
+  /** Why the user needs the account (its policy requires a reason); undefined when they cancel. */
+  private async askReason(label: string): Promise<string | undefined> {
+    const reason = await vscode.window.showInputBox({
+      title: `Portcullis: access to ${label}`,
+      prompt: 'This account requires a reason for access. Why do you need it? (stored with the session and shown with its log)',
+      placeHolder: 'e.g. INC-1234: check the stuck orders',
+      ignoreFocusOut: true,
+      validateInput: (value) => (value.trim() ? undefined : 'Say why you need access (or press Escape to cancel).'),
+    });
+    return reason?.trim() || undefined;
   }
 
   /** Opens another mongosh terminal on a running session, or explains why it cannot. */

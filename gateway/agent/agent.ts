@@ -250,6 +250,14 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
       case 'session.end':
         this.endSession(message.sessionId, message.reason);
         return;
+      case 'session.refresh':
+        // A policy changed: the new one applies to the next command of every connection once it is here.
+        for (const sessionId of this.sessions.known(Array.isArray(message.sessionIds) ? message.sessionIds : [])) {
+          this.credentials(sessionId, origin, { fresh: true }).catch((error) =>
+            this.logger.warn(`session ${sessionId}: could not fetch its new policy: ${(error as Error).message}`),
+          );
+        }
+        return;
       case 'logs.ack':
         this.uploader.acknowledge(message.batchId);
         return;
@@ -340,6 +348,8 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
     // The upgraded socket is the client's byte stream: the engine reads and writes it directly.
     const served = serveClient(socket, {
       target,
+      // Asked on every command, so that a policy changed while the connection runs applies to its next command.
+      policy: () => this.sessions.policy(sessionId),
       connectionId: streamId,
       maskPatterns: this.options.maskPatterns,
       resolver: this.options.resolver,
@@ -410,8 +420,8 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
   }
 
   /** The session's target from memory, or asked for once over the channel (concurrent streams share the request). */
-  private credentials(sessionId: string, origin: ChannelOrigin): Promise<MongoTarget> {
-    const known = this.sessions.target(sessionId);
+  private credentials(sessionId: string, origin: ChannelOrigin, options: { fresh?: boolean } = {}): Promise<MongoTarget> {
+    const known = options.fresh ? undefined : this.sessions.target(sessionId);
     if (known) return Promise.resolve(known);
     const inFlight = this.pendingCredentials.get(sessionId);
     if (inFlight) return inFlight.promise;

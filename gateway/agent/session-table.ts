@@ -4,6 +4,7 @@
  * control plane never says so. Ended sessions are remembered for a while so that a late stream is refused.
  */
 import type { MongoTarget } from '../../protocol/target';
+import { CommandPolicy } from '../policy/command-policy';
 
 export interface LiveConnection {
   /** Ends the connection: closes its stream and its upstream connection (`reason` is for the log). */
@@ -12,6 +13,8 @@ export interface LiveConnection {
 
 interface SessionEntry {
   target?: MongoTarget;
+  /** The target's policy, compiled once; every connection of the session asks for it on each command. */
+  policy?: CommandPolicy;
   expiresAt?: Date;
   timer?: NodeJS.Timeout;
   connections: Set<LiveConnection>;
@@ -43,10 +46,21 @@ export class SessionTable {
     return this.sessions.get(sessionId)?.target;
   }
 
+  /** The session's current policy (undefined: none received yet, or the default, which allows everything). */
+  policy(sessionId: string): CommandPolicy | undefined {
+    return this.sessions.get(sessionId)?.policy;
+  }
+
+  /** Sessions with a target in memory, among `sessionIds` (those whose policy must be fetched again). */
+  known(sessionIds: readonly string[]): string[] {
+    return sessionIds.filter((id) => this.sessions.get(id)?.target !== undefined && !this.ended.has(id));
+  }
+
   /** Keeps the target until the session ends or expiresAt passes (then onExpired runs). */
   setTarget(sessionId: string, target: MongoTarget, expiresAt: Date): void {
     const entry = this.entry(sessionId);
     entry.target = target;
+    entry.policy = target.policy ? new CommandPolicy(target.policy, target.accountName ?? 'of this session') : undefined;
     entry.expiresAt = expiresAt;
     clearTimeout(entry.timer);
     const arm = () => {

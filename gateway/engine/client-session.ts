@@ -1,6 +1,9 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { PolicyRule } from '../../protocol/policy';
 import type { ConnectionEvent } from '../../protocol/session-log';
+import { CommandPolicy } from '../policy/command-policy';
+import { filterListDatabasesReply } from '../policy/list-databases-filter';
 import { CommandRecorder } from '../recording/recorder';
 import { replyHasMoreToCome } from '../recording/reply-summary';
 import { type AuthenticatedUpstream, connectUpstream, databaseLabel, UpstreamFailure } from '../upstream/connect-upstream';
@@ -112,6 +115,9 @@ export class ClientSession {
   private readonly pendingDiagnostics = new Set<number>();
   /** Cursors opened by diagnostic commands: their getMore replies are rewritten too. */
   private readonly diagnosticCursors = new Set<bigint>();
+  /** Request ids of listDatabases whose replies keep only the databases the account's policy allows. */
+  private readonly pendingDatabaseLists = new Map<number, CommandPolicy>();
+  private readonly policy: () => CommandPolicy | undefined;
   private hider: AddressHider;
   private opened = false;
   private failure: UpstreamFailure | undefined;
@@ -140,6 +146,13 @@ export class ClientSession {
       this.resolveDone = resolve;
     });
     this.limits = { ...DEFAULT_GATEWAY_LIMITS, ...options.limits };
+    if (options.policy) this.policy = options.policy;
+    else {
+      const fixed = options.target.policy
+        ? new CommandPolicy(options.target.policy, options.target.accountName ?? 'of this session')
+        : undefined;
+      this.policy = () => fixed;
+    }
     this.hider = new AddressHider(options.target.resourceName, seedHostsOf(options.target.connectionString));
     this.pendingBudget = options.pendingBudget ?? processPendingBytesBudget();
     this.recorder = new CommandRecorder({
@@ -310,6 +323,19 @@ export class ClientSession {
     }
     const hello = isHelloCommand(identity.name);
     if (!this.opened) this.emitOpened(hello ? describeClientMetadata(raw, identity) : undefined);
+    // The account's policy, as it is now (it may change while the connection runs), decides on the same bytes.
+    const policy = this.policy();
+    if (policy) {
+      const refusal = policy.check(raw, identity);
+      if (refusal) {
+        const error = { code: MONGO_ERROR_CODES.Unauthorized, codeName: 'Unauthorized', message: refusal.message };
+        this.refuse(raw, identity, error, refusal.rule);
+        return;
+      }
+      if (policy.filtersDatabases && identity.name.toLowerCase() === 'listdatabases') {
+        this.pendingDatabaseLists.set(identity.requestId, policy);
+      }
+    }
     // Recorded before it is forwarded, so the write-ahead spool holds it before the server can run it. Handshake and
     // monitoring commands are only counted: nothing is rendered or written for them.
     try {
@@ -342,9 +368,9 @@ export class ClientSession {
   }
 
   /** Answers one request with an error and records both; the connection stays open. */
-  private refuse(raw: Buffer, identity: CommandIdentity, error: ReplyError): void {
+  private refuse(raw: Buffer, identity: CommandIdentity, error: ReplyError, refusedBy?: PolicyRule): void {
     try {
-      this.recorder.onRequest(raw, identity, { alwaysLog: true });
+      this.recorder.onRequest(raw, identity, { alwaysLog: true, refusedBy });
     } catch (spoolError) {
       // Refused either way; the failure to record it is the gateway's own problem to report.
       this.options.onDetail?.(`a refused command could not be recorded: ${(spoolError as Error).message}`);
@@ -462,8 +488,15 @@ export class ClientSession {
     this.client.cork();
     try {
       for (let i = 0; i < messages.length; i++) {
-        const raw = messages[i];
+        let raw = messages[i];
         const responseTo = peekResponseTo(raw);
+        const databaseList = this.pendingDatabaseLists.size > 0 ? this.pendingDatabaseLists.get(responseTo) : undefined;
+        if (databaseList) {
+          this.pendingDatabaseLists.delete(responseTo);
+          // The recorder gets what the client got.
+          messages[i] = raw = this.filteredDatabaseList(raw, databaseList);
+          if (this.phase !== PHASES.ready) break;
+        }
         if (this.pendingHellos.size > 0 && this.pendingHellos.delete(responseTo)) {
           this.forwardHelloReply(raw);
         } else if ((this.pendingDiagnostics.size > 0 && this.pendingDiagnostics.has(responseTo)) || replyNeedsHiding(raw)) {
@@ -478,6 +511,16 @@ export class ClientSession {
       this.client.uncork();
     }
     for (const raw of messages) this.recorder.onReply(raw);
+  }
+
+  /** A listDatabases reply with only the databases the policy allows; one that cannot be read is not forwarded. */
+  private filteredDatabaseList(raw: Buffer, policy: CommandPolicy): Buffer {
+    try {
+      return filterListDatabasesReply(raw, (name) => policy.allowsDatabase(name));
+    } catch (error) {
+      this.finish(`the database sent a listDatabases reply the gateway could not read: ${(error as Error).message}`);
+      return raw;
+    }
   }
 
   /** Rewrites a hello reply; one that cannot be read is not forwarded (it could name internal hosts). */

@@ -1,12 +1,18 @@
 import type { Duplex } from 'node:stream';
 import type { CommandEvent, SessionLogEvent } from '../../protocol/session-log';
 import type { MongoTarget } from '../../protocol/target';
+import type { CommandPolicy } from '../policy/command-policy';
 import type { SrvResolver } from '../upstream/srv';
 import { ClientSession } from './client-session';
 import type { GatewayLimits, PendingBytesBudget } from './limits';
 
 export interface ServeClientOptions {
   target: MongoTarget;
+  /**
+   * The session's policy as it is now (asked before each command; undefined allows everything). Default: the
+   * target's policy, fixed for the connection.
+   */
+  policy?: () => CommandPolicy | undefined;
   connectionId: string;
   /**
    * CommandEvents and ConnectionEvents (opened, closed, failed); never throws back into the engine. A command's

@@ -1,4 +1,4 @@
-import { type AccountPolicy, READ_ONLY_COMMANDS } from '../../protocol/policy';
+import { type AccountPolicy, type PolicyRule, READ_ONLY_COMMANDS } from '../../protocol/policy';
 import { BSON_TYPES, type BsonElement, keyIs, stringValue, walkDocument } from '../wire/bson-walk';
 import type { CommandIdentity, DocumentRange } from '../wire/command-identity';
 import { compileDatabasePatterns, type DatabaseMatcher } from './database-patterns';
@@ -11,7 +11,7 @@ import { compileDatabasePatterns, type DatabaseMatcher } from './database-patter
  */
 
 export interface PolicyRefusal {
-  rule: 'read-only' | 'databases' | 'denied';
+  rule: PolicyRule;
   message: string;
 }
 

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { PolicyRule } from '../../protocol/policy';
 import type { CommandEvent } from '../../protocol/session-log';
 import type { CommandIdentity } from '../wire/command-identity';
 import { DEFAULT_MAX_MESSAGE_SIZE, OP_CODES } from '../wire/constants';
@@ -47,6 +48,8 @@ interface Pending {
   started?: number;
   /** Documents in the earlier replies of an exhaust stream. */
   documents?: number;
+  /** The policy rule that refused the command (the gateway answered it; the database never saw it). */
+  refusedBy?: PolicyRule;
 }
 
 /**
@@ -73,7 +76,7 @@ export class CommandRecorder {
    * it just after forwarding, so that recording is off the latency path. Handshake and monitoring commands are only
    * counted, and decided on the command's identity before anything is rendered.
    */
-  onRequest(raw: Buffer, identity: CommandIdentity, options: { alwaysLog?: boolean } = {}): void {
+  onRequest(raw: Buffer, identity: CommandIdentity, options: { alwaysLog?: boolean; refusedBy?: PolicyRule } = {}): void {
     const start = this.now();
     this.commands++;
     // A handshake the gateway refused (a hello carrying credentials) is an attempt worth a line in the log.
@@ -110,7 +113,7 @@ export class CommandRecorder {
     if (capped.truncated || rendered.elided) event.truncated = true;
     // Before the command is forwarded: a throw here (the spool cannot be written) keeps it from running.
     const started = this.options.onCommandStart?.(event);
-    this.track(identity, { time, start, handshake: false, event, started }, start);
+    this.track(identity, { time, start, handshake: false, event, started, refusedBy: options.refusedBy }, start);
   }
 
   /** Waits for the command's reply, or records it at once when the server sends none. */
@@ -189,7 +192,7 @@ export class CommandRecorder {
     if (pending.handshake || !pending.event) return;
     const event: CommandEvent = {
       ...pending.event,
-      outcome: outcome ?? (summary.ok ? 'ok' : 'error'),
+      outcome: pending.refusedBy ? 'refused' : (outcome ?? (summary.ok ? 'ok' : 'error')),
       durationMs: Math.max(0, Math.round((end - pending.start) * 1000) / 1000),
     };
     const documents = summary.documents === undefined ? pending.documents : summary.documents + (pending.documents ?? 0);
@@ -198,6 +201,7 @@ export class CommandRecorder {
     if (summary.errorCode !== undefined) event.errorCode = summary.errorCode;
     if (summary.errorName !== undefined) event.errorName = summary.errorName;
     if (summary.errorMessage !== undefined) event.errorMessage = summary.errorMessage;
+    if (pending.refusedBy) event.policy = pending.refusedBy;
     this.options.onEvent(event, pending.started);
   }
 }

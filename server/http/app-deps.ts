@@ -24,4 +24,6 @@ export interface AppDeps {
   access: AccessDeps;
   gatewayEvents: EventEmitter<GatewayEvents>;
   replicaStatus(): ReplicaStatus;
+  /** An account's policy changed: its running sessions' gateways fetch it again (within a second). */
+  policyChanged(accountId: string): Promise<void>;
 }

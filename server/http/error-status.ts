@@ -19,6 +19,7 @@ export const STATUS_OF_CODE: Readonly<Record<ApiErrorCode, number>> = Object.fre
   // The resource exists but cannot be reached right now: retry later.
   [C.gatewayOffline]: 503,
   [C.sessionNotActive]: 409,
+  [C.reasonRequired]: 400,
   [C.unavailable]: 503,
   [C.internal]: 500,
 });

@@ -46,6 +46,14 @@ export function relayDepsFromServices(services: ControlPlaneServices, log?: Rela
       sessions.on('ended', listener);
       return () => sessions.off('ended', listener);
     },
+    onSessionsRefresh: (listener) => {
+      // Changed through any replica; every replica tells the gateway, which fetches each session's policy again.
+      const onEvent = (event: ReplicaEventFrom) => {
+        if (event.type === 'sessions.refresh') listener(event.gatewayId, event.sessionIds);
+      };
+      replicaEvents.on('event', onEvent);
+      return () => replicaEvents.off('event', onEvent);
+    },
     onGatewayRevoked: (listener) => {
       // Deleted through any replica.
       const onEvent = (event: ReplicaEventFrom) => {

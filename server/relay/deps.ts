@@ -76,6 +76,8 @@ export interface RelayDeps {
   gatewaysWithActiveSessions?(): MaybePromise<string[]>;
   /** Subscribes to session ends (stop, expiry, termination, idle, gateway offline); returns an unsubscribe. */
   onSessionEnded(listener: SessionEndedListener): () => void;
+  /** Subscribes to policy changes of running sessions (the gateway is told to fetch them again). Optional. */
+  onSessionsRefresh?(listener: (gatewayId: string, sessionIds: string[]) => void): () => void;
   /** Subscribes to gateway deletions (the channel and streams of that gateway are closed). Optional. */
   onGatewayRevoked?(listener: (gatewayId: string) => void): () => void;
   /** Counters the gateway reports for a session (totals seen by one gateway process run). Optional. */

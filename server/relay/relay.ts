@@ -130,6 +130,9 @@ export function attachRelay(server: HttpServer | HttpsServer, deps: RelayDeps, o
     .catch((error) => log('error', 'listing the gateways of active sessions failed', { error: String(error) }));
 
   const unsubscribe = deps.onSessionEnded((sessionId, reason, gatewayId) => endSession(sessionId, reason, gatewayId));
+  const unsubscribeRefresh = deps.onSessionsRefresh?.((gatewayId, sessionIds) => {
+    hub.send(gatewayId, { type: 'session.refresh', sessionIds });
+  });
   const unsubscribeRevoked = deps.onGatewayRevoked?.((gatewayId) => {
     hub.revoke(gatewayId);
     for (const stream of [...streams.values()]) {
@@ -391,6 +394,7 @@ export function attachRelay(server: HttpServer | HttpsServer, deps: RelayDeps, o
       server.off('upgrade', onUpgrade);
       unsubscribe();
       unsubscribeRevoked?.();
+      unsubscribeRefresh?.();
       clearInterval(touchTimer);
       for (const socket of upgrading) socket.destroy();
       for (const stream of [...streams.values()])

@@ -18,7 +18,9 @@ import type { Store } from '../store/store';
 
 export type ReplicaEvent =
   | { type: 'session.ended'; sessionId: string; reason: SessionEndReason; gatewayId: string }
-  | { type: 'gateway.deleted'; gatewayId: string };
+  | { type: 'gateway.deleted'; gatewayId: string }
+  /** The policy of these sessions' account changed: their gateway fetches it again. */
+  | { type: 'sessions.refresh'; gatewayId: string; sessionIds: string[] };
 
 /** An event and the replica it happened on. */
 export type ReplicaEventFrom = ReplicaEvent & { from: string };
@@ -155,6 +157,9 @@ function parseEvent(payload: string): ReplicaEventFrom | undefined {
   const v = value as Record<string, unknown>;
   if (typeof v.from !== 'string' || typeof v.gatewayId !== 'string') return undefined;
   if (v.type === 'gateway.deleted') return { type: 'gateway.deleted', gatewayId: v.gatewayId, from: v.from };
+  if (v.type === 'sessions.refresh' && Array.isArray(v.sessionIds) && v.sessionIds.every((id) => typeof id === 'string')) {
+    return { type: 'sessions.refresh', gatewayId: v.gatewayId, sessionIds: v.sessionIds as string[], from: v.from };
+  }
   if (v.type === 'session.ended' && typeof v.sessionId === 'string' && typeof v.reason === 'string' && END_REASONS.has(v.reason)) {
     return { type: 'session.ended', sessionId: v.sessionId, reason: v.reason as SessionEndReason, gatewayId: v.gatewayId, from: v.from };
   }

@@ -3,6 +3,7 @@
  * to the account id) and leaves the server only towards the session's gateway (`getSessionTarget`).
  */
 import type { AccountDto, AccountInput, Page } from '../../protocol/api';
+import { type AccountPolicy, DEFAULT_POLICY, validatePolicy } from '../../protocol/policy';
 import { isUniqueViolation } from '../store/errors';
 import { fromFlag, toFlag } from '../store/flags';
 import { newId } from '../store/ids';
@@ -11,10 +12,29 @@ import { AUDIT_ACTIONS, recordAudit } from './audit';
 import { type Actor, nowIso, type ServiceContext } from './context';
 import { DEFAULT_PAGE_SIZE, decodeCursor, pageOf } from './cursor';
 import { secretAad } from './project-keys';
-import { conflict } from './service-error';
+import { conflict, invalid } from './service-error';
 
 /** How long a session on an account may last when the admin does not say: 8 hours. */
 export const DEFAULT_ACCOUNT_MAX_SESSION_SECONDS = 8 * 3600;
+
+/** The account's policy as stored (null is the default). */
+export function policyOf(row: Pick<AccountRow, 'policy'>): AccountPolicy {
+  if (row.policy === null) return { ...DEFAULT_POLICY, databases: [], denied: [] };
+  const checked = validatePolicy(JSON.parse(row.policy));
+  // Stored only after validation; a row that no longer validates (a hand edit) is refused rather than guessed.
+  if ('error' in checked) throw new Error(`the stored policy of account ${row.policy} is not valid: ${checked.error}`);
+  return checked.policy;
+}
+
+/** The policy to store for an input: validated, with defaults; null when it is the default. */
+function storedPolicy(input: Partial<AccountPolicy>): { policy: AccountPolicy; json: string | null } {
+  const checked = validatePolicy(input);
+  if ('error' in checked) throw invalid(`policy: ${checked.error}`);
+  const { policy } = checked;
+  const isDefault =
+    policy.mode === DEFAULT_POLICY.mode && policy.databases.length === 0 && policy.denied.length === 0 && !policy.reasonRequired;
+  return { policy, json: isDefault ? null : JSON.stringify(policy) };
+}
 
 export function toAccountDto(row: AccountRow): AccountDto {
   return {
@@ -25,6 +45,7 @@ export function toAccountDto(row: AccountRow): AccountDto {
     username: row.username,
     mfaRequired: fromFlag(row.mfa_required),
     maxSessionDurationSeconds: row.max_session_seconds,
+    policy: policyOf(row),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -59,6 +80,7 @@ const nameTaken = (name: string) => conflict(`an account named "${name}" already
 export async function createAccount(ctx: ServiceContext, actor: Actor, resource: ResourceRow, input: AccountInput): Promise<AccountDto> {
   const time = nowIso(ctx);
   const id = newId('acc_');
+  const policy = storedPolicy(input.policy ?? {});
   const row: AccountRow = {
     id,
     resource_id: resource.id,
@@ -69,6 +91,7 @@ export async function createAccount(ctx: ServiceContext, actor: Actor, resource:
     password_enc: await ctx.keys.encrypt(ctx.store.db, resource.project_id, input.password, secretAad.accountPassword(id)),
     mfa_required: toFlag(input.mfaRequired ?? false),
     max_session_seconds: input.maxSessionDurationSeconds ?? DEFAULT_ACCOUNT_MAX_SESSION_SECONDS,
+    policy: policy.json,
     created_at: time,
     updated_at: time,
   };
@@ -87,6 +110,7 @@ export async function createAccount(ctx: ServiceContext, actor: Actor, resource:
           resourceName: resource.name,
           username: row.username,
           mfaRequired: input.mfaRequired ?? false,
+          policy: policy.policy,
         },
       });
     });
@@ -118,6 +142,8 @@ export async function updateAccount(
   }
   if (input.mfaRequired !== undefined) changes.mfa_required = toFlag(input.mfaRequired);
   if (input.maxSessionDurationSeconds !== undefined) changes.max_session_seconds = input.maxSessionDurationSeconds;
+  const policy = input.policy === undefined ? undefined : storedPolicy(input.policy);
+  if (policy) changes.policy = policy.json;
   try {
     await ctx.store.transaction(async (trx) => {
       await trx.updateTable('accounts').set(changes).where('id', '=', existing.id).execute();
@@ -128,7 +154,7 @@ export async function updateAccount(
         targetType: 'account',
         targetId: existing.id,
         // Field names only: the new password itself never reaches the audit trail.
-        details: { name: changes.name ?? existing.name, changed: Object.keys(input) },
+        details: { name: changes.name ?? existing.name, changed: Object.keys(input), ...(policy ? { policy: policy.policy } : {}) },
       });
     });
   } catch (error) {

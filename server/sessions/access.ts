@@ -3,6 +3,7 @@
  * a relay ticket. Also fresh tickets for a running session, and checking a ticket for the relay.
  */
 import type { AccessRequest, AccessResponse, RelayTicketDto } from '../../protocol/api';
+import { policyOf } from '../services/accounts';
 import { AUDIT_ACTIONS, recordAudit } from '../services/audit';
 import { requireRole } from '../services/authorization';
 import type { Actor, ServiceContext } from '../services/context';
@@ -68,6 +69,14 @@ export async function requestAccess(
       `the gateway ${resource.gateway_name} of ${resource.name} is offline: ask an admin to start it, then try again`,
     );
   }
+  // Before MFA: a user without a reason is told so before being asked for a code.
+  const reason = request.reason?.trim() || null;
+  if (policyOf(account).reasonRequired && !reason) {
+    throw new ServiceError(
+      'reason_required',
+      `the account ${account.name} requires a reason for access: say why you need it (portcullis access --reason "…")`,
+    );
+  }
   const project = await db
     .selectFrom('projects')
     .select('mfa_enforced_method')
@@ -117,6 +126,7 @@ export async function requestAccess(
     client_address: client.address,
     client_agent: request.clientAgent ?? null,
     mfa_method: mfaMethod,
+    reason,
     connections: 0,
     commands: 0,
   };
@@ -128,7 +138,7 @@ export async function requestAccess(
       action: AUDIT_ACTIONS.sessionStarted,
       targetType: 'session',
       targetId: row.id,
-      details: { resourceName: row.resource_name, accountName: row.account_name, seconds, mfaMethod },
+      details: { resourceName: row.resource_name, accountName: row.account_name, seconds, mfaMethod, reason },
     });
   });
   const ticket = issueRelayTicket(deps.ticketKey, { sessionId: row.id, userId: actor.userId }, now);

@@ -30,6 +30,7 @@ export function toSessionDto(row: SessionRow, now: Date): SessionDto {
     clientAddress: row.client_address,
     clientAgent: row.client_agent,
     mfaMethod: row.mfa_method,
+    reason: row.reason,
     connections: row.connections,
     commands: row.commands,
   };

@@ -3,7 +3,7 @@
  * password (and CA). Only for an active, unexpired session assigned to that very gateway.
  */
 import type { MongoTarget } from '../../protocol/target';
-import { findAccount } from '../services/accounts';
+import { findAccount, policyOf } from '../services/accounts';
 import type { ServiceContext } from '../services/context';
 import { secretAad } from '../services/project-keys';
 import { fromFlag } from '../store/flags';
@@ -42,6 +42,8 @@ export async function getSessionTarget(ctx: ServiceContext, sessionId: string, g
       username: account.username,
       password,
       resourceName: resource.name,
+      accountName: account.name,
+      policy: policyOf(account),
     },
     expiresAt: session.expires_at,
   };

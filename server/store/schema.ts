@@ -113,6 +113,8 @@ export interface AccountsTable {
   password_enc: string;
   mfa_required: Flag;
   max_session_seconds: number;
+  /** AccountPolicy as JSON (protocol/policy.ts); null = the default policy. */
+  policy: string | null;
   created_at: Immutable<string>;
   updated_at: string;
 }
@@ -140,6 +142,8 @@ export interface SessionsTable {
   client_address: string | null;
   client_agent: string | null;
   mfa_method: MfaMethod | null;
+  /** Why the user opened the session (required by some accounts' policy). */
+  reason: string | null;
   /** Defaults to 0. */
   connections: Generated<number>;
   /** Defaults to 0. */

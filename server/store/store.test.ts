@@ -98,6 +98,7 @@ function accountRow(resourceId: string, projectId: string, overrides: Partial<Ne
     password_enc: 'v1.x.y.z',
     mfa_required: 0,
     max_session_seconds: 3600,
+    policy: null,
     created_at: T0,
     updated_at: T0,
     ...overrides,
@@ -265,6 +266,7 @@ describeOnBothDialects('store', ({ dialect, freshStore }) => {
       client_address: '127.0.0.1',
       client_agent: null,
       mfa_method: 'email',
+      reason: 'INC-42: stuck orders',
     };
     await db.insertInto('sessions').values(session).execute();
     await db

@@ -214,10 +214,12 @@ describeApi('resources, accounts and secrets', ['sqlite'], (server) => {
       'maxSessionDurationSeconds',
       'mfaRequired',
       'name',
+      'policy',
       'resourceId',
       'updatedAt',
       'username',
     ]);
+    assert.deepEqual(account.policy, { mode: 'read-write', databases: [], denied: [], reasonRequired: false });
     const duplicate = await call('POST', `/resources/${w.resource.id}/accounts`, {
       token: w.adminToken,
       body: { name: 'ops', username: 'x', password: SECRET_ACCOUNT_PASSWORD },

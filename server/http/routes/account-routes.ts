@@ -18,6 +18,13 @@ const accountFields = {
   password: passwordSchema,
   mfaRequired: booleanSchema,
   maxSessionDurationSeconds: { type: 'integer', minimum: 60, maximum: 7 * 86400 },
+  // The shape here; what each entry may be (patterns, names) is validatePolicy's (protocol/policy.ts).
+  policy: object({
+    mode: { type: 'string', enum: ['read-write', 'read-only'] },
+    databases: { type: 'array', maxItems: 100, items: text(120, 1) },
+    denied: { type: 'array', maxItems: 100, items: text(120, 1) },
+    reasonRequired: booleanSchema,
+  }),
 };
 
 export function accountRoutes(api: FastifyInstance, deps: AppDeps): void {
@@ -60,7 +67,9 @@ export function accountRoutes(api: FastifyInstance, deps: AppDeps): void {
     { schema: { params, body: { ...object(accountFields), minProperties: 1 } } },
     async (request) => {
       const actor = actorOf(request);
-      return updateAccount(ctx, actor, await accountFor(actor, request.params.id, 'admin'), request.body);
+      const updated = await updateAccount(ctx, actor, await accountFor(actor, request.params.id, 'admin'), request.body);
+      if (request.body.policy !== undefined) await deps.policyChanged(updated.id);
+      return updated;
     },
   );
 
@@ -81,6 +90,7 @@ export function accountRoutes(api: FastifyInstance, deps: AppDeps): void {
           durationSeconds: { type: 'integer', minimum: 60, maximum: 7 * 86400 },
           clientAgent: text(200),
           mfa: object({ challengeId: text(200, 1), code: text(100, 1) }, ['challengeId', 'code']),
+          reason: text(500),
         }),
       },
     },

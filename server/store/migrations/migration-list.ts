@@ -2,6 +2,7 @@ import { initialMigration } from './0001-initial';
 import { mfaMigration } from './0010-mfa';
 import { signInThrottlesMigration } from './0020-sign-in-throttles';
 import { replicasMigration } from './0030-replicas';
+import { accountPoliciesMigration } from './0040-account-policies';
 import type { StoreMigration } from './store-migration';
 
 /**
@@ -13,4 +14,5 @@ export const STORE_MIGRATIONS: Readonly<Record<string, StoreMigration>> = Object
   '0010-mfa': mfaMigration,
   '0020-sign-in-throttles': signInThrottlesMigration,
   '0030-replicas': replicasMigration,
+  '0040-account-policies': accountPoliciesMigration,
 });
