@@ -84,7 +84,7 @@ export function registerAccountCommands(program: Command): void {
             { header: 'username', value: (a) => a.username },
             { header: 'mfa', value: (a) => a.mfaRequired },
             { header: 'max duration', value: (a) => formatDuration(a.maxSessionDurationSeconds) },
-            { header: 'policy', value: (a) => describePolicy(a.policy), maxWidth: 50 },
+            { header: 'policy', value: (a) => describePolicy(a.policy), maxWidth: 70 },
             { header: 'description', value: (a) => a.description, maxWidth: 40 },
           ]),
         );

@@ -243,6 +243,69 @@ describeApi('resources, accounts and secrets', ['sqlite'], (server) => {
     }
   });
 
+  it('account policies: checked with the field named, stored, audited, sent to the gateway with the session', async () => {
+    const create = (policy: unknown) =>
+      call('POST', `/resources/${w.resource.id}/accounts`, {
+        token: w.adminToken,
+        body: { name: `policy-${Math.random().toString(36).slice(2, 8)}`, username: 'u', password: SECRET_ACCOUNT_PASSWORD, policy },
+      });
+    for (const [policy, message] of [
+      [{ mode: 'read-mostly' }, /mode/],
+      [{ databases: ['app.orders'] }, /databases/],
+      [{ databases: ['a b'] }, /databases/],
+      [{ denied: ['drop database'] }, /denied/],
+      [{ denied: ['$'] }, /denied/],
+      [{ reasonRequired: 'yes' }, /reasonRequired/],
+      [{ surprise: true }, /surprise|additional/],
+    ] as const) {
+      const refused = await create(policy);
+      assert.equal(refused.status, 400, `${JSON.stringify(policy)}: ${JSON.stringify(refused.body)}`);
+      assert.equal(refused.body.error.code, 'validation_failed');
+      assert.match(refused.body.error.message, message);
+    }
+    const created = await create({
+      mode: 'read-only',
+      databases: ['app', 'logs_*'],
+      denied: ['dropDatabase', '$where'],
+      reasonRequired: true,
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const account: AccountDto = created.body;
+    assert.deepEqual(account.policy, {
+      mode: 'read-only',
+      databases: ['app', 'logs_*'],
+      denied: ['dropDatabase', '$where'],
+      reasonRequired: true,
+    });
+    // A member sees it (it tells them what the account may do); only an admin changes it.
+    assert.deepEqual((await call('GET', `/accounts/${account.id}`, { token: w.memberToken })).body.policy, account.policy);
+    assert.equal((await call('PATCH', `/accounts/${account.id}`, { token: w.memberToken, body: { policy: {} } })).status, 403);
+    const noReason = await call('POST', `/accounts/${account.id}/access`, { token: w.memberToken, body: {} });
+    assert.equal(noReason.status, 400);
+    assert.equal(noReason.body.error.code, 'reason_required');
+    const granted: AccessGranted = (
+      await call('POST', `/accounts/${account.id}/access`, { token: w.memberToken, body: { reason: ' INC-7 ' } })
+    ).body;
+    assert.equal(granted.session.reason, 'INC-7');
+    const target = await server().cp.services.getSessionTarget(granted.session.id, w.gateway.gatewayId);
+    assert.ok('target' in target);
+    assert.deepEqual(target.target.policy, account.policy);
+    assert.equal(target.target.accountName, account.name);
+
+    // PATCH replaces the whole policy; an empty one is the default again.
+    const reset = await call('PATCH', `/accounts/${account.id}`, { token: w.adminToken, body: { policy: {} } });
+    assert.deepEqual(reset.body.policy, { mode: 'read-write', databases: [], denied: [], reasonRequired: false });
+    const audit = await server()
+      .cp.store.db.selectFrom('audit_events')
+      .select(['action', 'details'])
+      .where('target_id', '=', account.id)
+      .execute();
+    assert.deepEqual(audit.map((a) => [a.action, JSON.parse(a.details).policy?.mode]).sort(), [
+      ['account.created', 'read-only'],
+      ['account.updated', 'read-write'],
+    ]);
+  });
+
   it('never lets a password out: not in responses, not in the log, not in the SQLite file or its WAL', async () => {
     const s = server();
     // A user password goes in when a member is added, and at sign-in (right and wrong).

@@ -264,6 +264,76 @@ describe('portcullis CLI end to end: admin sets up, a member gets access, mongos
     );
   });
 
+  it('policies: a read-only account that requires a reason; the member gives one, mongosh is refused a write; the log shows both', async () => {
+    const created = await cli.run(
+      admin,
+      [
+        'account',
+        'create',
+        '--resource',
+        'shop-db',
+        '--name',
+        'reporting',
+        '--username',
+        'app',
+        '--mode',
+        'read-only',
+        '--databases',
+        'shop,logs_*',
+        '--deny-preset',
+        'safe-defaults',
+        '--reason-required',
+        '--password-stdin',
+      ],
+      { input: `${accountPassword}\n` },
+    );
+    assert.equal(created.code, 0, created.stderr);
+    const shown = await cli.run(admin, ['account', 'show', 'reporting', '--resource', 'shop-db']);
+    assert.match(shown.stdout, /Mode:\s+read-only/);
+    assert.match(shown.stdout, /Databases:\s+shop, logs_\*/);
+    assert.match(shown.stdout, /Denied:\s+dropDatabase, drop, /);
+    assert.match(shown.stdout, /Reason required:\s+yes/);
+    const list = await cli.run(admin, ['account', 'list', '--resource', 'shop-db']);
+    assert.match(list.stdout, /reporting .*read-only; databases shop, logs_\*; \d+ denied; reason required/);
+
+    // Not at a terminal and no --reason: refused, saying how to give one.
+    const without = await cli.run(member, ['access', '--resource', 'shop-db', '--account', 'reporting', '--exec', 'mongosh']);
+    assert.equal(without.code, 1, without.stdout + without.stderr);
+    assert.match(without.stderr, /requires a reason for access: say why you need it \(portcullis access --reason/);
+
+    const result = await cli.run(
+      member,
+      [
+        'access',
+        '--resource',
+        'shop-db',
+        '--account',
+        'reporting',
+        '--reason',
+        'INC-7: count the orders',
+        '--exec',
+        'mongosh',
+        '--',
+        '--quiet',
+        '--norc',
+        '--eval',
+        "print('count=' + db.getSiblingDB('shop').orders.countDocuments()); try { db.getSiblingDB('shop').orders.insertOne({_id: 'x'}) } catch (e) { print('refused: ' + e.message) }",
+      ],
+      { timeoutMs: 90_000 },
+    );
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /count=2/);
+    assert.match(result.stdout, /refused: the account "reporting" is read-only \(Portcullis policy\): insert is not allowed/);
+    const id = result.stdout.match(/Session:\s+(ses_\S+)/)?.[1];
+    assert.ok(id);
+    const logs = await cli.run(member, ['session', 'logs', id]);
+    assert.equal(logs.code, 0, logs.stderr);
+    assert.match(logs.stdout, /^Reason: INC-7: count the orders$/m);
+    assert.match(logs.stdout, /insert\s+orders\s+refused by policy \(read-only\)/);
+    const session = await cli.run(member, ['session', 'show', id]);
+    assert.match(session.stdout, /Reason:\s+INC-7: count the orders/);
+  });
+
   it('admin: session terminate ends a running access; the member sees why and exit code 9', async () => {
     const access = cli.start(member, ['access', '--resource', 'shop-db', '--account', 'app-rw']);
     const id = (await access.waitFor(/Session:\s+(ses_\S+)/))[1];
