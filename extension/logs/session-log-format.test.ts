@@ -120,6 +120,28 @@ describe('session log document', () => {
     assert.match(text, /shop\\u2028\s+find\\x7f\s+\\x1b\[2J\\x1b\[31mpwned\s+error Bad\\u0085Name\s/);
   });
 
+  it('shows the reason the user gave, and commands the policy refused with the rule', () => {
+    const text = renderSessionLog(sessionDto({ reason: 'INC-7: stuck\norders' }), [
+      {
+        kind: 'command',
+        sessionId: 'ses_1',
+        seq: 1,
+        time: '2026-01-01T10:00:03.000Z',
+        connectionId: 'c1',
+        database: 'shop',
+        command: 'insert',
+        collection: 'orders',
+        input: '{}',
+        outcome: 'refused',
+        policy: 'read-only',
+        errorMessage: 'the account "reader" is read-only (Portcullis policy): insert is not allowed',
+        durationMs: 0,
+      },
+    ]);
+    assert.match(text, /^Reason: {3}INC-7: stuck\\norders$/m);
+    assert.match(text, /insert\s+orders\s+refused by policy \(read-only\)/);
+  });
+
   it('says when nothing was recorded', () => {
     assert.match(renderSessionLog(session, []), /No commands recorded yet\.\n$/);
   });

@@ -11,7 +11,7 @@ writeFileSync(mongosh, '#!/bin/sh\nexit 0\n');
 chmodSync(mongosh, 0o755);
 after(() => rmSync(bin, { recursive: true, force: true }));
 
-async function setUp(options: { mfaCode?: string; fail?: Error } = {}) {
+async function setUp(options: { mfaCode?: string; fail?: Error; reasonRequired?: boolean } = {}) {
   resetMock();
   mock.configuration.set('portcullis.serverUrl', 'http://127.0.0.1:1');
   mock.configuration.set('portcullis.mongoshPath', mongosh);
@@ -25,7 +25,8 @@ async function setUp(options: { mfaCode?: string; fail?: Error } = {}) {
   await controller.activate();
   const { AccountTreeItem } = await import('../explorer/account-tree-item');
   const { accountDto, resourceDto } = await import('../test/fixtures');
-  const item = new AccountTreeItem(accountDto({ mfaRequired: options.mfaCode !== undefined }), resourceDto(), undefined, false);
+  const policy = { mode: 'read-write' as const, databases: [], denied: [], reasonRequired: options.reasonRequired ?? false };
+  const item = new AccountTreeItem(accountDto({ mfaRequired: options.mfaCode !== undefined, policy }), resourceDto(), undefined, false);
   return { controller, api, access, item };
 }
 
@@ -61,6 +62,24 @@ describe('Access from the Resources view', () => {
     assert.doesNotMatch(String(mock.inputPrompts[0].prompt), /not valid/);
     assert.match(String(mock.inputPrompts[1].prompt), /the code is not valid/);
     assert.ok(mock.messages.every((m) => !m.text.includes('111111') && !m.text.includes('654321')));
+  });
+
+  it('an account that requires a reason asks for one first and sends it; cancelling starts nothing', async () => {
+    const { access, item, controller } = await setUp({ reasonRequired: true });
+    mock.inputAnswers.push('  INC-7: stuck orders ');
+    await mock.commands.get('portcullis.access')!(item);
+    assert.equal(access.started.length, 1);
+    assert.equal(access.started[0].options.reason, 'INC-7: stuck orders');
+    assert.match(String(mock.inputPrompts[0].prompt), /requires a reason for access/);
+    await controller.access.stop(controller.book.list()[0]);
+
+    mock.inputAnswers.push(undefined);
+    await mock.commands.get('portcullis.access')!(item);
+    assert.equal(access.started.length, 1, 'nothing started after the reason prompt was cancelled');
+    assert.deepEqual(
+      mock.messages.filter((m) => m.severity === 'error'),
+      [],
+    );
   });
 
   it('cancelling the MFA prompt starts nothing and shows no error', async () => {
