@@ -47,6 +47,34 @@ export interface CommandEvent extends EventBase {
   durationMs: number;
   /** Set when `input` was cut to fit the event size cap. */
   truncated?: boolean;
+  /** What a reviewer should look at in this command (deterministic detectors at the gateway, gateway/risk/). */
+  flags?: RiskFlag[];
+}
+
+export const RISK_FLAG_IDS = Object.freeze([
+  /** dropDatabase, drop (a collection or view), dropIndexes of every index. */
+  'drop',
+  /** delete or update of every document: an empty filter with no limit (delete) or multi (update). */
+  'empty-filter-write',
+  /** users and roles created, changed, granted or dropped. */
+  'user-admin',
+  /** server-side JavaScript: $where, $function, $accumulator, mapReduce. */
+  'server-js',
+  /** $out or $merge into another database than the command's. */
+  'cross-database-write',
+  /** a client tried to authenticate (refused by the gateway: it logs in itself). */
+  'auth-attempt',
+  /** the account's policy refused the command. */
+  'policy-refusal',
+] as const);
+export type RiskFlagId = (typeof RISK_FLAG_IDS)[number];
+export type RiskSeverity = 'high' | 'medium' | 'low';
+
+export interface RiskFlag {
+  id: RiskFlagId;
+  severity: RiskSeverity;
+  /** One line for the reviewer, e.g. `dropDatabase shop`, `deleteMany with an empty filter on orders`. */
+  detail: string;
 }
 
 /** A client connection opened, closed, or failed to reach the database. */
