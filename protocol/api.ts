@@ -202,6 +202,9 @@ export interface SessionDto {
   reason: string | null;
   connections: number;
   commands: number;
+  /** Risk flags on its recorded commands, and how many of them are high severity. */
+  flagCount: number;
+  highFlagCount: number;
 }
 
 export interface AccessRequest {

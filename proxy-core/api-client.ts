@@ -33,6 +33,7 @@ import {
   type SessionState,
   type TotpEnrollmentDto,
 } from '../protocol/api';
+import type { RiskFlagId } from '../protocol/session-log';
 
 export type ApiClientErrorCode = ApiErrorCode | 'network_error';
 
@@ -86,6 +87,8 @@ export interface SessionFilters extends PageOptions {
   accountId?: string;
   userId?: string;
   state?: SessionState;
+  /** Only sessions with a command flagged so. */
+  flag?: RiskFlagId;
   /** ISO 8601 times bounding the session's creation. */
   from?: string;
   to?: string;

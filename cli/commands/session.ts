@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { SessionDto, SessionState } from '../../protocol/api';
-import type { StoredSessionLogEvent } from '../../protocol/session-log';
+import { RISK_FLAG_IDS, type RiskFlag, type RiskFlagId, type StoredSessionLogEvent } from '../../protocol/session-log';
 import { type ApiClient, collectPages, type SessionFilters } from '../../proxy-core/api-client';
 import { displayText } from '../../proxy-core/display-text';
 import { resolveProject, signedInClient } from '../context';
@@ -19,6 +19,7 @@ const SESSION_STATES: readonly SessionState[] = ['starting', 'active', 'ended', 
 interface ListFlags {
   project?: string;
   state?: SessionState;
+  flag?: RiskFlagId;
   resource?: string;
   account?: string;
   user?: string;
@@ -34,6 +35,7 @@ export function registerSessionCommands(program: Command): void {
       .command('list')
       .description('list sessions, newest first (members see their own; admins see everyone’s)')
       .addOption(new Option('--state <state>', 'only sessions in this state').choices(SESSION_STATES))
+      .addOption(new Option('--flag <flag>', 'only sessions with a command flagged so').choices([...RISK_FLAG_IDS]))
       .option('--resource <name|id>', 'only sessions on this resource')
       .option('--account <name|id>', 'only sessions with this account (with --resource when given by name)')
       .option('--user <email|id>', 'only sessions of this user (admin)')
@@ -42,7 +44,7 @@ export function registerSessionCommands(program: Command): void {
       .action(async (flags: ListFlags) => {
         const client = signedInClient();
         const project = await resolveProject(client, flags.project);
-        const filters: SessionFilters = { projectId: project.id, state: flags.state };
+        const filters: SessionFilters = { projectId: project.id, state: flags.state, flag: flags.flag };
         let resource: Awaited<ReturnType<typeof resolveResource>> | undefined;
         if (flags.resource) {
           resource = await resolveResource(client, project.id, flags.resource);
@@ -74,6 +76,7 @@ export function registerSessionCommands(program: Command): void {
             { header: 'duration', value: (s) => formatDuration(s.durationSeconds), align: 'right' },
             { header: 'connections', value: (s) => s.connections, align: 'right' },
             { header: 'commands', value: (s) => s.commands, align: 'right' },
+            { header: 'flags', value: (s) => describeFlagCount(s), align: 'right' },
           ]),
         );
       }),
@@ -150,6 +153,10 @@ export function renderLogTable(events: readonly StoredSessionLogEvent[], withInp
     },
     { header: 'documents', value: (e) => (e.kind === 'command' ? (e.documents ?? e.affected) : undefined), align: 'right' },
     { header: 'duration ms', value: (e) => (e.kind === 'command' ? e.durationMs : undefined), align: 'right' },
+    // Shown when something was flagged: what a reviewer should look at, most severe first.
+    ...(events.some((e) => e.kind === 'command' && e.flags?.length)
+      ? [{ header: 'flags', value: (e: StoredSessionLogEvent) => (e.kind === 'command' ? describeFlags(e.flags) : ''), maxWidth: 100 }]
+      : []),
     // Shown when the log has transactions: which commands a commitTransaction or abortTransaction covered.
     ...(events.some((e) => e.kind === 'command' && e.transaction)
       ? [{ header: 'transaction', value: (e: StoredSessionLogEvent) => (e.kind === 'command' ? e.transaction : '') }]
@@ -158,6 +165,22 @@ export function renderLogTable(events: readonly StoredSessionLogEvent[], withInp
       ? [{ header: 'input', value: (e: StoredSessionLogEvent) => (e.kind === 'command' ? e.input : ''), maxWidth: 120, json: true }]
       : []),
   ]);
+}
+
+/** `3 (1 high)`, or nothing when there are none. */
+export function describeFlagCount(s: Pick<SessionDto, 'flagCount' | 'highFlagCount'>): string {
+  if (!s.flagCount) return '';
+  return s.highFlagCount ? `${s.flagCount} (${s.highFlagCount} high)` : String(s.flagCount);
+}
+
+/** `!! drop: dropDatabase shop` for high severity, `! server-js: …` for the others. */
+export function describeFlags(flags: readonly RiskFlag[] | undefined): string {
+  if (!flags?.length) return '';
+  const rank = { high: 0, medium: 1, low: 2 } as const;
+  return [...flags]
+    .sort((a, b) => rank[a.severity] - rank[b.severity])
+    .map((f) => `${f.severity === 'high' ? '!!' : '!'} ${f.id}: ${f.detail}`)
+    .join('; ');
 }
 
 export function showSession(s: SessionDto): string {
@@ -178,6 +201,7 @@ export function showSession(s: SessionDto): string {
     ['Client', [s.clientAgent, s.clientAddress].filter(Boolean).join(' from ')],
     ['MFA', s.mfaMethod],
     ['Reason', s.reason],
+    ['Flags', describeFlagCount(s) || null],
   ]);
 }
 

@@ -61,18 +61,18 @@ describe('session log document', () => {
     assert.equal(lines[0], 'Session ses_1: orders-db / reader');
     assert.ok(lines.includes('State:    ended (gateway offline)'));
     assert.ok(lines.includes('Duration: 1m 05s'));
-    const header = lines.findIndex((l) => l.startsWith('Time'));
+    const header = lines.findIndex((l) => l.startsWith('   Time'));
     const columns = ['Database', 'Command', 'Collection', 'Outcome', 'Documents', 'Duration'].map((c) => lines[header].indexOf(c));
     assert.ok(
       columns.every((c, i) => c > (columns[i - 1] ?? 0)),
       lines[header],
     );
-    assert.match(lines[header + 1], /^-{24} {2}-{8}/);
+    assert.match(lines[header + 1], /^ {3}-{24} {2}-{8}/);
     assert.equal(lines[header + 2], '  2026-01-01T10:00:01.000Z  connection c1 opened: mongosh 2.12.0');
     const cells = (line: string) => columns.map((at, i) => line.slice(at, columns[i + 1]).trim());
-    assert.ok(lines[header + 3].startsWith('2026-01-01T10:00:02.000Z '));
+    assert.ok(lines[header + 3].startsWith('   2026-01-01T10:00:02.000Z '));
     assert.deepEqual(cells(lines[header + 3]), ['shop', 'find', 'orders', 'ok', '12', '3 ms']);
-    assert.ok(lines[header + 4].startsWith('2026-01-01T10:00:03.000Z '));
+    assert.ok(lines[header + 4].startsWith('   2026-01-01T10:00:03.000Z '));
     assert.deepEqual(cells(lines[header + 4]), ['shop', 'insert', 'orders', 'error DuplicateKey', '0 affected', '1.5 s']);
   });
 
@@ -121,7 +121,7 @@ describe('session log document', () => {
   });
 
   it('shows the reason the user gave, and commands the policy refused with the rule', () => {
-    const text = renderSessionLog(sessionDto({ reason: 'INC-7: stuck\norders' }), [
+    const text = renderSessionLog(sessionDto({ reason: 'INC-7: stuck\norders', flagCount: 2, highFlagCount: 1 }), [
       {
         kind: 'command',
         sessionId: 'ses_1',
@@ -136,8 +136,25 @@ describe('session log document', () => {
         policy: 'read-only',
         errorMessage: 'the account "reader" is read-only (Portcullis policy): insert is not allowed',
         durationMs: 0,
+        flags: [{ id: 'policy-refusal', severity: 'medium', detail: 'refused by the read-only rule' }],
+      },
+      {
+        kind: 'command',
+        sessionId: 'ses_1',
+        seq: 2,
+        time: '2026-01-01T10:00:04.000Z',
+        connectionId: 'c1',
+        database: 'shop',
+        command: 'dropDatabase',
+        input: '{}',
+        outcome: 'ok',
+        durationMs: 3,
+        flags: [{ id: 'drop', severity: 'high', detail: 'dropDatabase shop\u202e' }],
       },
     ]);
+    assert.match(text, /^Flags: {4}2 \(1 high\)/m);
+    assert.match(text, /^! {2}2026-01-01T10:00:03\.000Z .*policy-refusal: refused by the read-only rule$/m);
+    assert.match(text, /^!! 2026-01-01T10:00:04\.000Z .*drop: dropDatabase shop\\u202e$/m);
     assert.match(text, /^Reason: {3}INC-7: stuck\\norders$/m);
     assert.match(text, /insert\s+orders\s+refused by policy \(read-only\)/);
   });

@@ -3,7 +3,7 @@ import type { StoredSessionLogEvent } from '../../protocol/session-log';
 import { displayText } from '../../proxy-core/display-text';
 import { formatDuration, formatMillis } from './duration-format';
 
-const COLUMNS = ['Time', 'Database', 'Command', 'Collection', 'Outcome', 'Documents', 'Duration', 'Transaction'] as const;
+const COLUMNS = ['Time', 'Database', 'Command', 'Collection', 'Outcome', 'Documents', 'Duration', 'Transaction', 'Flags'] as const;
 
 /**
  * Renders a session and its log as a plain-text document: a header, then one table row per command, with
@@ -25,11 +25,18 @@ export function renderSessionLog(session: SessionDto, events: StoredSessionLogEv
     );
   }
   if (session.reason) lines.push(`Reason:   ${displayText(session.reason)}`);
+  if (session.flagCount) {
+    lines.push(
+      `Flags:    ${session.flagCount}${session.highFlagCount ? ` (${session.highFlagCount} high)` : ''}; flagged rows start with !! (high) or ! (other)`,
+    );
+  }
   lines.push(`Commands: ${session.commands}, connections: ${session.connections}`);
   lines.push('');
 
   const ordered = [...events].sort((a, b) => a.seq - b.seq);
   const rows: string[][] = [];
+  /** Per row: `!!` high-severity flag, `! ` another flag, blank otherwise; a margin a reviewer scans down. */
+  const marks: string[] = [];
   const notes = new Map<number, string[]>();
   for (const event of ordered) {
     if (event.kind === 'command') {
@@ -47,7 +54,9 @@ export function renderSessionLog(session: SessionDto, events: StoredSessionLogEv
         formatMillis(event.durationMs),
         // Which commands a commit or an abort covered: the same id on each.
         event.transaction ?? '',
+        (event.flags ?? []).map((f) => `${f.id}: ${displayText(f.detail)}`).join('; '),
       ]);
+      marks.push(event.flags?.some((f) => f.severity === 'high') ? '!!' : event.flags?.length ? '! ' : '  ');
     } else {
       const text = `  ${event.time}  connection ${event.connectionId} ${event.phase}${event.message ? `: ${displayText(event.message)}` : ''}`;
       const at = rows.length;
@@ -64,11 +73,11 @@ export function renderSessionLog(session: SessionDto, events: StoredSessionLogEv
       .map((cell, i) => cell.padEnd(widths[i]))
       .join('  ')
       .trimEnd();
-  lines.push(format(COLUMNS));
-  lines.push(format(widths.map((w) => '-'.repeat(w))));
+  lines.push(`   ${format(COLUMNS)}`);
+  lines.push(`   ${format(widths.map((w) => '-'.repeat(w)))}`);
   for (let i = 0; i <= rows.length; i++) {
     for (const note of notes.get(i) ?? []) lines.push(note);
-    if (i < rows.length) lines.push(format(rows[i]));
+    if (i < rows.length) lines.push(`${marks[i]} ${format(rows[i])}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -69,6 +69,8 @@ export function sessionDto(overrides: Partial<SessionDto> = {}): SessionDto {
     reason: null,
     connections: 0,
     commands: 0,
+    flagCount: 0,
+    highFlagCount: 0,
     ...overrides,
   };
 }

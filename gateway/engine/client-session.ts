@@ -370,7 +370,11 @@ export class ClientSession {
   /** Answers one request with an error and records both; the connection stays open. */
   private refuse(raw: Buffer, identity: CommandIdentity, error: ReplyError, refusedBy?: PolicyRule): void {
     try {
-      this.recorder.onRequest(raw, identity, { alwaysLog: true, refusedBy });
+      this.recorder.onRequest(raw, identity, {
+        alwaysLog: true,
+        refusedBy,
+        authenticationRefused: error.codeName === 'AuthenticationFailed',
+      });
     } catch (spoolError) {
       // Refused either way; the failure to record it is the gateway's own problem to report.
       this.options.onDetail?.(`a refused command could not be recorded: ${(spoolError as Error).message}`);

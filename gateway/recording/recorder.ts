@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { PolicyRule } from '../../protocol/policy';
 import type { CommandEvent } from '../../protocol/session-log';
+import { detectRisks } from '../risk/detectors';
 import type { CommandIdentity } from '../wire/command-identity';
 import { DEFAULT_MAX_MESSAGE_SIZE, OP_CODES } from '../wire/constants';
 import { decompressMessage } from '../wire/op-compressed';
@@ -76,7 +77,11 @@ export class CommandRecorder {
    * it just after forwarding, so that recording is off the latency path. Handshake and monitoring commands are only
    * counted, and decided on the command's identity before anything is rendered.
    */
-  onRequest(raw: Buffer, identity: CommandIdentity, options: { alwaysLog?: boolean; refusedBy?: PolicyRule } = {}): void {
+  onRequest(
+    raw: Buffer,
+    identity: CommandIdentity,
+    options: { alwaysLog?: boolean; refusedBy?: PolicyRule; authenticationRefused?: boolean } = {},
+  ): void {
     const start = this.now();
     this.commands++;
     // A handshake the gateway refused (a hello carrying credentials) is an attempt worth a line in the log.
@@ -107,6 +112,9 @@ export class CommandRecorder {
     if (rendered.collection !== undefined) event.collection = rendered.collection;
     const transaction = transactionIdOf(raw, identity);
     if (transaction !== undefined) event.transaction = transaction;
+    // From the same bytes, before the command is forwarded: a reviewer's flags travel with the event (and its spool record).
+    const flags = detectRisks(raw, identity, { refusedBy: options.refusedBy, authenticationRefused: options.authenticationRefused });
+    if (flags.length > 0) event.flags = flags;
     const skeleton = Buffer.byteLength(JSON.stringify({ ...event, outcome: 'error', durationMs: 1e9, truncated: true }), 'utf8');
     const capped = capText(rendered.input, Math.max(MIN_INPUT_BYTES, this.options.maxEventBytes - skeleton - REPLY_FIELDS_RESERVE));
     event.input = capped.text;

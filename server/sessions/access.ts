@@ -129,6 +129,8 @@ export async function requestAccess(
     reason,
     connections: 0,
     commands: 0,
+    flag_count: 0,
+    high_flag_count: 0,
   };
   await ctx.store.transaction(async (trx) => {
     await trx.insertInto('sessions').values(row).execute();

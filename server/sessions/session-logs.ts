@@ -29,12 +29,15 @@ export async function appendLogBatch(ctx: ServiceContext, batch: LogBatch, gatew
   if (events.length === 0) return { stored: 0 };
   const time = ctx.now().toISOString();
   return ctx.store.transaction(async (trx) => {
-    const { inserted: stored, commands } = await insertSessionLogBatch(trx, { ...batch, events });
+    const { inserted: stored, commands, flags, highFlags } = await insertSessionLogBatch(trx, { ...batch, events });
     if (stored > 0) {
       let update = trx.updateTable('sessions').where('id', '=', batch.sessionId);
       update = commands > 0 ? update.set((eb) => ({ commands: eb('commands', '+', commands) })) : update;
+      if (flags > 0) {
+        update = update.set((eb) => ({ flag_count: eb('flag_count', '+', flags), high_flag_count: eb('high_flag_count', '+', highFlags) }));
+      }
       if (session.state === 'active') update = update.set({ last_activity_at: time });
-      if (commands > 0 || session.state === 'active') await update.execute();
+      if (commands > 0 || flags > 0 || session.state === 'active') await update.execute();
     }
     return { stored };
   });

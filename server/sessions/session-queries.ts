@@ -1,5 +1,7 @@
 /** Reading sessions: their public shape, who may see which, and the filtered, paginated list. */
+
 import type { Page, SessionDto, SessionState } from '../../protocol/api';
+import type { RiskFlagId } from '../../protocol/session-log';
 import { projectsOf, roleIn } from '../services/authorization';
 import type { Actor, ServiceContext } from '../services/context';
 import { DEFAULT_PAGE_SIZE, decodeCursor, pageOf } from '../services/cursor';
@@ -31,6 +33,8 @@ export function toSessionDto(row: SessionRow, now: Date): SessionDto {
     clientAgent: row.client_agent,
     mfaMethod: row.mfa_method,
     reason: row.reason,
+    flagCount: row.flag_count,
+    highFlagCount: row.high_flag_count,
     connections: row.connections,
     commands: row.commands,
   };
@@ -54,6 +58,8 @@ export async function findVisibleSession(ctx: ServiceContext, actor: Actor, id: 
 }
 
 export interface SessionFilters {
+  /** Only sessions with a command flagged so (protocol/session-log.ts RISK_FLAG_IDS). */
+  flag?: RiskFlagId;
   projectId?: string;
   resourceId?: string;
   accountId?: string;
@@ -88,6 +94,17 @@ export async function listSessions(ctx: ServiceContext, actor: Actor, filters: S
   if (filters.accountId !== undefined) q = q.where('account_id', '=', filters.accountId);
   if (filters.userId !== undefined) q = q.where('user_id', '=', filters.userId);
   if (filters.state !== undefined) q = q.where('state', '=', filters.state);
+  if (filters.flag !== undefined) {
+    const flag = filters.flag;
+    q = q.where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('session_flags')
+          .select('session_flags.event_id')
+          .whereRef('session_flags.session_id', '=', 'sessions.id')
+          .where('session_flags.flag', '=', flag),
+      ),
+    );
+  }
   if (filters.from !== undefined) q = q.where('created_at', '>=', new Date(filters.from).toISOString());
   if (filters.to !== undefined) q = q.where('created_at', '<', new Date(filters.to).toISOString());
   if (filters.cursor) {

@@ -11,6 +11,7 @@
  */
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 import type { MfaMethod, Role, SessionEndReason, SessionState } from '../../protocol/api';
+import type { RiskFlagId, RiskSeverity } from '../../protocol/session-log';
 
 /** A boolean stored as an integer. */
 export type Flag = 0 | 1;
@@ -148,6 +149,20 @@ export interface SessionsTable {
   connections: Generated<number>;
   /** Defaults to 0. */
   commands: Generated<number>;
+  /** Risk flags of its recorded commands (defaults to 0). */
+  flag_count: Generated<number>;
+  /** Of which high severity (defaults to 0). */
+  high_flag_count: Generated<number>;
+}
+
+/** One risk flag of one recorded command (session_log_events.id): what sessions are listed by. */
+export interface SessionFlagsTable {
+  session_id: string;
+  event_id: number;
+  flag: RiskFlagId;
+  severity: RiskSeverity;
+  detail: string;
+  time: string;
 }
 
 export interface SessionLogEventsTable {
@@ -217,6 +232,7 @@ export interface Database {
   accounts: AccountsTable;
   sessions: SessionsTable;
   session_log_events: SessionLogEventsTable;
+  session_flags: SessionFlagsTable;
   audit_events: AuditEventsTable;
   sign_in_throttles: SignInThrottlesTable;
   replicas: ReplicasTable;
@@ -241,6 +257,7 @@ export type NewResourceRow = Insertable<ResourcesTable>;
 export type ResourceUpdate = Updateable<ResourcesTable>;
 export type AccountRow = Selectable<AccountsTable>;
 export type NewAccountRow = Insertable<AccountsTable>;
+export type NewSessionFlagRow = Insertable<SessionFlagsTable>;
 export type AccountUpdate = Updateable<AccountsTable>;
 export type SessionRow = Selectable<SessionsTable>;
 export type NewSessionRow = Insertable<SessionsTable>;

@@ -45,6 +45,28 @@ describeOnBothDialects('session log events', ({ freshStore }) => {
     assert.deepEqual(page.items[1], { ...command(2), sessionId: 'ses_a' });
   });
 
+  it('stores each well-formed flag once with its event (a batch sent twice adds none), and drops malformed ones', async () => {
+    const { store } = await freshStore();
+    const drop = { id: 'drop', severity: 'high', detail: 'dropDatabase shop' } as const;
+    const js = { id: 'server-js', severity: 'medium', detail: '$where in find' } as const;
+    const batch = {
+      sessionId: 'ses_f',
+      origin: 'o',
+      events: [
+        command(1, { command: 'dropDatabase', flags: [drop] } as never),
+        command(2, { flags: [js, js, { id: 'made-up', severity: 'high', detail: 'x' }, { id: 'drop', severity: 'urgent' }] } as never),
+        command(3),
+      ],
+    } as LogBatch;
+    assert.deepEqual(await insertSessionLogBatch(store.db, batch), { inserted: 3, commands: 3, flags: 2, highFlags: 1 });
+    assert.deepEqual(await insertSessionLogBatch(store.db, batch), { inserted: 0, commands: 0, flags: 0, highFlags: 0 });
+    const rows = await store.db.selectFrom('session_flags').select(['flag', 'severity', 'detail', 'time']).orderBy('flag').execute();
+    assert.deepEqual(rows, [
+      { flag: 'drop', severity: 'high', detail: 'dropDatabase shop', time: command(1).time },
+      { flag: 'server-js', severity: 'medium', detail: '$where in find', time: command(2).time },
+    ]);
+  });
+
   it('stores a batch larger than one statement holds', async () => {
     const { store } = await freshStore();
     const events = Array.from({ length: 1203 }, (_, i) => command(i + 1));

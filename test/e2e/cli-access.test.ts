@@ -332,6 +332,12 @@ describe('portcullis CLI end to end: admin sets up, a member gets access, mongos
     assert.match(logs.stdout, /insert\s+orders\s+refused by policy \(read-only\)/);
     const session = await cli.run(member, ['session', 'show', id]);
     assert.match(session.stdout, /Reason:\s+INC-7: count the orders/);
+    assert.match(session.stdout, /Flags:\s+\d+/);
+    // Refused commands are flagged: the session is listed by that flag, with its count.
+    const flagged = await cli.run(member, ['session', 'list', '--flag', 'policy-refusal']);
+    assert.equal(flagged.code, 0, flagged.stderr);
+    assert.match(flagged.stdout, new RegExp(`^${id}\\s.*\\s\\d+$`, 'm'));
+    assert.match(logs.stdout, /! policy-refusal: insert on shop refused by the account policy \(read-only\)/);
   });
 
   it('admin: session terminate ends a running access; the member sees why and exit code 9', async () => {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { type GatewayAgent, type GatewayAgentOptions, startGatewayAgent } from '../../gateway/agent/agent';
 import { enrollGateway } from '../../gateway/agent/enroll';
 import type { AccountDto } from '../../protocol/api';
-import type { StoredSessionLogEvent } from '../../protocol/session-log';
+import type { CommandEvent, StoredSessionLogEvent } from '../../protocol/session-log';
 import { ApiClient, collectPages } from '../../proxy-core/api-client';
 import { resolveConfig } from '../../server/config';
 import { type ControlPlane, startControlPlane } from '../../server/control-plane';
@@ -124,4 +124,14 @@ export async function waitFor(check: () => boolean | Promise<boolean>, what: str
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** The session's logged commands, once there are at least `count` (uploads arrive a little after the commands). */
+export async function loggedCommands(bed: TunnelBed, sessionId: string, count: number): Promise<CommandEvent[]> {
+  let found: CommandEvent[] = [];
+  await waitFor(async () => {
+    found = (await bed.logs(sessionId)).flatMap((e) => (e.kind === 'command' ? [e] : []));
+    return found.length >= count;
+  }, `${count} commands in the log`);
+  return found;
 }

@@ -16,7 +16,7 @@ import type { CommandEvent } from '../../protocol/session-log';
 import { type AccessHandle, startAccess } from '../../proxy-core/access';
 import { ApiError } from '../../proxy-core/api-client';
 import { runMongosh } from '../bed/mongosh';
-import { startTunnelBed, type TunnelBed, waitFor } from '../e2e/tunnel-harness';
+import { loggedCommands, startTunnelBed, type TunnelBed } from '../e2e/tunnel-harness';
 
 let bed: TunnelBed;
 const handles: AccessHandle[] = [];
@@ -55,14 +55,7 @@ async function refused(operation: Promise<unknown>, account: string, rule: RegEx
   assert.fail('the operation was not refused');
 }
 
-async function commandsOf(handle: AccessHandle, count: number): Promise<CommandEvent[]> {
-  let commands: CommandEvent[] = [];
-  await waitFor(async () => {
-    commands = (await bed.logs(handle.session.id)).flatMap((e) => (e.kind === 'command' ? [e] : []));
-    return commands.length >= count;
-  }, `${count} commands in the log`);
-  return commands;
-}
+const commandsOf = (handle: AccessHandle, count: number): Promise<CommandEvent[]> => loggedCommands(bed, handle.session.id, count);
 
 describe('account policies through the tunnel', () => {
   let admin: MongoClient;

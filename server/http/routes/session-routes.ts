@@ -1,5 +1,7 @@
 /** Sessions: list (members see their own), show, logs, relay tickets, stop (own) and terminate (admin). */
+
 import type { FastifyInstance } from 'fastify';
+import { RISK_FLAG_IDS } from '../../../protocol/session-log';
 import { issueTicketFor } from '../../sessions/access';
 import { listSessionLogs } from '../../sessions/session-logs';
 import { findVisibleSession, listSessions, type SessionFilters, toSessionDto } from '../../sessions/session-queries';
@@ -23,6 +25,7 @@ export function sessionRoutes(api: FastifyInstance, deps: AppDeps): void {
           accountId: idSchema('acc_'),
           userId: idSchema('usr_'),
           state: { type: 'string', enum: SESSION_STATES },
+          flag: { type: 'string', enum: [...RISK_FLAG_IDS] },
           from: timeSchema,
           to: timeSchema,
           ...pageQueryProperties,

@@ -3,6 +3,7 @@ import { mfaMigration } from './0010-mfa';
 import { signInThrottlesMigration } from './0020-sign-in-throttles';
 import { replicasMigration } from './0030-replicas';
 import { accountPoliciesMigration } from './0040-account-policies';
+import { riskFlagsMigration } from './0050-risk-flags';
 import type { StoreMigration } from './store-migration';
 
 /**
@@ -15,4 +16,5 @@ export const STORE_MIGRATIONS: Readonly<Record<string, StoreMigration>> = Object
   '0020-sign-in-throttles': signInThrottlesMigration,
   '0030-replicas': replicasMigration,
   '0040-account-policies': accountPoliciesMigration,
+  '0050-risk-flags': riskFlagsMigration,
 });
