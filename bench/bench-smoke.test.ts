@@ -153,7 +153,7 @@ describe('npm run bench, scaled down', () => {
     const result = await runBench(options, (line) => lines.push(line));
     const log = `log:\n${lines.join('\n')}`;
     const paths: PathName[] = ['portcullis', ...REPLICA_PATHS];
-    for (const id of ['concurrentOpsPerSec', 'concurrentFindOneP99', 'concurrentErrors', 'connectionsOpened']) {
+    for (const id of ['concurrentOpsPerSec', 'concurrentFindOneP99Ms', 'concurrentErrors', 'connectionsOpened']) {
       const byPath = result.samples.get(id);
       assert.ok(byPath, `no ${id} figure; ${log}`);
       assert.deepEqual([...byPath.keys()].sort(), [...paths].sort(), id);
@@ -172,7 +172,7 @@ describe('npm run bench, scaled down', () => {
       /## Control plane replicas behind HAProxy[\s\S]*\| figure \| 3 replicas \| 1 replica \| 3 ÷ 1 \| Portcullis \(SQLite, no balancer\) \| target \| result \|/,
     );
     assert.match(markdown, /\| concurrent findOne \| [\d,]+ ops\/s \| [\d,]+ ops\/s \| [\d.]+× \| [\d,]+ ops\/s \|/);
-    assert.match(markdown, /\| concurrent findOne p99 \| [\d,]+ µs \| [\d,]+ µs \| [\d.]+× \| [\d,]+ µs \|/);
+    assert.match(markdown, /\| concurrent findOne p99 \| [\d,]+ ms \| [\d,]+ ms \| [\d.]+× \| [\d,]+ ms \|/);
     assert.match(markdown, /\| concurrent errors \| 0 errors \| 0 errors \| – \| 0 errors \| 0 on every path \| met \|/);
   });
 

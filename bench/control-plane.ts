@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { API_PREFIX } from '../protocol/api';
 import { type HaproxyServer, startHaproxy } from '../test/bed/haproxy';
 import { freePort } from '../test/bed/ports';
 import { type NodeChild, startNodeChild } from './node-child';
@@ -36,6 +37,8 @@ export interface ControlPlaneOptions {
 }
 
 const ADMIN_TIMEOUT_MS = 60_000;
+/** HAProxy's health-check interval in test/bed/haproxy.ts (`check inter 300 fall 1 rise 1`). */
+const HAPROXY_CHECK_MS = 300;
 
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
   return options.replicas ? startReplicas(options, options.replicas) : startSingle(options);
@@ -90,10 +93,32 @@ async function startReplicas(options: ControlPlaneOptions, replicas: { databaseU
       );
     }
     await Promise.all(children.map((child) => child.waitFor(/listening on/)));
+    await untilBalanced(haproxy.url);
     return { url: haproxy.url, pids: children.map((c) => c.pid), replicaUrls, admin: await bootstrapAdmin(children), stop };
   } catch (error) {
     await stop();
     throw error;
+  }
+}
+
+/**
+ * HAProxy started before the replicas, so its first checks marked them down; a replica listening is back in the
+ * rotation after its next check (one passed check). Until then HAProxy closes connections it has no replica for.
+ * Waits a few check intervals, so that every replica listening has passed one, then until a request gets through.
+ */
+async function untilBalanced(url: string): Promise<void> {
+  await new Promise((r) => setTimeout(r, 3 * HAPROXY_CHECK_MS));
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      const response = await fetch(`${url}${API_PREFIX}/health`);
+      await response.arrayBuffer();
+      if (response.ok) return;
+    } catch {
+      // closed by HAProxy: no replica in the rotation yet
+    }
+    if (Date.now() > deadline) throw new Error(`HAProxy at ${url} did not reach a control plane replica within 10 s`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 

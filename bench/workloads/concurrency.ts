@@ -66,7 +66,7 @@ export const concurrencyWorkload: Workload = {
       const peaks = sampler.stop();
       const figures: Record<string, number> = {
         concurrentOpsPerSec: done / seconds,
-        concurrentFindOneP99: percentile(latencies, 99),
+        concurrentFindOneP99Ms: percentile(latencies, 99) / 1000,
         concurrentErrors: errors,
         connectionsOpened: ready,
       };
