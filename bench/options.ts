@@ -113,7 +113,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv, defaul
     integer: true,
   });
   const workloads = list('--workloads', flags.workloads ?? env.BENCH_WORKLOADS, WORKLOAD_NAMES);
-  const replicas = flags.replicas ?? flag('BENCH_REPLICAS', env.BENCH_REPLICAS);
+  const replicas = flags.replicas ?? yesNo('BENCH_REPLICAS', env.BENCH_REPLICAS);
   if (replicas && !workloads.includes('concurrency')) {
     throw new BenchUsageError(`--replicas runs the concurrency workload: add concurrency to --workloads\n${USAGE}`);
   }
@@ -162,7 +162,7 @@ function number(flag: string, text: string, range: { min: number; max: number; i
 }
 
 /** A yes/no environment variable: 1/true/yes or 0/false/no (or unset). */
-function flag(name: string, text: string | undefined): boolean {
+function yesNo(name: string, text: string | undefined): boolean {
   const value = (text ?? '').trim().toLowerCase();
   if (['', '0', 'false', 'no'].includes(value)) return false;
   if (['1', 'true', 'yes'].includes(value)) return true;
