@@ -6,8 +6,9 @@
  * Either way the first admin's one-time password is read from the output of the process that created it.
  */
 import { randomBytes } from 'node:crypto';
+import { get } from 'node:http';
 import { join } from 'node:path';
-import { API_PREFIX } from '../protocol/api';
+import { API_PREFIX, type HealthDto } from '../protocol/api';
 import { type HaproxyServer, startHaproxy } from '../test/bed/haproxy';
 import { freePort } from '../test/bed/ports';
 import { type NodeChild, startNodeChild } from './node-child';
@@ -37,8 +38,6 @@ export interface ControlPlaneOptions {
 }
 
 const ADMIN_TIMEOUT_MS = 60_000;
-/** HAProxy's health-check interval in test/bed/haproxy.ts (`check inter 300 fall 1 rise 1`). */
-const HAPROXY_CHECK_MS = 300;
 
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
   return options.replicas ? startReplicas(options, options.replicas) : startSingle(options);
@@ -93,7 +92,7 @@ async function startReplicas(options: ControlPlaneOptions, replicas: { databaseU
       );
     }
     await Promise.all(children.map((child) => child.waitFor(/listening on/)));
-    await untilBalanced(haproxy.url);
+    await untilBalanced(haproxy.url, replicas.count);
     return { url: haproxy.url, pids: children.map((c) => c.pid), replicaUrls, admin: await bootstrapAdmin(children), stop };
   } catch (error) {
     await stop();
@@ -102,24 +101,50 @@ async function startReplicas(options: ControlPlaneOptions, replicas: { databaseU
 }
 
 /**
- * HAProxy started before the replicas, so its first checks marked them down; a replica listening is back in the
- * rotation after its next check (one passed check). Until then HAProxy closes connections it has no replica for.
- * Waits a few check intervals, so that every replica listening has passed one, then until a request gets through.
+ * HAProxy started before the replicas, so its first checks marked them down; a replica is back in the rotation after
+ * its next passed check, and until then HAProxy closes connections it has no replica for. Round-robin over the
+ * replicas in rotation: once `count` different replicas have answered `/health` through it, all are in.
  */
-async function untilBalanced(url: string): Promise<void> {
-  await new Promise((r) => setTimeout(r, 3 * HAPROXY_CHECK_MS));
+async function untilBalanced(url: string, count: number): Promise<void> {
   const deadline = Date.now() + 10_000;
+  const seen = new Set<string>();
   for (;;) {
     try {
-      const response = await fetch(`${url}${API_PREFIX}/health`);
-      await response.arrayBuffer();
-      if (response.ok) return;
+      const replicaId = await healthReplicaId(`${url}${API_PREFIX}/health`);
+      if (replicaId) seen.add(replicaId);
+      if (seen.size >= count) return;
     } catch {
       // closed by HAProxy: no replica in the rotation yet
     }
-    if (Date.now() > deadline) throw new Error(`HAProxy at ${url} did not reach a control plane replica within 10 s`);
-    await new Promise((r) => setTimeout(r, 100));
+    if (Date.now() > deadline) {
+      throw new Error(`only ${seen.size} of ${count} control plane replicas answered through HAProxy at ${url} within 10 s`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** The replica that answered `/health`, on a connection of its own (HAProxy keeps a connection on one replica). */
+function healthReplicaId(url: string): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const request = get(url, { agent: false, timeout: 5000 }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      response.on('end', () => {
+        try {
+          const body = response.statusCode === 200 ? (JSON.parse(text) as Partial<HealthDto>) : {};
+          resolve(typeof body.replicaId === 'string' ? body.replicaId : undefined);
+        } catch (error) {
+          reject(error);
+        }
+      });
+      response.on('error', reject);
+    });
+    request.on('timeout', () => request.destroy(new Error('no answer in 5 s')));
+    request.on('error', reject);
+  });
 }
 
 /** The email and one-time password the first admin was created with, from whichever process printed them. */
