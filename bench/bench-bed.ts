@@ -3,17 +3,20 @@
  * forwards, three chained Node `pipe()` forwarders, a TCP echo server, and the Portcullis processes (once over
  * plain HTTP, once over HTTPS, and once with log batches stored on the control plane's main thread; the plain stack
  * also runs the bench's gateway program with and without the spool). Each path gets a MongoDB URI, and an echo port where the raw workload runs.
+ * With `--replicas`, two more stacks whose control planes share PostgreSQL behind HAProxy: 1 replica and 3, each on a
+ * database of its own on one PostgreSQL server (test/bed/postgres.ts).
  */
 import { MongoClient } from 'mongodb';
 import { type FerretDBServer, startFerretDB } from '../test/bed/ferretdb';
 import { FERRETDB_VERSION } from '../test/bed/ferretdb-install';
 import { freePort } from '../test/bed/ports';
+import { startPostgres } from '../test/bed/postgres';
 import { type SshdServer, startSshd } from '../test/bed/sshd';
 import { seedBenchData } from './bench-data';
 import type { BenchPrograms } from './build-children';
 import { type NodeChild, startNodeChild } from './node-child';
 import { startPipeChain } from './node-pipes';
-import type { PathName } from './options';
+import { type PathName, REPLICA_COUNT, REPLICA_PATHS } from './options';
 import { type AgentGateway, type PortcullisStack, startPortcullisStack } from './portcullis-stack';
 
 /** The spool comparison's paths: the bench's gateway program with and without the spool. */
@@ -147,6 +150,28 @@ export async function startBenchBed(options: BenchBedOptions): Promise<BenchBed>
         mongoUri: proxy.uri,
         processes: { gateway: stack.gatewayPid, controlPlane: stack.controlPlanePid, proxy: proxy.pid },
       });
+    }
+
+    for (const path of REPLICA_PATHS) {
+      if (!wanted(path)) continue;
+      const count = REPLICA_COUNT[path];
+      options.log(
+        `starting ${count} control plane replica${count > 1 ? 's' : ''} on PostgreSQL behind HAProxy, the gateway and the local proxy…`,
+      );
+      // A database of its own: the two stacks share no state (the PostgreSQL server is started once per process).
+      const database = await startPostgres();
+      stops.push(() => database.stop());
+      const stack = await startPortcullisStack({
+        programs: options.programs,
+        db,
+        cpuProfDir: options.cpuProfDir,
+        replicas: { databaseUrl: database.url, count },
+        profilePrefix: `replicas-${count}-`,
+      });
+      stops.push(() => stack.stop());
+      const proxy = await stack.startProxy(stack.mongoAccountId);
+      // No processes: with several control planes, one peak RSS per role would not say much.
+      endpoints.set(path, { mongoUri: proxy.uri });
     }
 
     return {

@@ -11,7 +11,7 @@ import { freePort } from '../test/bed/ports';
 import { SSH_BIN, startSshd } from '../test/bed/sshd';
 import { runBench } from './bench-runner';
 import { FIGURES } from './figures';
-import { PATH_NAMES, type PathName, PORTCULLIS_PATHS, parseBenchOptions, VARIANT_PATHS, WORKLOAD_NAMES } from './options';
+import { PATH_NAMES, type PathName, PORTCULLIS_PATHS, parseBenchOptions, REPLICA_PATHS, VARIANT_PATHS, WORKLOAD_NAMES } from './options';
 
 /** The paths of the main table; the variants only run the workloads that compare against them. */
 const BASE_PATHS = PATH_NAMES.filter((path) => !VARIANT_PATHS.includes(path));
@@ -83,6 +83,7 @@ describe('npm run bench, scaled down', () => {
     );
     assert.deepEqual(options.paths, [...PATH_NAMES]);
     assert.deepEqual(options.workloads, [...WORKLOAD_NAMES]);
+    assert.equal(options.replicas, false);
     const lines: string[] = [];
     const result = await runBench(options, (line) => lines.push(line));
 
@@ -120,9 +121,69 @@ describe('npm run bench, scaled down', () => {
       result.report.markdown,
       /## Log storage off the relay's path \(log-heavy\)[\s\S]*\| findOne p99 \| [\d,]+ µs \| [\d,]+ µs \| [\d.]+× \|/,
     );
-    for (const figure of FIGURES) assert.ok(result.report.markdown.includes(`| ${figure.label} |`), figure.label);
+    // The replicas section (and its findOne p99) only with --replicas.
+    for (const figure of FIGURES.filter((f) => f.section !== 'replicas')) {
+      assert.ok(result.report.markdown.includes(`| ${figure.label} |`), figure.label);
+    }
+    assert.doesNotMatch(result.report.markdown, /replica/i);
     assert.match(result.report.markdown, /2 cores|\d+ cores/);
     assert.equal(result.savedTo, null);
+  });
+
+  it('with --replicas, runs the concurrency workload through HAProxy on 1 and on 3 replicas on PostgreSQL, in a section of its own', async () => {
+    const options = parseBenchOptions(
+      [
+        '--replicas',
+        '--paths',
+        'portcullis',
+        '--workloads',
+        'concurrency',
+        '--scale',
+        '0.004',
+        '--repetitions',
+        '1',
+        '--connections',
+        '10',
+        '--no-save',
+      ],
+      {},
+      '',
+    );
+    const lines: string[] = [];
+    const result = await runBench(options, (line) => lines.push(line));
+    const log = `log:\n${lines.join('\n')}`;
+    const paths: PathName[] = ['portcullis', ...REPLICA_PATHS];
+    for (const id of ['concurrentOpsPerSec', 'concurrentFindOneP99Ms', 'concurrentErrors', 'connectionsOpened']) {
+      const byPath = result.samples.get(id);
+      assert.ok(byPath, `no ${id} figure; ${log}`);
+      assert.deepEqual([...byPath.keys()].sort(), [...paths].sort(), id);
+      for (const [path, values] of byPath) assert.ok(values.length === 1 && Number.isFinite(values[0]), `${id} via ${path} = ${values}`);
+    }
+    for (const path of paths) {
+      assert.deepEqual(result.samples.get('concurrentErrors')?.get(path), [0], `errors via ${path}; ${log}`);
+      assert.deepEqual(result.samples.get('connectionsOpened')?.get(path), [10], path);
+      assert.ok((result.samples.get('concurrentOpsPerSec')?.get(path)?.[0] ?? 0) > 0, path);
+    }
+    const { markdown } = result.report;
+    // The main table keeps its columns; the replica paths have their own section.
+    assert.match(markdown, /\| workload \| figure \| Portcullis \| target \| result \|/);
+    assert.match(
+      markdown,
+      /## Control plane replicas behind HAProxy[\s\S]*\| figure \| 3 replicas \| 1 replica \| 3 ÷ 1 \| Portcullis \(SQLite, no balancer\) \| target \| result \|/,
+    );
+    assert.match(markdown, /\| concurrent findOne \| [\d,]+ ops\/s \| [\d,]+ ops\/s \| [\d.]+× \| [\d,]+ ops\/s \|/);
+    assert.match(markdown, /\| concurrent findOne p99 \| [\d,]+ ms \| [\d,]+ ms \| [\d.]+× \| [\d,]+ ms \|/);
+    assert.match(markdown, /\| concurrent errors \| 0 errors \| 0 errors \| – \| 0 errors \| 0 on every path \| met \|/);
+  });
+
+  it('--replicas (or BENCH_REPLICAS=1) adds the two replica paths, which --paths cannot choose, and needs the concurrency workload', () => {
+    assert.deepEqual(parseBenchOptions(['--replicas', '--paths', 'direct'], {}, '').paths, ['direct', ...REPLICA_PATHS]);
+    assert.deepEqual(parseBenchOptions(['--paths', 'direct'], { BENCH_REPLICAS: '1' }, '').paths, ['direct', ...REPLICA_PATHS]);
+    assert.deepEqual(parseBenchOptions(['--paths', 'direct'], { BENCH_REPLICAS: '0' }, '').paths, ['direct']);
+    assert.equal(parseBenchOptions([], {}, '').replicas, false);
+    assert.throws(() => parseBenchOptions(['--paths', 'portcullis-replicas-3'], {}, ''), /unknown portcullis-replicas-3/);
+    assert.throws(() => parseBenchOptions(['--replicas', '--workloads', 'roundtrip'], {}, ''), /--replicas runs the concurrency workload/);
+    assert.throws(() => parseBenchOptions([], { BENCH_REPLICAS: 'maybe' }, ''), /BENCH_REPLICAS must be 1 or 0/);
   });
 
   it('rejects an unknown path or workload with a message that lists the choices', () => {

@@ -25,7 +25,7 @@ export interface FigureSpec {
    * Figures of a before/after comparison between the Portcullis path and one of its variants, shown in a section of
    * their own under the main table instead of in it.
    */
-  section?: 'spool' | 'logheavy';
+  section?: 'spool' | 'logheavy' | 'replicas';
 }
 
 const both = (a: boolean | undefined, b: boolean | undefined) =>
@@ -85,6 +85,16 @@ export const spoolTarget = (m: Medians): TargetCheck => ({
       : compare(m['portcullis-spool'], (v) => v <= SPOOL_MAX_RATIO * (m['portcullis-no-spool'] as number)),
 });
 
+/**
+ * The figures of the section "Control plane replicas behind HAProxy" (`--replicas`): the concurrency workload's
+ * throughput and errors (also in the main table) and its findOne p99 (only there), on 3 replicas against 1.
+ */
+export const REPLICA_SECTION_FIGURES: readonly string[] = Object.freeze([
+  'concurrentOpsPerSec',
+  'concurrentFindOneP99Ms',
+  'concurrentErrors',
+]);
+
 export const FIGURES: readonly FigureSpec[] = Object.freeze([
   { id: 'pingP50', workload: 'roundtrip', label: 'ping p50', unit: 'µs', better: 'lower', digits: 0, target: latencyTarget },
   { id: 'pingP99', workload: 'roundtrip', label: 'ping p99', unit: 'µs', better: 'lower', digits: 0 },
@@ -101,6 +111,16 @@ export const FIGURES: readonly FigureSpec[] = Object.freeze([
     target: throughputTarget,
   },
   { id: 'concurrentOpsPerSec', workload: 'concurrency', label: 'concurrent findOne', unit: 'ops/s', better: 'higher', digits: 0 },
+  {
+    id: 'concurrentFindOneP99Ms',
+    workload: 'concurrency',
+    label: 'concurrent findOne p99',
+    // Under 200 connections a lookup waits hundreds of ms to seconds in FerretDB's queue.
+    unit: 'ms',
+    better: 'lower',
+    digits: 0,
+    section: 'replicas',
+  },
   {
     id: 'concurrentErrors',
     workload: 'concurrency',

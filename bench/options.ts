@@ -14,7 +14,23 @@ export const PATH_NAMES = Object.freeze([
   'portcullis-no-spool',
   'portcullis-main-thread',
 ] as const);
-export type PathName = (typeof PATH_NAMES)[number];
+
+/**
+ * The concurrency workload on control planes that share PostgreSQL behind HAProxy (round-robin): one replica, and
+ * three. Not chosen with `--paths` (not even by default): `--replicas` adds both. They run only the concurrency
+ * workload and have no column in the main table (a section of their own).
+ */
+export const REPLICA_PATHS = Object.freeze(['portcullis-replicas-1', 'portcullis-replicas-3'] as const);
+export type PathName = (typeof PATH_NAMES)[number] | (typeof REPLICA_PATHS)[number];
+
+/** How many control planes each replica path runs. */
+export const REPLICA_COUNT: Readonly<Record<(typeof REPLICA_PATHS)[number], number>> = Object.freeze({
+  'portcullis-replicas-1': 1,
+  'portcullis-replicas-3': 3,
+});
+
+export const isReplicaPath = (path: PathName): path is (typeof REPLICA_PATHS)[number] =>
+  (REPLICA_PATHS as readonly PathName[]).includes(path);
 
 /** The paths through Portcullis: plain HTTP to the control plane, and HTTPS on both relay legs as in production. */
 export const PORTCULLIS_PATHS: readonly PathName[] = Object.freeze(['portcullis', 'portcullis-https']);
@@ -29,7 +45,8 @@ export const PORTCULLIS_PATHS: readonly PathName[] = Object.freeze(['portcullis'
  */
 export const VARIANT_PATHS: readonly PathName[] = Object.freeze(['portcullis-spool', 'portcullis-no-spool', 'portcullis-main-thread']);
 
-export const isVariantPath = (path: PathName): boolean => VARIANT_PATHS.includes(path);
+/** Paths without a column in the main table: the variants, and the replica paths of `--replicas`. */
+export const isVariantPath = (path: PathName): boolean => VARIANT_PATHS.includes(path) || isReplicaPath(path);
 
 export const WORKLOAD_NAMES = Object.freeze([
   'roundtrip',
@@ -46,8 +63,11 @@ export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 export interface BenchOptions {
   /** Multiplies every operation count (1 = the issue's full figures). */
   scale: number;
+  /** The chosen paths, then the replica paths when `--replicas` is given. */
   paths: PathName[];
   workloads: WorkloadName[];
+  /** `--replicas`: also run the concurrency workload on 1 and on 3 control planes on PostgreSQL behind HAProxy. */
+  replicas: boolean;
   repetitions: number;
   /** Client connections of the concurrency workload (200 at full size). */
   connections: number;
@@ -66,9 +86,11 @@ export const USAGE = `npm run bench -- [options]
   --repetitions N      rounds over every path, interleaved (default 3, or $BENCH_REPETITIONS)
   --connections N      client connections of the concurrency workload (default 200, or $BENCH_CONNECTIONS)
   --log-connections N  background connections of the log-heavy workload (default 16, or $BENCH_LOG_CONNECTIONS)
+  --replicas           also run the concurrency workload through HAProxy on 1 and on 3 control-plane replicas sharing
+                       PostgreSQL (or $BENCH_REPLICAS=1); needs concurrency among the workloads
   --results-dir DIR    where the results table is saved (default bench/results)
   --no-save            print the table only
-  --cpu-prof DIR       write .cpuprofile files of the control plane, gateway and local proxy into DIR (HTTPS stack: https-*, main-thread stack: main-thread-*)`;
+  --cpu-prof DIR       write .cpuprofile files of the control plane, gateway and local proxy into DIR (HTTPS stack: https-*, main-thread stack: main-thread-*, replica stacks: replicas-1-*, replicas-3-*)`;
 
 export class BenchUsageError extends Error {
   override name = 'BenchUsageError';
@@ -90,13 +112,20 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv, defaul
     max: 200,
     integer: true,
   });
+  const workloads = list('--workloads', flags.workloads ?? env.BENCH_WORKLOADS, WORKLOAD_NAMES);
+  const replicas = flags.replicas ?? yesNo('BENCH_REPLICAS', env.BENCH_REPLICAS);
+  if (replicas && !workloads.includes('concurrency')) {
+    throw new BenchUsageError(`--replicas runs the concurrency workload: add concurrency to --workloads\n${USAGE}`);
+  }
+  const paths: PathName[] = list('--paths', flags.paths ?? env.BENCH_PATHS, PATH_NAMES);
   return {
     scale,
     repetitions,
     connections,
     logConnections,
-    paths: list('--paths', flags.paths ?? env.BENCH_PATHS, PATH_NAMES),
-    workloads: list('--workloads', flags.workloads ?? env.BENCH_WORKLOADS, WORKLOAD_NAMES),
+    paths: replicas ? [...paths, ...REPLICA_PATHS] : paths,
+    workloads,
+    replicas,
     resultsDir: flags['no-save'] ? null : (flags['results-dir'] ?? defaultResultsDir),
     cpuProfDir: flags['cpu-prof'] ?? null,
   };
@@ -114,6 +143,7 @@ function parseFlags(argv: string[]) {
       repetitions: { type: 'string' },
       connections: { type: 'string' },
       'log-connections': { type: 'string' },
+      replicas: { type: 'boolean' },
       'results-dir': { type: 'string' },
       'no-save': { type: 'boolean' },
       'cpu-prof': { type: 'string' },
@@ -129,6 +159,14 @@ function number(flag: string, text: string, range: { min: number; max: number; i
     );
   }
   return value;
+}
+
+/** A yes/no environment variable: 1/true/yes or 0/false/no (or unset). */
+function yesNo(name: string, text: string | undefined): boolean {
+  const value = (text ?? '').trim().toLowerCase();
+  if (['', '0', 'false', 'no'].includes(value)) return false;
+  if (['1', 'true', 'yes'].includes(value)) return true;
+  throw new BenchUsageError(`$${name} must be 1 or 0, got "${text}"`);
 }
 
 function list<T extends string>(flag: string, text: string | undefined, allowed: readonly T[]): T[] {

@@ -13,6 +13,9 @@
  * `agentGateways` adds gateways on the same control plane that run the real agent from one bench program
  * (bench/children/gateway-agent.ts), with and without the write-ahead spool, each with a resource and an account of
  * its own on the same FerretDB.
+ *
+ * With `replicas` the control plane is several `portcullis server` replicas on one PostgreSQL database behind HAProxy
+ * (bench/control-plane.ts); the gateway and the local proxies are given only HAProxy's address.
  */
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,9 +23,9 @@ import { join } from 'node:path';
 import { ApiClient } from '../proxy-core/api-client';
 import { makeTestCerts } from '../test/bed/certs';
 import type { FerretDBServer } from '../test/bed/ferretdb';
-import { freePort } from '../test/bed/ports';
 import { removeTempDir, trackTempDir } from '../test/bed/processes';
 import type { BenchPrograms } from './build-children';
+import { type ControlPlane, startControlPlane } from './control-plane';
 import { type NodeChild, startNodeChild } from './node-child';
 import { fetchTrusting } from './trusting-fetch';
 
@@ -43,6 +46,7 @@ export interface PortcullisStack {
   /** The admin's API token (also a member allowed to request access). */
   token: string;
   api: ApiClient;
+  /** The control plane process (the first replica's, with `replicas`). */
   controlPlanePid: number;
   gatewayPid: number;
   mongoAccountId: string;
@@ -70,12 +74,18 @@ export interface PortcullisStackOptions {
    * true with the write-ahead spool, false without (for the spool figure; the CLI always spools).
    */
   agentGateways?: boolean[];
+  /**
+   * Run the control plane as `count` replicas sharing this PostgreSQL database, behind HAProxy (round-robin). Plain
+   * HTTP only.
+   */
+  replicas?: { databaseUrl: string; count: number };
   /** Prefix of this stack's CPU profile folders, e.g. `https-`. */
   profilePrefix?: string;
 }
 
 export async function startPortcullisStack(options: PortcullisStackOptions): Promise<PortcullisStack> {
   const { programs, db } = options;
+  if (options.replicas && options.tls) throw new Error('the bench runs control-plane replicas over plain HTTP only');
   const dir = trackTempDir(mkdtempSync(join(tmpdir(), 'portcullis-bench-')));
   const children: NodeChild[] = [];
   const profile = (label: string): string[] => {
@@ -97,26 +107,23 @@ export async function startPortcullisStack(options: PortcullisStackOptions): Pro
     clientEnv = { NODE_EXTRA_CA_CERTS: certs.ca.certFile };
     fetchImpl = fetchTrusting(certs.ca.certPem);
   }
+  let controlPlane: ControlPlane | undefined;
   const stopAll = async () => {
     for (const child of children.reverse()) await child.stop();
+    await controlPlane?.stop();
     removeTempDir(dir);
   };
 
   try {
-    const port = await freePort();
-    const controlPlane = startNodeChild(
-      programs.cli,
-      ['server', '--data-dir', join(dir, 'data'), '--port', String(port), '--host', '127.0.0.1'],
-      {
-        label: 'control plane',
-        env: { ...cliEnv, ...serverEnv, ...(options.logWriterThread === false ? { PORTCULLIS_LOG_WRITER_THREAD: 'off' } : {}) },
-        nodeArgs: profile('control-plane'),
-      },
-    );
-    children.push(controlPlane);
-    const server = (await controlPlane.waitFor(/listening on (\S+)/))[1];
-    const email = (await controlPlane.waitFor(/Email:\s+(\S+)/))[1];
-    const password = (await controlPlane.waitFor(/Password:\s+(\S+)/))[1];
+    controlPlane = await startControlPlane({
+      cli: programs.cli,
+      dir,
+      env: { ...cliEnv, ...serverEnv, ...(options.logWriterThread === false ? { PORTCULLIS_LOG_WRITER_THREAD: 'off' } : {}) },
+      profile,
+      replicas: options.replicas,
+    });
+    const server = controlPlane.url;
+    const { email, password } = controlPlane.admin;
 
     const api = new ApiClient({ server, fetch: fetchImpl });
     const { token } = await api.login({ email, password });
@@ -131,6 +138,11 @@ export async function startPortcullisStack(options: PortcullisStackOptions): Pro
     );
     children.push(gateway);
     await gateway.waitFor(/is running/);
+    // With several replicas the gateway opens a channel to each one's own address, learned through the balancer; a
+    // stream reaching a replica before its channel would wait for it.
+    if (controlPlane.replicaUrls.length > 1) {
+      for (const url of controlPlane.replicaUrls) await gateway.waitFor(new RegExp(`at ${url.replace(/[.]/g, '\\.')}; opening a channel`));
+    }
     const gatewayId = await waitForGatewayOnline(api, project.id, 'bench');
 
     const resource = await api.createResource(project.id, {
@@ -213,7 +225,7 @@ export async function startPortcullisStack(options: PortcullisStackOptions): Pro
       server,
       token,
       api,
-      controlPlanePid: controlPlane.pid,
+      controlPlanePid: controlPlane.pids[0],
       gatewayPid: gateway.pid,
       mongoAccountId: account.id,
       echoAccountId,

@@ -1,5 +1,5 @@
 /** The results table (Markdown, so the same text reads well on stdout and in bench/results/). */
-import { FIGURES, type FigureSpec, type Medians, PIPE_SECTION_FIGURES, type TargetCheck } from './figures';
+import { FIGURES, type FigureSpec, type Medians, PIPE_SECTION_FIGURES, REPLICA_SECTION_FIGURES, type TargetCheck } from './figures';
 import type { MachineInfo } from './machine';
 import { type BenchOptions, isVariantPath, type PathName } from './options';
 import { median } from './stats';
@@ -16,6 +16,8 @@ const PATH_LABELS: Record<PathName, string> = {
   'portcullis-spool': 'Portcullis (bench gateway, spool on)',
   'portcullis-no-spool': 'Portcullis (bench gateway, spool off)',
   'portcullis-main-thread': 'Portcullis (log batches on the main thread)',
+  'portcullis-replicas-1': 'Portcullis (1 replica on PostgreSQL, HAProxy)',
+  'portcullis-replicas-3': 'Portcullis (3 replicas on PostgreSQL, HAProxy)',
 };
 
 /** Ratio columns of the main table, when both paths ran: Portcullis against each baseline, HTTPS against ssh -L (both encrypted). */
@@ -98,7 +100,7 @@ export function renderReport(input: ReportInput): Report {
         'it (not a product option), on the same plain-HTTP control plane, interleaved; the CLI gateway beside them. `ping` ' +
         'is not logged, hence not spooled; the `find` on an empty collection is logged and costs FerretDB little, so the ' +
         "spool's writes per command show there.",
-      section: 'spool',
+      figures: sectionFigures('spool'),
       after: 'portcullis-spool',
       before: 'portcullis-no-spool',
       columns: ['spool on', 'spool off', 'on ÷ off'],
@@ -115,10 +117,30 @@ export function renderReport(input: ReportInput): Report {
         '`findOne` and `ping` on a connection of their own. After: the control plane stores log batches on its writer thread; ' +
         'before: on its main thread, which relays the session bytes (PORTCULLIS_LOG_WRITER_THREAD=off). Interleaved in blocks, ' +
         'the load on one stack at a time.',
-      section: 'logheavy',
+      figures: sectionFigures('logheavy'),
       after: 'portcullis',
       before: 'portcullis-main-thread',
       columns: ['writer thread (after)', 'main thread (before)', 'after ÷ before'],
+      mediansOf,
+      missed,
+    }),
+  );
+  lines.push(
+    ...comparisonSection({
+      title: 'Control plane replicas behind HAProxy',
+      intro:
+        `The concurrency workload (${options.connections} connections, each running \`findOne\` by \`_id\` back to back) through ` +
+        'HAProxy in TCP mode with round-robin, so that each relayed stream goes to the next replica: 3 control planes ' +
+        '(`portcullis server`) on one PostgreSQL against 1 behind the same kind of balancer, each stack with a database of its ' +
+        "own on one PostgreSQL server. The gateway and the local proxy are given only HAProxy's address; the gateway keeps a " +
+        'channel to each replica. The plain Portcullis path (one control plane on SQLite, no balancer) is beside them. ' +
+        `Every replica, the gateway, the local proxy, PostgreSQL, HAProxy, FerretDB and the client share the machine's ${input.machine.cores} cores.`,
+      // Its concurrency figures exist without the replica paths too (the main table's): only with `--replicas`.
+      figures: options.replicas ? REPLICA_SECTION_FIGURES.map((id) => FIGURES.find((f) => f.id === id) as FigureSpec) : [],
+      after: 'portcullis-replicas-3',
+      before: 'portcullis-replicas-1',
+      columns: ['3 replicas', '1 replica', '3 ÷ 1'],
+      reference: { path: 'portcullis', label: 'Portcullis (SQLite, no balancer)' },
       mediansOf,
       missed,
     }),
@@ -164,11 +186,16 @@ function pipeSection(paths: readonly PathName[], mediansOf: Map<string, Medians>
   return lines;
 }
 
+/** The figures shown only in one section under the main table. */
+function sectionFigures(section: NonNullable<FigureSpec['section']>): FigureSpec[] {
+  return FIGURES.filter((f) => f.section === section);
+}
+
 /** A before/after table for the figures of one section: one path against its variant. */
 function comparisonSection(input: {
   title: string;
   intro: string;
-  section: NonNullable<FigureSpec['section']>;
+  figures: readonly FigureSpec[];
   after: PathName;
   before: PathName;
   columns: [string, string, string];
@@ -177,7 +204,7 @@ function comparisonSection(input: {
   mediansOf: Map<string, Medians>;
   missed: string[];
 }): string[] {
-  const figures = FIGURES.filter((f) => f.section === input.section && input.mediansOf.has(f.id));
+  const figures = input.figures.filter((f) => input.mediansOf.has(f.id));
   if (figures.length === 0) return [];
   const header = ['figure', ...input.columns, ...(input.reference ? [input.reference.label] : []), 'target', 'result'];
   const lines = [
