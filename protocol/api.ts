@@ -243,6 +243,9 @@ export type AccessResponse = AccessGranted | AccessMfaChallenge;
 
 export interface SessionLogPage extends Page<StoredSessionLogEvent> {}
 
+/** `GET /sessions/search`: a recorded command that matched, with the session it belongs to. */
+export type SessionSearchHit = StoredSessionLogEvent & { resourceName: string; accountName: string; userEmail: string };
+
 export interface AuditEventDto {
   id: string;
   projectId: string | null;

@@ -30,6 +30,7 @@ import {
   type Role,
   type SessionDto,
   type SessionLogPage,
+  type SessionSearchHit,
   type SessionState,
   type TotpEnrollmentDto,
 } from '../protocol/api';
@@ -90,6 +91,15 @@ export interface SessionFilters extends PageOptions {
   /** Only sessions with a command flagged so. */
   flag?: RiskFlagId;
   /** ISO 8601 times bounding the session's creation. */
+  from?: string;
+  to?: string;
+}
+
+export interface SessionSearchFilters extends PageOptions {
+  q: string;
+  resourceId?: string;
+  userId?: string;
+  /** ISO 8601 bounds on the command's time. */
   from?: string;
   to?: string;
 }
@@ -292,6 +302,11 @@ export class ApiClient {
 
   getSession(sessionId: string): Promise<SessionDto> {
     return this.request('GET', `/sessions/${seg(sessionId)}`);
+  }
+
+  /** Recorded commands matching every word of `q` (as prefixes), across the sessions you may see, newest first. */
+  searchSessionLogs(query: SessionSearchFilters): Promise<Page<SessionSearchHit>> {
+    return this.request('GET', '/sessions/search', { query: { ...query } });
   }
 
   getSessionLogs(sessionId: string, options: PageOptions = {}): Promise<SessionLogPage> {

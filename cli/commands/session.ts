@@ -1,9 +1,9 @@
 /** `portcullis session list|show|logs|terminate`: who used what, when, and every command they ran. */
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import type { SessionDto, SessionState } from '../../protocol/api';
+import type { SessionDto, SessionSearchHit, SessionState } from '../../protocol/api';
 import { RISK_FLAG_IDS, type RiskFlag, type RiskFlagId, type StoredSessionLogEvent } from '../../protocol/session-log';
-import { type ApiClient, collectPages, type SessionFilters } from '../../proxy-core/api-client';
+import { type ApiClient, collectPages, type SessionFilters, type SessionSearchFilters } from '../../proxy-core/api-client';
 import { displayText } from '../../proxy-core/display-text';
 import { resolveProject, signedInClient } from '../context';
 import { CliError } from '../errors';
@@ -15,6 +15,24 @@ import { addOutputOption, type OutputFormat, printJson, printText } from '../out
 import { renderFields, renderTable } from '../output/table';
 
 const SESSION_STATES: readonly SessionState[] = ['starting', 'active', 'ended', 'terminated', 'expired', 'failed'];
+
+interface SearchFlags {
+  project?: string;
+  resource?: string;
+  user?: string;
+  from?: string;
+  to?: string;
+  limit: number;
+  output: OutputFormat;
+}
+
+/** An ISO 8601 date or time, as the API takes it. */
+function parseTimeFlag(value: string): string {
+  const time = new Date(value);
+  if (Number.isNaN(time.getTime()))
+    throw new CliError(`not a date or time: "${value}" (use ISO 8601, e.g. 2026-12-01 or 2026-12-01T09:00Z)`);
+  return time.toISOString();
+}
 
 interface ListFlags {
   project?: string;
@@ -77,6 +95,47 @@ export function registerSessionCommands(program: Command): void {
             { header: 'connections', value: (s) => s.connections, align: 'right' },
             { header: 'commands', value: (s) => s.commands, align: 'right' },
             { header: 'flags', value: (s) => describeFlagCount(s), align: 'right' },
+          ]),
+        );
+      }),
+  );
+
+  addOutputOption(
+    session
+      .command('search')
+      .description('find recorded commands by their text, across the sessions you may see, newest first')
+      .argument('<text...>', 'words to find, all of them, each as the start of a word (e.g. orders 4711)')
+      .option('--resource <name|id>', 'only sessions on this resource')
+      .option('--user <email|id>', 'only sessions of this user (admin)')
+      .option('--from <time>', 'only commands at or after this time (ISO 8601, e.g. 2026-12-01 or 2026-12-01T09:00Z)', parseTimeFlag)
+      .option('--to <time>', 'only commands before this time', parseTimeFlag)
+      .option('--limit <n>', 'at most this many', parseLimit, 50)
+      .option('--project <name|id>', 'the project (default: your only one)')
+      .action(async (words: string[], flags: SearchFlags) => {
+        const client = signedInClient();
+        const filters: SessionSearchFilters = { q: words.join(' '), from: flags.from, to: flags.to };
+        if (flags.resource || flags.user) {
+          const project = await resolveProject(client, flags.project);
+          if (flags.resource) filters.resourceId = (await resolveResource(client, project.id, flags.resource)).id;
+          if (flags.user) filters.userId = await resolveUserId(client, project.id, flags.user);
+        }
+        const hits: SessionSearchHit[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await client.searchSessionLogs({ ...filters, cursor, limit: Math.min(flags.limit - hits.length, 200) });
+          hits.push(...page.items);
+          cursor = page.nextCursor;
+        } while (cursor && hits.length < flags.limit);
+        if (flags.output === 'json') return printJson(hits);
+        if (hits.length === 0) return printText('No recorded command matches.');
+        printText(
+          renderTable(hits, [
+            { header: 'time', value: (h) => formatTime(h.time) },
+            { header: 'session', value: (h) => h.sessionId },
+            { header: 'user', value: (h) => h.userEmail },
+            { header: 'resource / account', value: (h) => `${h.resourceName} / ${h.accountName}` },
+            { header: 'command', value: (h) => (h.kind === 'command' ? h.command : '') },
+            { header: 'input', value: (h) => (h.kind === 'command' ? h.input : ''), maxWidth: 80, json: true },
           ]),
         );
       }),

@@ -5,9 +5,10 @@ import { RISK_FLAG_IDS } from '../../../protocol/session-log';
 import { issueTicketFor } from '../../sessions/access';
 import { listSessionLogs } from '../../sessions/session-logs';
 import { findVisibleSession, listSessions, type SessionFilters, toSessionDto } from '../../sessions/session-queries';
+import { type SessionSearchQuery, searchSessionLogs } from '../../sessions/session-search';
 import type { AppDeps } from '../app-deps';
 import { actorOf } from '../authentication';
-import { idParams, idSchema, object, pageQueryProperties, timeSchema } from '../schemas';
+import { idParams, idSchema, object, pageQueryProperties, text, timeSchema } from '../schemas';
 
 const SESSION_STATES = ['starting', 'active', 'ended', 'terminated', 'expired', 'failed'];
 
@@ -33,6 +34,26 @@ export function sessionRoutes(api: FastifyInstance, deps: AppDeps): void {
       },
     },
     async (request) => listSessions(ctx, actorOf(request), request.query),
+  );
+
+  api.get<{ Querystring: SessionSearchQuery }>(
+    '/sessions/search',
+    {
+      schema: {
+        querystring: object(
+          {
+            q: text(200, 1),
+            resourceId: idSchema('res_'),
+            userId: idSchema('usr_'),
+            from: timeSchema,
+            to: timeSchema,
+            ...pageQueryProperties,
+          },
+          ['q'],
+        ),
+      },
+    },
+    async (request) => searchSessionLogs(ctx, actorOf(request), request.query),
   );
 
   api.get<{ Params: { id: string } }>('/sessions/:id', { schema: { params } }, async (request) => {

@@ -4,6 +4,7 @@ import { signInThrottlesMigration } from './0020-sign-in-throttles';
 import { replicasMigration } from './0030-replicas';
 import { accountPoliciesMigration } from './0040-account-policies';
 import { riskFlagsMigration } from './0050-risk-flags';
+import { logSearchMigration } from './0060-log-search';
 import type { StoreMigration } from './store-migration';
 
 /**
@@ -17,4 +18,5 @@ export const STORE_MIGRATIONS: Readonly<Record<string, StoreMigration>> = Object
   '0030-replicas': replicasMigration,
   '0040-account-policies': accountPoliciesMigration,
   '0050-risk-flags': riskFlagsMigration,
+  '0060-log-search': logSearchMigration,
 });
