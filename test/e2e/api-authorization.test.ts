@@ -191,6 +191,8 @@ const MATRIX: Record<string, Entry> = {
     prepare: async (w) => ({ path: `/accounts/${w.account.id}/access`, body: {} }),
   },
   'GET /api/v1/sessions': { who: 'member', ok: 200, prepare: async (w) => ({ path: `/sessions?projectId=${w.projectId}` }) },
+  // Searches only the sessions the caller may see: an outsider gets an empty page, not an error.
+  'GET /api/v1/sessions/search': { who: 'signedIn', ok: 200, prepare: async () => ({ path: '/sessions/search?q=find' }) },
   // The member's own session: visible to them and to the project's admins.
   'GET /api/v1/sessions/:id': { who: 'member', ok: 200, prepare: async (w, s) => ({ path: `/sessions/${await memberSession(w, s)}` }) },
   'GET /api/v1/sessions/:id/logs': {
