@@ -1,8 +1,9 @@
 /**
  * `GET /sessions/search`: the recorded commands whose text matches, across the sessions the actor may see (admins:
  * every session of their projects; members: their own), newest first. What is searched is what the gateway logged
- * (command, database, collection, input), already masked. Words match as prefixes, all of them (`orders 4711` finds
- * `{"find":"orders","filter":{"n":47110}}`).
+ * (command, database, collection, input), already masked. Every word must match; the last one as a prefix, as typed
+ * so far (`orders 4711` finds `{"find":"orders","filter":{"n":47110}}`). Earlier words match whole: a prefix
+ * there (`customer*`) would expand to every customer's token and cost a merge of thousands of index lists.
  *
  * SQLite answers from its FTS5 index (walked in rowid order, newest first, so a page stops early), PostgreSQL from a
  * GIN index on a generated tsvector (server/store/migrations/0060-log-search.ts).
@@ -70,12 +71,14 @@ export async function searchSessionLogs(ctx: ServiceContext, actor: Actor, query
   const rows =
     ctx.store.dialect === 'postgres'
       ? await sql<HitRow>`select ${columns} from session_log_events e join sessions s on s.id = e.session_id
-          where e.search @@ to_tsquery('simple', ${words.map((w) => `${w}:*`).join(' & ')}) and e.id < ${before}
+          where e.search @@ to_tsquery('simple', ${words.map((w, i) => (i === words.length - 1 ? `${w}:*` : w)).join(' & ')}) and e.id < ${before}
             and ${sql.join(filters, sql` and `)}
           order by e.id desc limit ${limit + 1}`.execute(ctx.store.db)
-      : await sql<HitRow>`select ${columns} from session_log_search f
-          join session_log_events e on e.id = f.rowid join sessions s on s.id = e.session_id
-          where session_log_search match ${words.map((w) => `"${w}"*`).join(' ')} and f.rowid < ${before}
+      : // CROSS JOIN keeps the index first: left to itself, SQLite's planner starts from the sessions and runs one
+        // full-text query per event, seconds on a large log.
+        await sql<HitRow>`select ${columns} from session_log_search f
+          cross join session_log_events e on e.id = f.rowid cross join sessions s on s.id = e.session_id
+          where session_log_search match ${words.map((w, i) => (i === words.length - 1 ? `"${w}"*` : `"${w}"`)).join(' ')} and f.rowid < ${before}
             and ${sql.join(filters, sql` and `)}
           order by f.rowid desc limit ${limit + 1}`.execute(ctx.store.db);
   return pageOf(
