@@ -27,6 +27,10 @@ export const API_ERROR_CODES = Object.freeze({
   sessionNotActive: 'session_not_active',
   /** The account's policy requires a reason for access, and none was given. */
   reasonRequired: 'reason_required',
+  /** An access request was decided by the user who made it: someone else must approve (or deny) it. */
+  selfApproval: 'self_approval',
+  /** An access request that is no longer pending (approved, denied, cancelled or expired) cannot be decided again. */
+  requestNotPending: 'request_not_pending',
   /** The control plane cannot do its work right now (its database does not answer): retry, or another replica. */
   unavailable: 'unavailable',
   internal: 'internal_error',
@@ -205,6 +209,8 @@ export interface SessionDto {
   /** Risk flags on its recorded commands, and how many of them are high severity. */
   flagCount: number;
   highFlagCount: number;
+  /** The approved access request (grant) it started under, for accounts that require approval. */
+  accessRequestId: string | null;
 }
 
 export interface AccessRequest {
@@ -239,7 +245,57 @@ export interface AccessMfaChallenge {
   sentTo?: string;
 }
 
-export type AccessResponse = AccessGranted | AccessMfaChallenge;
+/** The account requires approval and the user has no grant: a request waits for an admin (`GET /access-requests/:id`). */
+export interface AccessApprovalPending {
+  kind: 'approval';
+  request: AccessRequestDto;
+}
+
+export type AccessResponse = AccessGranted | AccessMfaChallenge | AccessApprovalPending;
+
+/**
+ * pending: waiting for an admin (until `expiresAt`). approved: a grant; sessions may start until `grantExpiresAt`.
+ * denied, cancelled (by the requester): final. expired: pending past `expiresAt`, or a grant past `grantExpiresAt`.
+ */
+export type AccessRequestState = 'pending' | 'approved' | 'denied' | 'cancelled' | 'expired';
+
+export interface AccessRequestDto {
+  id: string;
+  projectId: string;
+  resourceId: string;
+  resourceName: string;
+  accountId: string;
+  accountName: string;
+  requesterUserId: string;
+  requesterEmail: string;
+  reason: string;
+  /** How long the grant lasts once approved (the requested duration, capped as a session's is). */
+  durationSeconds: number;
+  state: AccessRequestState;
+  createdAt: string;
+  /** When a pending request expires unanswered. */
+  expiresAt: string;
+  decidedAt: string | null;
+  decidedByEmail: string | null;
+  /** What the admin said with the decision. */
+  note: string | null;
+  /** Approved: the end of the grant's time box. */
+  grantExpiresAt: string | null;
+  /** Sessions started under the grant. */
+  sessions: number;
+}
+
+/** `POST /access-requests/:id/approve`. */
+export interface ApproveAccessRequest {
+  note?: string;
+  /** Shorter than requested, if the admin wants; never longer. */
+  durationSeconds?: number;
+}
+
+/** `POST /access-requests/:id/deny`. */
+export interface DenyAccessRequest {
+  note?: string;
+}
 
 export interface SessionLogPage extends Page<StoredSessionLogEvent> {}
 

@@ -21,6 +21,11 @@ export interface AccountPolicy {
   denied: string[];
   /** `access` must carry a reason. */
   reasonRequired: boolean;
+  /**
+   * `access` needs an admin's approval: it creates an access request (with its reason) and waits; an approved
+   * request is a time-boxed grant that allows sessions until it ends. Implies a reason.
+   */
+  approvalRequired: boolean;
 }
 
 export const DEFAULT_POLICY: Readonly<AccountPolicy> = Object.freeze({
@@ -28,6 +33,7 @@ export const DEFAULT_POLICY: Readonly<AccountPolicy> = Object.freeze({
   databases: Object.freeze([]) as unknown as string[],
   denied: Object.freeze([]) as unknown as string[],
   reasonRequired: false,
+  approvalRequired: false,
 });
 
 export const POLICY_PRESETS: Readonly<Record<'safe-defaults', readonly string[]>> = Object.freeze({
@@ -131,7 +137,7 @@ const LIMITS = Object.freeze({ entries: 100, length: 120 });
 const FORBIDDEN_DATABASE_CHARACTERS = ['/', '\\', '.', ' ', '"', '$', '\0'];
 const COMMAND_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 const OPERATOR_NAME = /^\$[A-Za-z][A-Za-z0-9_]*$/;
-const FIELDS = new Set(['mode', 'databases', 'denied', 'reasonRequired']);
+const FIELDS = new Set(['mode', 'databases', 'denied', 'reasonRequired', 'approvalRequired']);
 
 /**
  * Checks a policy from the API (JSON) and returns it with missing fields filled from DEFAULT_POLICY, duplicate
@@ -141,7 +147,8 @@ export function validatePolicy(input: unknown): { policy: AccountPolicy } | { er
   if (typeof input !== 'object' || input === null || Array.isArray(input)) return { error: 'policy must be an object' };
   const record = input as Record<string, unknown>;
   for (const key of Object.keys(record)) {
-    if (!FIELDS.has(key)) return { error: `policy has an unknown field "${quote(key)}" (known: mode, databases, denied, reasonRequired)` };
+    if (!FIELDS.has(key))
+      return { error: `policy has an unknown field "${quote(key)}" (known: mode, databases, denied, reasonRequired, approvalRequired)` };
   }
 
   let mode = DEFAULT_POLICY.mode;
@@ -154,6 +161,12 @@ export function validatePolicy(input: unknown): { policy: AccountPolicy } | { er
   if (record.reasonRequired !== undefined) {
     if (typeof record.reasonRequired !== 'boolean') return { error: 'policy.reasonRequired must be true or false' };
     reasonRequired = record.reasonRequired;
+  }
+
+  let approvalRequired = DEFAULT_POLICY.approvalRequired;
+  if (record.approvalRequired !== undefined) {
+    if (typeof record.approvalRequired !== 'boolean') return { error: 'policy.approvalRequired must be true or false' };
+    approvalRequired = record.approvalRequired;
   }
 
   const databases = stringList(record.databases, 'databases');
@@ -183,6 +196,7 @@ export function validatePolicy(input: unknown): { policy: AccountPolicy } | { er
       databases: unique(databases.list, (s) => s),
       denied: unique(denied.list, (s) => s.toLowerCase()),
       reasonRequired,
+      approvalRequired,
     },
   };
 }

@@ -14,6 +14,7 @@ import {
   type AccessGranted,
   type AccessMfaChallenge,
   type AccessRequest,
+  type AccessRequestDto,
   API_ERROR_CODES,
   API_PREFIX,
   type RelayTicketDto,
@@ -21,6 +22,7 @@ import {
   type SessionEndReason,
 } from '../protocol/api';
 import { RELAY_PATH } from '../protocol/relay';
+import { AccessRequestClosed, waitForApproval } from './access-approval';
 import { ApiClient, isApiError } from './api-client';
 import { registerExitStop } from './exit-stop';
 import { tunnel } from './relay-connection';
@@ -68,6 +70,13 @@ export interface AccessOptions {
   reason?: string;
   /** Asked for the code of an MFA challenge; resolve undefined to cancel. Called again with `error` after a wrong code. */
   onMfa?: (challenge: AccessMfaChallenge, attempt: { error?: string }) => Promise<string | undefined>;
+  /**
+   * Accounts that require approval: told that a request is waiting for an admin (its id and reason). Without it, such
+   * an account fails at once with the request's id in the message.
+   */
+  onApprovalPending?: (request: AccessRequestDto) => void;
+  /** Aborting stops waiting for approval (the request is withdrawn). */
+  signal?: AbortSignal;
   /** How often the session's state is polled. Default 5 s. */
   pollIntervalMs?: number;
   /** How long the control plane may stay unreachable before the session ends with network_lost. Default 60 s. */
@@ -126,6 +135,14 @@ async function requestAccess(api: ApiClient, options: AccessOptions): Promise<Ac
   const base: AccessRequest = { durationSeconds: options.durationSeconds, clientAgent: options.clientAgent };
   if (options.reason !== undefined) base.reason = options.reason;
   let answer = await api.requestAccess(options.accountId, base);
+  if (answer.kind === 'approval') {
+    if (!options.onApprovalPending) {
+      throw new AccessRequestClosed('withdrawn', `this account requires approval; request ${answer.request.id} waits for an admin`);
+    }
+    await waitForApproval(api, answer.request, { onPending: options.onApprovalPending, signal: options.signal });
+    // Approved: the grant lets the same request through (MFA, if the account requires it, comes now).
+    answer = await api.requestAccess(options.accountId, base);
+  }
   let attempts = 0;
   let error: string | undefined;
   while (answer.kind === 'mfa') {
@@ -149,6 +166,9 @@ async function requestAccess(api: ApiClient, options: AccessOptions): Promise<Ac
       throw caught;
     }
   }
+  // A grant that ended between the approval and the MFA answer.
+  if (answer.kind === 'approval')
+    throw new Error(`the grant of access request ${answer.request.id} ended before it could be used; ask again`);
   return answer;
 }
 

@@ -4,6 +4,8 @@
  */
 import {
   type AccessRequest,
+  type AccessRequestDto,
+  type AccessRequestState,
   type AccessResponse,
   type AccountDto,
   type AccountInput,
@@ -11,7 +13,9 @@ import {
   API_ERROR_CODES,
   API_PREFIX,
   type ApiErrorCode,
+  type ApproveAccessRequest,
   type AuditEventDto,
+  type DenyAccessRequest,
   type EnrollmentTokenDto,
   type GatewayDto,
   type HealthDto,
@@ -127,6 +131,17 @@ interface RequestOptions {
   body?: unknown;
   /** Sends the request without the bearer token (login, health). */
   anonymous?: boolean;
+  /** Longer than the client's usual time limit (a request the server holds open). */
+  timeoutMs?: number;
+  /** Aborts the request (the caller gave up). */
+  signal?: AbortSignal;
+}
+
+export interface AccessRequestFilters extends PageOptions {
+  projectId?: string;
+  state?: AccessRequestState;
+  /** Only your own requests. */
+  mine?: boolean;
 }
 
 /** Normalizes a user-typed server address to its origin plus path, without a trailing slash or `/api/v1`. */
@@ -337,6 +352,32 @@ export class ApiClient {
     return this.request('PUT', `/projects/${seg(projectId)}/mfa-policy`, { body: { enforcedMethod } });
   }
 
+  listAccessRequests(filters: AccessRequestFilters = {}): Promise<Page<AccessRequestDto>> {
+    return this.request('GET', '/access-requests', { query: { ...filters } });
+  }
+
+  /** With `waitSeconds`, the server answers once the request is decided (or after that long, still pending). */
+  getAccessRequest(requestId: string, options: { waitSeconds?: number; signal?: AbortSignal } = {}): Promise<AccessRequestDto> {
+    const wait = options.waitSeconds ?? 0;
+    return this.request('GET', `/access-requests/${seg(requestId)}`, {
+      query: { wait: wait > 0 ? wait : undefined },
+      timeoutMs: this.timeoutMs + wait * 1000,
+      signal: options.signal,
+    });
+  }
+
+  approveAccessRequest(requestId: string, input: ApproveAccessRequest = {}): Promise<AccessRequestDto> {
+    return this.request('POST', `/access-requests/${seg(requestId)}/approve`, { body: input });
+  }
+
+  denyAccessRequest(requestId: string, input: DenyAccessRequest = {}): Promise<AccessRequestDto> {
+    return this.request('POST', `/access-requests/${seg(requestId)}/deny`, { body: input });
+  }
+
+  cancelAccessRequest(requestId: string): Promise<AccessRequestDto> {
+    return this.request('POST', `/access-requests/${seg(requestId)}/cancel`, { body: {} });
+  }
+
   health(): Promise<HealthDto> {
     return this.request('GET', '/health', { anonymous: true });
   }
@@ -359,7 +400,9 @@ export class ApiClient {
 
     let response: Response;
     try {
-      response = await this.fetchImpl(url, { method, headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
+      const timeout = AbortSignal.timeout(options.timeoutMs ?? this.timeoutMs);
+      const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
+      response = await this.fetchImpl(url, { method, headers, body, signal });
     } catch (error) {
       throw this.networkError(error);
     }

@@ -45,6 +45,8 @@ export interface ControlPlaneConfig {
   gatewayHeartbeatSeconds: number;
   /** A gateway no replica has heard from for this long has its active sessions ended (reason gateway_offline). */
   gatewayOfflineGraceSeconds: number;
+  /** An access request (for an account that requires approval) that no admin answers for this long expires. */
+  accessRequestTtlSeconds: number;
   /** Email of the first admin, created on first start. */
   bootstrapEmail: string;
   /**
@@ -66,6 +68,7 @@ export const CONFIG_DEFAULTS = Object.freeze({
   gatewayHeartbeatSeconds: 10,
   gatewayOfflineGraceSeconds: 30,
   trustedProxies: [] as string[],
+  accessRequestTtlSeconds: 3600,
   bootstrapEmail: 'admin@localhost',
   logWriterThread: true,
 });
@@ -92,6 +95,7 @@ export function keyFileOf(config: ControlPlaneConfig): string {
  * PORTCULLIS_TRUSTED_PROXIES (comma-separated addresses or CIDR ranges),
  * PORTCULLIS_TOKEN_TTL_SECONDS, PORTCULLIS_IDLE_TIMEOUT_SECONDS, PORTCULLIS_DEFAULT_SESSION_SECONDS,
  * PORTCULLIS_MAX_SESSION_SECONDS, PORTCULLIS_GATEWAY_HEARTBEAT_SECONDS, PORTCULLIS_GATEWAY_OFFLINE_GRACE_SECONDS, PORTCULLIS_ADMIN_EMAIL,
+ * PORTCULLIS_ACCESS_REQUEST_TTL_SECONDS,
  * PORTCULLIS_LOG (`off` turns logging off), PORTCULLIS_LOG_WRITER_THREAD (`off` stores log batches on the main thread).
  */
 export function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ControlPlaneConfig {
@@ -115,6 +119,7 @@ export function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Control
     gatewayHeartbeatSeconds: integer(env, 'PORTCULLIS_GATEWAY_HEARTBEAT_SECONDS', 1, 3600),
     gatewayOfflineGraceSeconds: integer(env, 'PORTCULLIS_GATEWAY_OFFLINE_GRACE_SECONDS', 1, 7 * 86400),
     bootstrapEmail: env.PORTCULLIS_ADMIN_EMAIL || undefined,
+    accessRequestTtlSeconds: integer(env, 'PORTCULLIS_ACCESS_REQUEST_TTL_SECONDS', 10, 30 * 86400),
     logger: env.PORTCULLIS_LOG !== 'off',
     logWriterThread: onOff(env, 'PORTCULLIS_LOG_WRITER_THREAD'),
   });

@@ -109,7 +109,17 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     replicaEvents.on('resync', () => void sessions.reconcile().catch(() => undefined));
     const mfa = createMfa({ ctx, rootKey, smtp: options.smtp });
     started = { mfa };
-    const access: AccessDeps = { ctx, ticketKey: deriveKey(rootKey, 'relay-ticket'), mfa: options.mfa ?? mfa.provider };
+    let log: (message: string) => void = () => {};
+    const access: AccessDeps = {
+      ctx,
+      ticketKey: deriveKey(rootKey, 'relay-ticket'),
+      mfa: options.mfa ?? mfa.provider,
+      // Sent after the answer: a slow or failing mail server delays and breaks nothing.
+      notify: mfa.email
+        ? (notice) =>
+            void mfa.email?.sendNotice(notice).catch((error: Error) => log(`could not email "${notice.subject}": ${error.message}`))
+        : undefined,
+    };
     const gatewayEvents = new EventEmitter<GatewayEvents>();
     // A gateway deleted through this replica has its channels closed on every replica.
     gatewayEvents.on('deleted', (gatewayId) => void replicaEvents.publish({ type: 'gateway.deleted', gatewayId }));
@@ -139,6 +149,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     const app = buildApp(config, deps);
     started = { app, mfa, replicaEvents };
     replicaEvents.log = (level, message) => app.log[level](message);
+    log = (message) => app.log.warn(message);
     await replicaEvents.start();
     app.register(async (api) => mfa.registerRoutes(api), { prefix: API_PREFIX });
     try {

@@ -173,6 +173,7 @@ export function showAccount(a: AccountDto, resourceName: string): string {
     ['Databases', a.policy.databases.length > 0 ? a.policy.databases.join(', ') : 'any'],
     ['Denied', a.policy.denied.length > 0 ? a.policy.denied.join(', ') : 'nothing'],
     ['Reason required', a.policy.reasonRequired],
+    ['Approval required', a.policy.approvalRequired],
     ['Password', 'stored (never shown)'],
     ['Created', formatTime(a.createdAt)],
     ['Updated', formatTime(a.updatedAt)],

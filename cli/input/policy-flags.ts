@@ -13,6 +13,7 @@ export interface PolicyFlags {
   deny?: string;
   denyPreset?: string;
   reasonRequired?: boolean;
+  approvalRequired?: boolean;
 }
 
 /** Adds the policy options to an account command. */
@@ -24,7 +25,9 @@ export function addPolicyOptions(command: Command): Command {
     .option('--deny <list>', 'commands and operators refused, comma-separated (e.g. dropDatabase,$where); "" clears')
     .option('--deny-preset <name>', `add a preset to the refused list: ${Object.keys(POLICY_PRESETS).join(', ')}`)
     .option('--reason-required', 'access must say why (portcullis access --reason)')
-    .option('--no-reason-required', 'access needs no reason');
+    .option('--no-reason-required', 'access needs no reason')
+    .option('--approval-required', 'access waits for an admin to approve a request (portcullis request approve)')
+    .option('--no-approval-required', 'access needs no approval');
 }
 
 const list = (text: string) =>
@@ -66,6 +69,10 @@ export function policyFromFlags(base: AccountPolicy | undefined, flags: PolicyFl
     policy.reasonRequired = Boolean(flags.reasonRequired);
     changed = true;
   }
+  if (command.getOptionValueSource('approvalRequired') === 'cli') {
+    policy.approvalRequired = Boolean(flags.approvalRequired);
+    changed = true;
+  }
   return changed ? policy : undefined;
 }
 
@@ -75,5 +82,6 @@ export function describePolicy(policy: AccountPolicy): string {
   if (policy.databases.length > 0) parts.push(`databases ${policy.databases.join(', ')}`);
   if (policy.denied.length > 0) parts.push(`${policy.denied.length} denied`);
   if (policy.reasonRequired) parts.push('reason required');
+  if (policy.approvalRequired) parts.push('approval required');
   return parts.join('; ');
 }

@@ -25,7 +25,13 @@ async function setUp(options: { mfaCode?: string; fail?: Error; reasonRequired?:
   await controller.activate();
   const { AccountTreeItem } = await import('../explorer/account-tree-item');
   const { accountDto, resourceDto } = await import('../test/fixtures');
-  const policy = { mode: 'read-write' as const, databases: [], denied: [], reasonRequired: options.reasonRequired ?? false };
+  const policy = {
+    mode: 'read-write' as const,
+    databases: [],
+    denied: [],
+    reasonRequired: options.reasonRequired ?? false,
+    approvalRequired: false,
+  };
   const item = new AccountTreeItem(accountDto({ mfaRequired: options.mfaCode !== undefined, policy }), resourceDto(), undefined, false);
   return { controller, api, access, item };
 }

@@ -37,7 +37,7 @@ export function accountDto(overrides: Partial<AccountDto> = {}): AccountDto {
     username: 'reader',
     mfaRequired: false,
     maxSessionDurationSeconds: 3600,
-    policy: { mode: 'read-write', databases: [], denied: [], reasonRequired: false },
+    policy: { mode: 'read-write', databases: [], denied: [], reasonRequired: false, approvalRequired: false },
     createdAt: '2026-01-01T00:00:00.000Z',
     updatedAt: '2026-01-01T00:00:00.000Z',
     ...overrides,
@@ -71,6 +71,7 @@ export function sessionDto(overrides: Partial<SessionDto> = {}): SessionDto {
     commands: 0,
     flagCount: 0,
     highFlagCount: 0,
+    accessRequestId: null,
     ...overrides,
   };
 }

@@ -10,6 +10,7 @@ import type { ControlPlaneConfig, LoggerSetting } from '../config';
 import type { AppDeps } from './app-deps';
 import { addAuthentication } from './authentication';
 import { addErrorHandling } from './error-handling';
+import { accessRequestRoutes } from './routes/access-request-routes';
 import { accountRoutes } from './routes/account-routes';
 import { authRoutes } from './routes/auth-routes';
 import { gatewayRoutes } from './routes/gateway-routes';
@@ -81,6 +82,7 @@ export function buildApp(config: ControlPlaneConfig, deps: AppDeps): FastifyInst
       resourceRoutes(api, deps);
       accountRoutes(api, deps);
       sessionRoutes(api, deps);
+      accessRequestRoutes(api, deps);
     },
     { prefix: API_PREFIX },
   );

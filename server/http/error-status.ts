@@ -20,6 +20,8 @@ export const STATUS_OF_CODE: Readonly<Record<ApiErrorCode, number>> = Object.fre
   [C.gatewayOffline]: 503,
   [C.sessionNotActive]: 409,
   [C.reasonRequired]: 400,
+  [C.selfApproval]: 403,
+  [C.requestNotPending]: 409,
   [C.unavailable]: 503,
   [C.internal]: 500,
 });

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { deriveKey } from '../secrets/derive-key';
 import type { ServiceContext } from '../services/context';
 import type { MfaProvider } from '../sessions/mfa';
-import { createEmailSender } from './email-sender';
+import { createEmailSender, type EmailSender } from './email-sender';
 import { createMfaProvider } from './mfa-provider';
 import { registerMfaRoutes } from './mfa-routes';
 import { MfaService } from './mfa-service';
@@ -18,6 +18,8 @@ export interface Mfa {
   provider: MfaProvider;
   /** Call inside the `/api/v1` scope. */
   registerRoutes(api: FastifyInstance): void;
+  /** The SMTP sender, when one is configured (other notices go through it too). */
+  email: EmailSender | null;
   close(): void;
 }
 
@@ -34,6 +36,7 @@ export function createMfa(options: {
     service,
     provider: createMfaProvider(service),
     registerRoutes: (api) => registerMfaRoutes(api, { ctx: options.ctx, mfa: service }),
+    email,
     close: () => email?.close(),
   };
 }

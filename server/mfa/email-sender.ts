@@ -10,8 +10,16 @@ export interface MfaCodeEmail {
   accessLabel: string;
 }
 
+/** Any other message (access requests and their decisions). */
+export interface NoticeEmail {
+  to: string[];
+  subject: string;
+  text: string;
+}
+
 export interface EmailSender {
   sendCode(email: MfaCodeEmail): Promise<void>;
+  sendNotice(email: NoticeEmail): Promise<void>;
   close(): void;
 }
 
@@ -38,6 +46,9 @@ export function createEmailSender(config: SmtpConfig): EmailSender {
           `It unlocks access to ${accessLabel} and expires in ${minutes} minutes (${expiresAt.toISOString()}).\n` +
           'If you did not ask for access, someone may be using your Portcullis sign-in: tell your administrator.\n',
       });
+    },
+    async sendNotice({ to, subject, text }) {
+      await transport.sendMail({ from: config.from, to, subject, text });
     },
     close: () => transport.close(),
   };

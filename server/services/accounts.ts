@@ -32,7 +32,11 @@ function storedPolicy(input: Partial<AccountPolicy>): { policy: AccountPolicy; j
   if ('error' in checked) throw invalid(`policy: ${checked.error}`);
   const { policy } = checked;
   const isDefault =
-    policy.mode === DEFAULT_POLICY.mode && policy.databases.length === 0 && policy.denied.length === 0 && !policy.reasonRequired;
+    policy.mode === DEFAULT_POLICY.mode &&
+    policy.databases.length === 0 &&
+    policy.denied.length === 0 &&
+    !policy.reasonRequired &&
+    !policy.approvalRequired;
   return { policy, json: isDefault ? null : JSON.stringify(policy) };
 }
 

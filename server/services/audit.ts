@@ -33,6 +33,12 @@ export const AUDIT_ACTIONS = Object.freeze({
   mfaTotpEnrolled: 'mfa.totp.enrolled',
   mfaTotpRemoved: 'mfa.totp.removed',
   mfaPolicyChanged: 'mfa.policy.changed',
+  accessRequestCreated: 'access_request.created',
+  accessRequestApproved: 'access_request.approved',
+  accessRequestDenied: 'access_request.denied',
+  accessRequestCancelled: 'access_request.cancelled',
+  accessRequestExpired: 'access_request.expired',
+  accessGrantExpired: 'access_grant.expired',
 } as const);
 export type AuditAction = (typeof AUDIT_ACTIONS)[keyof typeof AUDIT_ACTIONS];
 

@@ -12,6 +12,7 @@ import { ServiceError } from '../services/service-error';
 import { fromFlag } from '../store/flags';
 import { newId } from '../store/ids';
 import type { SessionRow } from '../store/schema';
+import { type AccessRequestNotifier, countGrantSession, findGrant, openAccessRequest } from './access-requests';
 import type { MfaProvider } from './mfa';
 import { checkRelayTicket, issueRelayTicket } from './relay-ticket';
 import { findSession, findVisibleSession, toSessionDto } from './session-queries';
@@ -21,6 +22,8 @@ export interface AccessDeps {
   /** HMAC key of relay tickets (deriveKey(rootKey, 'relay-ticket')). */
   ticketKey: Buffer;
   mfa?: MfaProvider;
+  /** Delivers notices of access requests and decisions (email); without it, admins see requests in their inbox only. */
+  notify?: AccessRequestNotifier;
 }
 
 export interface AccessClient {
@@ -69,9 +72,30 @@ export async function requestAccess(
       `the gateway ${resource.gateway_name} of ${resource.name} is offline: ask an admin to start it, then try again`,
     );
   }
-  // Before MFA: a user without a reason is told so before being asked for a code.
-  const reason = request.reason?.trim() || null;
-  if (policyOf(account).reasonRequired && !reason) {
+  // Before MFA: a user without a reason (or without approval) is told so before being asked for a code.
+  const policy = policyOf(account);
+  let reason = request.reason?.trim() || null;
+  const seconds = grantedSeconds(request.durationSeconds, account.max_session_seconds, {
+    defaultSeconds: ctx.config.defaultSessionSeconds,
+    capSeconds: ctx.config.maxSessionSecondsCap,
+  });
+  let grant: Awaited<ReturnType<typeof findGrant>>;
+  if (policy.approvalRequired) {
+    grant = await findGrant(ctx, actor.userId, account.id);
+    if (!grant) {
+      if (!reason) {
+        throw new ServiceError(
+          'reason_required',
+          `the account ${account.name} requires an admin's approval: say why you need it (portcullis access --reason "…"), and a request goes to the project's admins`,
+        );
+      }
+      const pending = await openAccessRequest(ctx, deps.notify, actor, account, resource, reason, seconds);
+      return { kind: 'approval', request: pending };
+    }
+    // Sessions under a grant carry its reason unless they give their own.
+    reason ??= grant.reason;
+  }
+  if (policy.reasonRequired && !reason) {
     throw new ServiceError(
       'reason_required',
       `the account ${account.name} requires a reason for access: say why you need it (portcullis access --reason "…")`,
@@ -101,10 +125,8 @@ export async function requestAccess(
 
   const now = ctx.now();
   const time = now.toISOString();
-  const seconds = grantedSeconds(request.durationSeconds, account.max_session_seconds, {
-    defaultSeconds: ctx.config.defaultSessionSeconds,
-    capSeconds: ctx.config.maxSessionSecondsCap,
-  });
+  // A session under a grant ends when the grant does, at the latest.
+  const expiresMs = Math.min(now.getTime() + seconds * 1000, grant?.grant_expires_at ? Date.parse(grant.grant_expires_at) : Infinity);
   const row: SessionRow = {
     id: newId('ses_'),
     project_id: account.project_id,
@@ -119,7 +141,7 @@ export async function requestAccess(
     created_at: time,
     started_at: time,
     ended_at: null,
-    expires_at: new Date(now.getTime() + seconds * 1000).toISOString(),
+    expires_at: new Date(expiresMs).toISOString(),
     last_activity_at: time,
     end_reason: null,
     ended_by: null,
@@ -131,6 +153,7 @@ export async function requestAccess(
     commands: 0,
     flag_count: 0,
     high_flag_count: 0,
+    access_request_id: grant?.id ?? null,
   };
   await ctx.store.transaction(async (trx) => {
     await trx.insertInto('sessions').values(row).execute();
@@ -140,9 +163,17 @@ export async function requestAccess(
       action: AUDIT_ACTIONS.sessionStarted,
       targetType: 'session',
       targetId: row.id,
-      details: { resourceName: row.resource_name, accountName: row.account_name, seconds, mfaMethod, reason },
+      details: {
+        resourceName: row.resource_name,
+        accountName: row.account_name,
+        seconds: Math.round((expiresMs - now.getTime()) / 1000),
+        mfaMethod,
+        reason,
+        ...(grant ? { accessRequestId: grant.id, approvedBy: grant.decided_by_email } : {}),
+      },
     });
   });
+  if (grant) await countGrantSession(ctx, grant.id);
   const ticket = issueRelayTicket(deps.ticketKey, { sessionId: row.id, userId: actor.userId }, now);
   return { kind: 'session', session: toSessionDto(row, now), relay: { ...ticket, url: client.relayUrl } };
 }

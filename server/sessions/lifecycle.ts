@@ -9,12 +9,14 @@
  * fresh while a connection is open (even a quiet one) or data flows, and which the ending UPDATE checks again.
  * A replica that never saw the session's streams therefore cannot end it while another one carries them.
  */
+
 import { EventEmitter } from 'node:events';
 import type { SessionDto, SessionEndReason, SessionState } from '../../protocol/api';
 import { AUDIT_ACTIONS, recordAudit } from '../services/audit';
 import { requireRole } from '../services/authorization';
 import type { Actor, ServiceContext } from '../services/context';
 import { forbidden, ServiceError } from '../services/service-error';
+import { expireAccessRequests } from './access-requests';
 import { findSession, findVisibleSession, toSessionDto } from './session-queries';
 
 const STATE_OF_REASON: Readonly<Record<SessionEndReason, SessionState>> = Object.freeze({
@@ -288,6 +290,8 @@ export class SessionLifecycle extends EventEmitter<SessionLifecycleEvents> {
       }
       await this.endIf(id, 'idle', null, cutoff);
     }
+    // Access requests nobody answered and grants whose time is up (audited as they expire).
+    await expireAccessRequests(this.ctx);
   }
 
   private liveOf(sessionId: string): LiveSession {

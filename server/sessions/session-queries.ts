@@ -35,6 +35,7 @@ export function toSessionDto(row: SessionRow, now: Date): SessionDto {
     reason: row.reason,
     flagCount: row.flag_count,
     highFlagCount: row.high_flag_count,
+    accessRequestId: row.access_request_id,
     connections: row.connections,
     commands: row.commands,
   };

@@ -10,6 +10,7 @@ export const ID_PREFIXES = Object.freeze({
   audit: 'aud_',
   apiToken: 'tok_',
   enrollment: 'enr_',
+  accessRequest: 'req_',
 } as const);
 export type IdPrefix = (typeof ID_PREFIXES)[keyof typeof ID_PREFIXES];
 

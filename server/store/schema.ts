@@ -10,7 +10,7 @@
  * - integers: numbers on both (the PostgreSQL pool parses int8, e.g. `count(*)` and bigserial ids, as numbers).
  */
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
-import type { MfaMethod, Role, SessionEndReason, SessionState } from '../../protocol/api';
+import type { AccessRequestState, MfaMethod, Role, SessionEndReason, SessionState } from '../../protocol/api';
 import type { RiskFlagId, RiskSeverity } from '../../protocol/session-log';
 
 /** A boolean stored as an integer. */
@@ -153,6 +153,32 @@ export interface SessionsTable {
   flag_count: Generated<number>;
   /** Of which high severity (defaults to 0). */
   high_flag_count: Generated<number>;
+  /** The approved access request (grant) it started under, for accounts that require approval. */
+  access_request_id: string | null;
+}
+
+/** An access request, and once approved the grant it became (see AccessRequestDto). */
+export interface AccessRequestsTable {
+  id: Immutable<string>;
+  project_id: Immutable<string>;
+  resource_id: Immutable<string>;
+  resource_name: Immutable<string>;
+  account_id: Immutable<string>;
+  account_name: Immutable<string>;
+  requester_user_id: Immutable<string>;
+  requester_email: Immutable<string>;
+  reason: Immutable<string>;
+  duration_seconds: number;
+  state: AccessRequestState;
+  created_at: Immutable<string>;
+  expires_at: string;
+  decided_at: string | null;
+  decided_by_user_id: string | null;
+  decided_by_email: string | null;
+  note: string | null;
+  grant_expires_at: string | null;
+  /** Defaults to 0. */
+  sessions: Generated<number>;
 }
 
 /** One risk flag of one recorded command (session_log_events.id): what sessions are listed by. */
@@ -236,6 +262,7 @@ export interface Database {
   audit_events: AuditEventsTable;
   sign_in_throttles: SignInThrottlesTable;
   replicas: ReplicasTable;
+  access_requests: AccessRequestsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -260,6 +287,7 @@ export type NewAccountRow = Insertable<AccountsTable>;
 export type NewSessionFlagRow = Insertable<SessionFlagsTable>;
 export type AccountUpdate = Updateable<AccountsTable>;
 export type SessionRow = Selectable<SessionsTable>;
+export type AccessRequestRow = Selectable<AccessRequestsTable>;
 export type NewSessionRow = Insertable<SessionsTable>;
 export type SessionUpdate = Updateable<SessionsTable>;
 export type SessionLogEventRow = Selectable<SessionLogEventsTable>;

@@ -280,6 +280,7 @@ describeOnBothDialects('store', ({ dialect, freshStore }) => {
       commands: 3,
       flag_count: 0,
       high_flag_count: 0,
+      access_request_id: null,
     });
 
     const details = { name: 'orders-db', changed: ['tlsEnabled'], nested: { n: 1, none: null } };

@@ -51,6 +51,14 @@ async function memberSession(w: World, s: ApiServer): Promise<string> {
   return access.session.id;
 }
 
+/** A pending access request of the member's, on a fresh account that requires approval. */
+async function memberRequest(w: World, s: ApiServer): Promise<string> {
+  const body = { name: unique('approved'), username: 'u', password: 'p', policy: { approvalRequired: true } };
+  const account = await ok(s.call('POST', `/resources/${w.resource.id}/accounts`, { token: w.adminToken, body }), 201);
+  const answer = await ok(s.call('POST', `/accounts/${account.id}/access`, { token: w.memberToken, body: { reason: 'matrix' } }), 202);
+  return answer.request.id;
+}
+
 async function freshResource(w: World, s: ApiServer): Promise<string> {
   const body = { projectId: w.projectId, name: unique('tmp'), gatewayId: w.gateway.gatewayId, connectionString: 'mongodb://tmp:27017' };
   return (await ok(s.call('POST', '/resources', { token: w.adminToken, body }), 201)).id;
@@ -242,6 +250,28 @@ const MATRIX: Record<string, Entry> = {
     who: 'admin',
     ok: 200,
     prepare: async (w) => ({ path: `/projects/${w.projectId}/mfa-policy`, body: { enforcedMethod: null } }),
+  },
+  'GET /api/v1/access-requests': { who: 'signedIn', ok: 200, prepare: async () => ({ path: '/access-requests' }) },
+  // The requester (the member) and the project's admins.
+  'GET /api/v1/access-requests/:id': {
+    who: 'member',
+    ok: 200,
+    prepare: async (w, s) => ({ path: `/access-requests/${await memberRequest(w, s)}` }),
+  },
+  'POST /api/v1/access-requests/:id/approve': {
+    who: 'admin',
+    ok: 200,
+    prepare: async (w, s) => ({ path: `/access-requests/${await memberRequest(w, s)}/approve`, body: {} }),
+  },
+  'POST /api/v1/access-requests/:id/deny': {
+    who: 'admin',
+    ok: 200,
+    prepare: async (w, s) => ({ path: `/access-requests/${await memberRequest(w, s)}/deny`, body: {} }),
+  },
+  'POST /api/v1/access-requests/:id/cancel': {
+    who: 'owner',
+    ok: 200,
+    prepare: async (w, s) => ({ path: `/access-requests/${await memberRequest(w, s)}/cancel` }),
   },
   'POST /api/v1/sessions/:id/terminate': {
     who: 'admin',

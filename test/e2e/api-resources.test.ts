@@ -219,7 +219,7 @@ describeApi('resources, accounts and secrets', ['sqlite'], (server) => {
       'updatedAt',
       'username',
     ]);
-    assert.deepEqual(account.policy, { mode: 'read-write', databases: [], denied: [], reasonRequired: false });
+    assert.deepEqual(account.policy, { mode: 'read-write', databases: [], denied: [], reasonRequired: false, approvalRequired: false });
     const duplicate = await call('POST', `/resources/${w.resource.id}/accounts`, {
       token: w.adminToken,
       body: { name: 'ops', username: 'x', password: SECRET_ACCOUNT_PASSWORD },
@@ -276,6 +276,7 @@ describeApi('resources, accounts and secrets', ['sqlite'], (server) => {
       databases: ['app', 'logs_*'],
       denied: ['dropDatabase', '$where'],
       reasonRequired: true,
+      approvalRequired: false,
     });
     // A member sees it (it tells them what the account may do); only an admin changes it.
     assert.deepEqual((await call('GET', `/accounts/${account.id}`, { token: w.memberToken })).body.policy, account.policy);
@@ -294,7 +295,7 @@ describeApi('resources, accounts and secrets', ['sqlite'], (server) => {
 
     // PATCH replaces the whole policy; an empty one is the default again.
     const reset = await call('PATCH', `/accounts/${account.id}`, { token: w.adminToken, body: { policy: {} } });
-    assert.deepEqual(reset.body.policy, { mode: 'read-write', databases: [], denied: [], reasonRequired: false });
+    assert.deepEqual(reset.body.policy, { mode: 'read-write', databases: [], denied: [], reasonRequired: false, approvalRequired: false });
     const audit = await server()
       .cp.store.db.selectFrom('audit_events')
       .select(['action', 'details'])

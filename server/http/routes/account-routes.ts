@@ -24,6 +24,7 @@ const accountFields = {
     databases: { type: 'array', maxItems: 100, items: text(120, 1) },
     denied: { type: 'array', maxItems: 100, items: text(120, 1) },
     reasonRequired: booleanSchema,
+    approvalRequired: booleanSchema,
   }),
 };
 
@@ -99,7 +100,8 @@ export function accountRoutes(api: FastifyInstance, deps: AppDeps): void {
         address: request.ip ?? null,
         relayUrl: relayUrlFor(ctx.config.publicUrl, request.protocol, request.host),
       });
-      return reply.code(answer.kind === 'session' ? 201 : 200).send(answer);
+      // 202: a request now waits for an admin (GET /access-requests/:id).
+      return reply.code(answer.kind === 'session' ? 201 : answer.kind === 'approval' ? 202 : 200).send(answer);
     },
   );
 }

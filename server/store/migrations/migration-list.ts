@@ -5,6 +5,7 @@ import { replicasMigration } from './0030-replicas';
 import { accountPoliciesMigration } from './0040-account-policies';
 import { riskFlagsMigration } from './0050-risk-flags';
 import { logSearchMigration } from './0060-log-search';
+import { accessRequestsMigration } from './0070-access-requests';
 import type { StoreMigration } from './store-migration';
 
 /**
@@ -19,4 +20,5 @@ export const STORE_MIGRATIONS: Readonly<Record<string, StoreMigration>> = Object
   '0040-account-policies': accountPoliciesMigration,
   '0050-risk-flags': riskFlagsMigration,
   '0060-log-search': logSearchMigration,
+  '0070-access-requests': accessRequestsMigration,
 });
