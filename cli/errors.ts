@@ -27,6 +27,8 @@ export function cliErrorFromApi(error: ApiError, server: string): CliError {
       );
     case 'forbidden':
       return new CliError(`${error.message} (ask a project admin if you need this)`, EXIT_CODES.forbidden);
+    case 'self_approval':
+      return new CliError(error.message, EXIT_CODES.forbidden);
     case 'not_found':
       return new CliError(error.message, EXIT_CODES.notFound);
     case 'gateway_offline':

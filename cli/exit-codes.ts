@@ -21,6 +21,8 @@ export const EXIT_CODES = Object.freeze({
   portInUse: 8,
   /** The session was ended from elsewhere (an admin terminated it, it expired, or its gateway went away). */
   sessionEndedRemotely: 9,
+  /** The account requires approval, and no grant came of it: the request waits (--no-wait), or was denied, withdrawn or expired. */
+  approval: 10,
   /** Interrupted before finishing (Ctrl+C while waiting for input). */
   interrupted: 130,
 } as const);
@@ -37,4 +39,5 @@ export const EXIT_CODES_HELP = `Exit codes:
   6  MFA required and not completed
   7  the resource's gateway is offline
   8  the local port is in use
-  9  the session was ended from elsewhere (terminated, expired, gateway offline)`;
+  9  the session was ended from elsewhere (terminated, expired, gateway offline)
+ 10  the account requires approval: the request is still waiting (--no-wait), or was denied, withdrawn or expired`;

@@ -9,7 +9,9 @@ import { type ApiClient, ApiError } from './api-client';
 /** How the request ended when it did not become a grant. */
 export class AccessRequestClosed extends Error {
   constructor(
-    readonly state: Exclude<AccessRequestState, 'pending' | 'approved'> | 'withdrawn',
+    /** pending: the caller chose not to wait. withdrawn: it stopped waiting, and the request was cancelled. */
+    readonly state: Exclude<AccessRequestState, 'approved'> | 'withdrawn',
+    readonly requestId: string,
     message: string,
   ) {
     super(message);
@@ -39,7 +41,7 @@ export async function waitForApproval(
   for (;;) {
     if (options.signal?.aborted) {
       await api.cancelAccessRequest(request.id).catch(() => undefined);
-      throw new AccessRequestClosed('withdrawn', `stopped waiting; the access request ${request.id} was withdrawn`);
+      throw new AccessRequestClosed('withdrawn', request.id, `stopped waiting; the access request ${request.id} was withdrawn`);
     }
     if (current.state !== 'pending') return settle(current);
     try {
@@ -61,12 +63,17 @@ function settle(request: AccessRequestDto): AccessRequestDto {
     case 'approved':
       return request;
     case 'denied':
-      throw new AccessRequestClosed('denied', `${request.decidedByEmail ?? 'an admin'} denied the access request ${request.id}${note}`);
+      throw new AccessRequestClosed(
+        'denied',
+        request.id,
+        `${request.decidedByEmail ?? 'an admin'} denied the access request ${request.id}${note}`,
+      );
     case 'cancelled':
-      throw new AccessRequestClosed('cancelled', `the access request ${request.id} was cancelled`);
+      throw new AccessRequestClosed('cancelled', request.id, `the access request ${request.id} was cancelled`);
     default:
       throw new AccessRequestClosed(
         'expired',
+        request.id,
         request.decidedAt
           ? `the grant of access request ${request.id} has ended; ask again`
           : `the access request ${request.id} expired before an admin answered it; ask again, or ask an admin directly`,

@@ -137,7 +137,11 @@ async function requestAccess(api: ApiClient, options: AccessOptions): Promise<Ac
   let answer = await api.requestAccess(options.accountId, base);
   if (answer.kind === 'approval') {
     if (!options.onApprovalPending) {
-      throw new AccessRequestClosed('withdrawn', `this account requires approval; request ${answer.request.id} waits for an admin`);
+      throw new AccessRequestClosed(
+        'pending',
+        answer.request.id,
+        `this account requires approval; request ${answer.request.id} waits for an admin`,
+      );
     }
     await waitForApproval(api, answer.request, { onPending: options.onApprovalPending, signal: options.signal });
     // Approved: the grant lets the same request through (MFA, if the account requires it, comes now).

@@ -3,8 +3,9 @@
  */
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
-import type { AccessMfaChallenge, SessionDto } from '../../protocol/api';
+import type { AccessMfaChallenge, AccessRequestDto, SessionDto } from '../../protocol/api';
 import { startAccess } from '../../proxy-core/access';
+import { AccessRequestClosed } from '../../proxy-core/access-approval';
 import { type ApiClient, ApiError } from '../../proxy-core/api-client';
 import { displayMessage, displayText } from '../../proxy-core/display-text';
 import { resolveProject, signedIn, USER_AGENT } from '../context';
@@ -26,6 +27,8 @@ interface AccessFlags {
   exec?: string;
   project?: string;
   reason?: string;
+  /** Commander's negation of --no-wait. */
+  wait: boolean;
   output: OutputFormat;
 }
 
@@ -45,6 +48,7 @@ export function registerAccessCommands(program: Command): void {
       .option('--port <port>', 'local port (default: a free one)', parsePort)
       .option('--exec <program>', 'run this client on the address (e.g. mongosh) and end the session when it exits')
       .option('--reason <text>', 'why you need it (stored with the session; some accounts require it)')
+      .option('--no-wait', 'for an account that requires approval: send the request and exit (exit code 10); run again once approved')
       .option('--project <name|id>', 'the project (default: your only one)')
       .argument('[client-args...]', 'arguments for the --exec program, after -- (e.g. -- --quiet)'),
   ).action(async (clientArgs: string[], flags: AccessFlags) => {
@@ -57,6 +61,9 @@ export function registerAccessCommands(program: Command): void {
     printStatus(`Requesting access to ${label}…`);
     let handle: AccessHandle;
     let reason = flags.reason;
+    // Ctrl+C while an access request waits for an admin withdraws it (nobody should approve access no one awaits).
+    const waiting = new AbortController();
+    const stopWaiting = () => waiting.abort();
     for (;;) {
       try {
         handle = await startAccess({
@@ -68,15 +75,26 @@ export function registerAccessCommands(program: Command): void {
           clientAgent: USER_AGENT,
           reason,
           onMfa: askMfaCode,
+          signal: waiting.signal,
+          onApprovalPending: flags.wait
+            ? (request) => {
+                // Only while waiting: elsewhere Ctrl+C keeps its usual meaning.
+                process.on('SIGINT', stopWaiting);
+                announceRequest(request, json);
+              }
+            : undefined,
         });
         break;
       } catch (error) {
+        if (error instanceof AccessRequestClosed) throw requestClosed(error, json);
         // An account that requires a reason: asked once at a terminal; a script gives --reason.
         if (error instanceof ApiError && error.code === 'reason_required' && reason === undefined && process.stdin.isTTY) {
           reason = (await askLine('This account requires a reason for access. Why do you need it? ')) ?? '';
           if (reason.trim()) continue;
         }
         throw accessError(error, flags.port);
+      } finally {
+        process.off('SIGINT', stopWaiting);
       }
     }
 
@@ -235,6 +253,30 @@ async function askMfaCode(challenge: AccessMfaChallenge, attempt: { error?: stri
   const prompt = challenge.method === 'email' ? 'Code from the email: ' : 'Code from your authenticator app: ';
   const code = await askLine(prompt);
   return code ? code.replace(/\s+/g, '') : undefined;
+}
+
+function announceRequest(request: AccessRequestDto, json: boolean): void {
+  if (json) {
+    printJson({ event: 'approval_pending', requestId: request.id, expiresAt: request.expiresAt }, { compact: true });
+    return;
+  }
+  printStatus(
+    `This account requires an admin's approval. Request ${request.id} was sent to the project's admins ` +
+      `(reason: ${displayText(request.reason)}; ${formatDuration(request.durationSeconds)}).`,
+  );
+  printStatus(`Waiting until ${formatTime(request.expiresAt)} for a decision; Ctrl+C withdraws the request.`);
+}
+
+/** The request did not become a grant: say why, with the exit code scripts test. */
+function requestClosed(error: AccessRequestClosed, json: boolean): CliError {
+  if (error.state === 'pending') {
+    if (json) printJson({ event: 'approval_pending', requestId: error.requestId }, { compact: true });
+    return new CliError(
+      `this account requires an admin's approval: request ${error.requestId} is waiting (portcullis request show ${error.requestId}); run this command again once it is approved`,
+      EXIT_CODES.approval,
+    );
+  }
+  return new CliError(error.message, error.state === 'withdrawn' ? EXIT_CODES.interrupted : EXIT_CODES.approval);
 }
 
 function accessError(error: unknown, port: number | undefined): unknown {

@@ -7,6 +7,7 @@ import { registerAccountCommands } from './account';
 import { registerGatewayCommands } from './gateway';
 import { registerLoginCommands } from './login';
 import { registerMfaCommands } from './mfa';
+import { registerRequestCommands } from './request';
 import { registerResourceCommands } from './resource';
 import { registerServerCommands } from './server';
 import { registerSessionCommands } from './session';
@@ -18,6 +19,7 @@ export const COMMAND_GROUPS: readonly RegisterCommands[] = Object.freeze([
   registerLoginCommands,
   registerAccessCommands,
   registerSessionCommands,
+  registerRequestCommands,
   registerResourceCommands,
   registerAccountCommands,
   registerGatewayCommands,

@@ -104,7 +104,7 @@ export function registerSessionCommands(program: Command): void {
     session
       .command('search')
       .description('find recorded commands by their text, across the sessions you may see, newest first')
-      .argument('<text...>', 'words to find, all of them, each as the start of a word (e.g. orders 4711)')
+      .argument('<text...>', 'words to find, all of them; the last may be the start of a word (e.g. orders 4711)')
       .option('--resource <name|id>', 'only sessions on this resource')
       .option('--user <email|id>', 'only sessions of this user (admin)')
       .option('--from <time>', 'only commands at or after this time (ISO 8601, e.g. 2026-12-01 or 2026-12-01T09:00Z)', parseTimeFlag)

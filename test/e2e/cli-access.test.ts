@@ -340,6 +340,92 @@ describe('portcullis CLI end to end: admin sets up, a member gets access, mongos
     assert.match(logs.stdout, /! policy-refusal: insert on shop refused by the account policy \(read-only\)/);
   });
 
+  it('approvals: access waits for an admin; approve lets it through and grants more sessions; deny, Ctrl+C and self-approval', async () => {
+    for (const name of ['on-call', 'break-glass']) {
+      const created = await cli.run(
+        admin,
+        ['account', 'create', '--resource', 'shop-db', '--name', name, '--username', 'app', '--approval-required', '--password-stdin'],
+        { input: `${accountPassword}\n` },
+      );
+      assert.equal(created.code, 0, created.stderr);
+    }
+    assert.match((await cli.run(admin, ['account', 'show', 'on-call', '--resource', 'shop-db'])).stdout, /Approval required:\s+yes/);
+
+    const count = [
+      '--exec',
+      'mongosh',
+      '--',
+      '--quiet',
+      '--norc',
+      '--eval',
+      "print('n=' + db.getSiblingDB('shop').orders.countDocuments())",
+    ];
+    const waiting = cli.start(member, ['access', '--resource', 'shop-db', '--account', 'on-call', '--reason', 'INC-9: recount', ...count]);
+    const requestId = (await waiting.waitFor(/Request (req_\S+) was sent to the project's admins/))[1];
+    await waiting.waitFor(/Ctrl\+C withdraws the request/);
+    const inbox = await cli.run(admin, ['request', 'list']);
+    assert.equal(inbox.code, 0, inbox.stderr);
+    assert.match(inbox.stdout, new RegExp(`^${requestId}\\s+pending\\s+${memberEmail}\\s+shop-db / on-call\\s.*INC-9: recount`, 'm'));
+    const byMember = await cli.run(member, ['request', 'approve', requestId]);
+    assert.equal(byMember.code, 5, byMember.stdout + byMember.stderr);
+    const approved = await cli.run(admin, ['request', 'approve', requestId, '--note', 'go ahead']);
+    assert.equal(approved.code, 0, approved.stderr);
+    assert.match(approved.stdout, new RegExp(`Approved ${requestId}: ${memberEmail} may use shop-db as on-call until`));
+    assert.equal(await waiting.exited(), 0, waiting.output());
+    assert.match(waiting.stdout(), /n=2/);
+
+    // The grant allows another session at once, with no reason and no new request.
+    const again = await cli.run(member, ['access', '--resource', 'shop-db', '--account', 'on-call', ...count], { timeoutMs: 90_000 });
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    assert.doesNotMatch(again.stderr, /requires an admin's approval/);
+    const shown = await cli.run(member, ['request', 'show', requestId]);
+    assert.match(shown.stdout, /State:\s+approved/);
+    assert.match(shown.stdout, /Note:\s+go ahead/);
+    assert.match(shown.stdout, /Sessions:\s+2/);
+
+    // A denial reaches the waiting access: exit 10, saying who denied it and why.
+    const denied = cli.start(member, ['access', '--resource', 'shop-db', '--account', 'break-glass', '--reason', 'just looking']);
+    const deniedId = (await denied.waitFor(/Request (req_\S+) was sent/))[1];
+    assert.equal((await cli.run(admin, ['request', 'deny', deniedId, '--note', 'use staging'])).code, 0);
+    assert.equal(await denied.exited(), 10, denied.output());
+    assert.match(denied.output(), new RegExp(`${adminEmail} denied the access request ${deniedId}: use staging`));
+
+    // Ctrl+C while waiting withdraws the request.
+    const withdrawn = cli.start(member, ['access', '--resource', 'shop-db', '--account', 'break-glass', '--reason', 'second try']);
+    const withdrawnId = (await withdrawn.waitFor(/Request (req_\S+) was sent/))[1];
+    await withdrawn.waitFor(/Ctrl\+C withdraws the request/);
+    withdrawn.child.kill('SIGINT');
+    assert.equal(await withdrawn.exited(), 130, withdrawn.output());
+    assert.match((await cli.run(admin, ['request', 'show', withdrawnId])).stdout, /State:\s+cancelled/);
+
+    // --no-wait sends the request and exits 10; an admin cannot approve their own request.
+    const own = await cli.run(admin, ['access', '--resource', 'shop-db', '--account', 'break-glass', '--reason', 'admin too', '--no-wait']);
+    assert.equal(own.code, 10, own.stdout + own.stderr);
+    const ownId = own.stderr.match(/request (req_\S+) is waiting/)?.[1];
+    assert.ok(ownId, own.stderr);
+    const self = await cli.run(admin, ['request', 'approve', ownId]);
+    assert.equal(self.code, 5, self.stdout + self.stderr);
+    assert.match(self.stderr, /another admin of the project must approve or deny it/);
+    assert.equal((await cli.run(admin, ['request', 'cancel', ownId])).code, 0);
+  });
+
+  it('session search: finds recorded commands by their text across sessions, with filters, and explains bad input', async () => {
+    const found = await cli.run(admin, ['session', 'search', 'orders', '--resource', 'shop-db', '--user', memberEmail]);
+    assert.equal(found.code, 0, found.stderr);
+    assert.match(found.stdout, /^TIME\s+SESSION\s+USER\s+RESOURCE \/ ACCOUNT\s+COMMAND\s+INPUT/m);
+    assert.match(found.stdout, new RegExp(`ses_\\S+\\s+${memberEmail}\\s+shop-db / \\S+\\s+\\w+\\s+.*orders`));
+    const json = JSON.parse((await cli.run(member, ['session', 'search', 'aggregate', 'ord', '--output', 'json'])).stdout) as Array<{
+      userEmail: string;
+      input: string;
+    }>;
+    assert.ok(json.length > 0, 'the last word matches as a prefix');
+    assert.ok(json.every((hit) => hit.userEmail === memberEmail && /orders/.test(hit.input)));
+    assert.match((await cli.run(member, ['session', 'search', 'zzqx'])).stdout, /No recorded command matches/);
+    const bad = await cli.run(member, ['session', 'search', 'orders', '--from', 'yesterday-ish']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /not a date or time: "yesterday-ish"/);
+  });
+
   it('admin: session terminate ends a running access; the member sees why and exit code 9', async () => {
     const access = cli.start(member, ['access', '--resource', 'shop-db', '--account', 'app-rw']);
     const id = (await access.waitFor(/Session:\s+(ses_\S+)/))[1];
