@@ -45,6 +45,11 @@ export interface ControlPlaneConfig {
   gatewayHeartbeatSeconds: number;
   /** A gateway no replica has heard from for this long has its active sessions ended (reason gateway_offline). */
   gatewayOfflineGraceSeconds: number;
+  /**
+   * Email a project's admins when a session gets its first high-severity risk flag (once per session). Needs SMTP
+   * (PORTCULLIS_SMTP_*). Off by default: flags are always stored and listed; the email is the optional alert.
+   */
+  flagEmails: boolean;
   /** An access request (for an account that requires approval) that no admin answers for this long expires. */
   accessRequestTtlSeconds: number;
   /** Email of the first admin, created on first start. */
@@ -69,6 +74,7 @@ export const CONFIG_DEFAULTS = Object.freeze({
   gatewayOfflineGraceSeconds: 30,
   trustedProxies: [] as string[],
   accessRequestTtlSeconds: 3600,
+  flagEmails: false,
   bootstrapEmail: 'admin@localhost',
   logWriterThread: true,
 });
@@ -95,7 +101,7 @@ export function keyFileOf(config: ControlPlaneConfig): string {
  * PORTCULLIS_TRUSTED_PROXIES (comma-separated addresses or CIDR ranges),
  * PORTCULLIS_TOKEN_TTL_SECONDS, PORTCULLIS_IDLE_TIMEOUT_SECONDS, PORTCULLIS_DEFAULT_SESSION_SECONDS,
  * PORTCULLIS_MAX_SESSION_SECONDS, PORTCULLIS_GATEWAY_HEARTBEAT_SECONDS, PORTCULLIS_GATEWAY_OFFLINE_GRACE_SECONDS, PORTCULLIS_ADMIN_EMAIL,
- * PORTCULLIS_ACCESS_REQUEST_TTL_SECONDS,
+ * PORTCULLIS_ACCESS_REQUEST_TTL_SECONDS, PORTCULLIS_FLAG_EMAILS (`on` emails admins about a session's first high-risk flag),
  * PORTCULLIS_LOG (`off` turns logging off), PORTCULLIS_LOG_WRITER_THREAD (`off` stores log batches on the main thread).
  */
 export function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ControlPlaneConfig {
@@ -120,6 +126,7 @@ export function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Control
     gatewayOfflineGraceSeconds: integer(env, 'PORTCULLIS_GATEWAY_OFFLINE_GRACE_SECONDS', 1, 7 * 86400),
     bootstrapEmail: env.PORTCULLIS_ADMIN_EMAIL || undefined,
     accessRequestTtlSeconds: integer(env, 'PORTCULLIS_ACCESS_REQUEST_TTL_SECONDS', 10, 30 * 86400),
+    flagEmails: onOff(env, 'PORTCULLIS_FLAG_EMAILS'),
     logger: env.PORTCULLIS_LOG !== 'off',
     logWriterThread: onOff(env, 'PORTCULLIS_LOG_WRITER_THREAD'),
   });

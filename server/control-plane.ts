@@ -26,6 +26,7 @@ import type { ServiceContext } from './services/context';
 import { authenticateGateway, endSessionsOfOfflineGateways, isGatewayOnline, setGatewayConnected } from './services/gateways';
 import { newProjectKeys } from './services/project-keys';
 import { type AccessDeps, type VerifiedRelayTicket, verifyRelayTicket } from './sessions/access';
+import { alertFirstHighFlag } from './sessions/flag-alerts';
 import { SessionLifecycle } from './sessions/lifecycle';
 import { inThreadLogWriter, startLogWriterThread } from './sessions/log-writer';
 import type { MfaProvider } from './sessions/mfa';
@@ -150,6 +151,9 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     started = { app, mfa, replicaEvents };
     replicaEvents.log = (level, message) => app.log[level](message);
     log = (message) => app.log.warn(message);
+    if (config.flagEmails && !mfa.email) {
+      app.log.warn('PORTCULLIS_FLAG_EMAILS is on, but no SMTP server is set (PORTCULLIS_SMTP_HOST): no risk alert will be emailed');
+    }
     await replicaEvents.start();
     app.register(async (api) => mfa.registerRoutes(api), { prefix: API_PREFIX });
     try {
@@ -195,7 +199,14 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       gatewayHeartbeatIntervalMs: config.gatewayHeartbeatSeconds * 1000,
       verifyRelayTicket: (ticket, sessionId) => verifyRelayTicket(access, ticket, sessionId),
       getSessionTarget: (sessionId, gatewayId) => getSessionTarget(ctx, sessionId, gatewayId),
-      appendLogBatch: (batch, gatewayId) => logWriter.append(batch, gatewayId),
+      appendLogBatch: async (batch, gatewayId) => {
+        const result = await logWriter.append(batch, gatewayId);
+        if (result.firstHighFlag && config.flagEmails && access.notify) {
+          const notify = access.notify;
+          void alertFirstHighFlag(ctx, notify, batch).catch((error: Error) => log(`could not prepare a risk alert: ${error.message}`));
+        }
+        return result;
+      },
       recordStats: (sessionId, stats, gatewayId) => recordStats(ctx, sessionId, stats, gatewayId),
       gatewaysWithActiveSessions: async () =>
         (await store.db.selectFrom('sessions').select('gateway_id').distinct().where('state', '=', 'active').execute()).map(

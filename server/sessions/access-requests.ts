@@ -16,17 +16,10 @@ import { AUDIT_ACTIONS, type AuditAction, recordAudit } from '../services/audit'
 import { projectsOf, roleIn } from '../services/authorization';
 import type { Actor, ServiceContext } from '../services/context';
 import { DEFAULT_PAGE_SIZE, decodeCursor, pageOf } from '../services/cursor';
+import type { Notifier } from '../services/notices';
 import { forbidden, notFound, ServiceError } from '../services/service-error';
 import { newId } from '../store/ids';
 import type { AccessRequestRow, AccountRow } from '../store/schema';
-
-/** A message about a request, for whoever delivers it (email when SMTP is configured). */
-export interface AccessRequestNotice {
-  to: string[];
-  subject: string;
-  text: string;
-}
-export type AccessRequestNotifier = (notice: AccessRequestNotice) => void;
 
 /** The longest `GET /access-requests/:id?wait=` may hold a request open. */
 export const MAX_WAIT_SECONDS = 30;
@@ -82,7 +75,7 @@ export async function findGrant(ctx: ServiceContext, userId: string, accountId: 
  */
 export async function openAccessRequest(
   ctx: ServiceContext,
-  notify: AccessRequestNotifier | undefined,
+  notify: Notifier | undefined,
   actor: Actor,
   account: AccountRow,
   resource: { id: string; name: string },
@@ -257,7 +250,7 @@ type Decision = { kind: 'approve'; input: ApproveAccessRequest } | { kind: 'deny
 /** `POST /access-requests/:id/approve|deny|cancel`. */
 export async function decideAccessRequest(
   ctx: ServiceContext,
-  notify: AccessRequestNotifier | undefined,
+  notify: Notifier | undefined,
   actor: Actor,
   id: string,
   decision: Decision,

@@ -8,11 +8,12 @@ import { AUDIT_ACTIONS, recordAudit } from '../services/audit';
 import { requireRole } from '../services/authorization';
 import type { Actor, ServiceContext } from '../services/context';
 import { isGatewayOnline } from '../services/gateways';
+import type { Notifier } from '../services/notices';
 import { ServiceError } from '../services/service-error';
 import { fromFlag } from '../store/flags';
 import { newId } from '../store/ids';
 import type { SessionRow } from '../store/schema';
-import { type AccessRequestNotifier, countGrantSession, findGrant, openAccessRequest } from './access-requests';
+import { countGrantSession, findGrant, openAccessRequest } from './access-requests';
 import type { MfaProvider } from './mfa';
 import { checkRelayTicket, issueRelayTicket } from './relay-ticket';
 import { findSession, findVisibleSession, toSessionDto } from './session-queries';
@@ -22,8 +23,8 @@ export interface AccessDeps {
   /** HMAC key of relay tickets (deriveKey(rootKey, 'relay-ticket')). */
   ticketKey: Buffer;
   mfa?: MfaProvider;
-  /** Delivers notices of access requests and decisions (email); without it, admins see requests in their inbox only. */
-  notify?: AccessRequestNotifier;
+  /** Delivers notices (email) of access requests, decisions and risk alerts; without it, admins see requests in their inbox only. */
+  notify?: Notifier;
 }
 
 export interface AccessClient {

@@ -14,6 +14,8 @@ export interface AppendLogResult {
   stored: number;
   /** Why nothing was stored, when the batch was refused. Acknowledge it anyway: resending will not help. */
   refused?: string;
+  /** This batch brought the session's first high-severity flag (admins may be emailed, once per session). */
+  firstHighFlag?: boolean;
 }
 
 export async function appendLogBatch(ctx: ServiceContext, batch: LogBatch, gatewayId?: string): Promise<AppendLogResult> {
@@ -37,7 +39,11 @@ export async function appendLogBatch(ctx: ServiceContext, batch: LogBatch, gatew
         update = update.set((eb) => ({ flag_count: eb('flag_count', '+', flags), high_flag_count: eb('high_flag_count', '+', highFlags) }));
       }
       if (session.state === 'active') update = update.set({ last_activity_at: time });
-      if (commands > 0 || flags > 0 || session.state === 'active') await update.execute();
+      if (commands > 0 || flags > 0 || session.state === 'active') {
+        const after = await update.returning('high_flag_count').executeTakeFirst();
+        // Counted in the same UPDATE, so of two batches stored at once only one sees the count go up from zero.
+        if (highFlags > 0 && after?.high_flag_count === highFlags) return { stored, firstHighFlag: true };
+      }
     }
     return { stored };
   });

@@ -11,8 +11,9 @@ import { enrollGateway } from '../../gateway/agent/enroll';
 import type { AccountDto } from '../../protocol/api';
 import type { CommandEvent, StoredSessionLogEvent } from '../../protocol/session-log';
 import { ApiClient, collectPages } from '../../proxy-core/api-client';
-import { resolveConfig } from '../../server/config';
+import { type ControlPlaneConfig, resolveConfig } from '../../server/config';
 import { type ControlPlane, startControlPlane } from '../../server/control-plane';
+import type { SmtpConfig } from '../../server/mfa/smtp-config';
 import { relayDepsFromServices } from '../../server/relay/control-plane-deps';
 import { attachRelay, type Relay, type RelayOptions } from '../../server/relay/relay';
 import { type FerretDBOptions, type FerretDBServer, startFerretDB } from '../bed/ferretdb';
@@ -25,6 +26,10 @@ export interface TunnelBedOptions {
   gateway?: Partial<GatewayAgentOptions>;
   /** How FerretDB is started (a replica-set name, a log level). */
   db?: FerretDBOptions;
+  /** Control-plane settings on top of the bed's. */
+  config?: Partial<ControlPlaneConfig>;
+  /** The control plane's SMTP server (default: none). */
+  smtp?: SmtpConfig;
 }
 
 export interface TunnelBed {
@@ -47,9 +52,10 @@ export interface TunnelBed {
 export async function startTunnelBed(options: TunnelBedOptions = {}): Promise<TunnelBed> {
   const db = await startFerretDB(options.db);
   const dataDir = trackTempDir(mkdtempSync(join(tmpdir(), 'portcullis-tunnel-')));
-  const config = resolveConfig({ dataDir, listenPort: 0, logger: false, gatewayHeartbeatSeconds: 1 });
+  const config = resolveConfig({ dataDir, listenPort: 0, logger: false, gatewayHeartbeatSeconds: 1, ...options.config });
+  const smtp = options.smtp ?? null;
   const relayOptions: RelayOptions = { offlineGraceMs: 30_000, ...options.relay };
-  let cp = await startControlPlane(config, { now: options.now });
+  let cp = await startControlPlane(config, { now: options.now, smtp });
   let relay = attachRelay(cp.httpServer, relayDepsFromServices(cp.services), { heartbeatIntervalMs: 1000, ...relayOptions });
   const server = cp.url;
   const bootstrap = cp.bootstrapResult;
@@ -101,7 +107,7 @@ export async function startTunnelBed(options: TunnelBedOptions = {}): Promise<Tu
       await relay.close();
       await cp.close();
       await between?.();
-      cp = await startControlPlane({ ...config, listenPort: port }, { now: options.now });
+      cp = await startControlPlane({ ...config, listenPort: port }, { now: options.now, smtp });
       relay = attachRelay(cp.httpServer, relayDepsFromServices(cp.services), { heartbeatIntervalMs: 1000, ...relayOptions });
     },
     logs(sessionId) {

@@ -10,9 +10,11 @@ import { RawWireClient, replyBody } from '../../gateway/test/harness';
 import { element, rawOpMsg } from '../../gateway/test/raw-messages';
 import type { CommandEvent } from '../../protocol/session-log';
 import { type AccessHandle, startAccess } from '../../proxy-core/access';
+import { type SmtpTestServer, startSmtpServer } from '../bed/smtp';
 import { loggedCommands, startTunnelBed, type TunnelBed, waitFor } from './tunnel-harness';
 
 let bed: TunnelBed;
+let smtp: SmtpTestServer;
 const handles: AccessHandle[] = [];
 const clients: MongoClient[] = [];
 
@@ -37,13 +39,41 @@ const commands = (handle: AccessHandle, count: number): Promise<CommandEvent[]> 
 
 describe('risk flags through the tunnel', () => {
   before(async () => {
-    bed = await startTunnelBed();
+    smtp = await startSmtpServer();
+    bed = await startTunnelBed({
+      config: { flagEmails: true },
+      smtp: { host: smtp.host, port: smtp.port, secure: false, from: 'portcullis@example.com' },
+    });
   });
 
   after(async () => {
     for (const client of clients) await client.close(true).catch(() => undefined);
     for (const handle of handles) await handle.stop().catch(() => undefined);
     await bed?.stop();
+    await smtp?.stop();
+  });
+
+  it('a session’s first high-severity flag emails the admins once; medium flags alone email nobody', async () => {
+    const quiet = await session();
+    await attempt(() => quiet.client.db('shop').collection('orders').find({ $where: 'true' }).toArray()); // medium
+    const risky = await session();
+    const scratch = risky.client.db('scratch');
+    await scratch.collection<{ _id: number }>('a').insertOne({ _id: 1 });
+    await scratch.collection<{ _id: number }>('b').insertOne({ _id: 1 });
+    await scratch.collection('a').drop();
+    await commands(risky.handle, 3);
+    await scratch.collection('b').drop(); // a second high flag, in a later batch
+    await commands(risky.handle, 4);
+    await commands(quiet.handle, 1);
+    const mail = await smtp.waitForMessage((m) => m.text.includes(risky.handle.session.id));
+    assert.match(mail.subject, /high-risk command in .*'s session on ferret \/ setup-admin/);
+    assert.deepEqual(mail.to, [(await bed.api.me()).user.email.toLowerCase()]);
+    assert.match(mail.text, /drop: drop scratch\.a/);
+    assert.match(mail.text, new RegExp(`portcullis session terminate ${risky.handle.session.id}`));
+    // Give a second email (and the quiet session's) time to arrive, then count.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal(smtp.messages.filter((m) => m.text.includes(risky.handle.session.id)).length, 1);
+    assert.equal(smtp.messages.filter((m) => m.text.includes(quiet.handle.session.id)).length, 0);
   });
 
   it('each detector flags its case and not its harmless neighbour; the session counts them and lists by flag', async () => {
