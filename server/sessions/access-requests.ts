@@ -260,7 +260,7 @@ export async function decideAccessRequest(
   if (decision.kind === 'cancel') {
     if (!own) throw forbidden('only the requester can cancel a request; an admin denies it (portcullis request deny)');
   } else {
-    if (!isAdmin) throw forbidden('only a project admin can approve or deny access requests (you are a member of the project)');
+    if (!isAdmin) throw forbidden('only a project admin can approve or deny access requests');
     if (own) {
       throw new ServiceError(
         'self_approval',
