@@ -117,6 +117,7 @@ export class PortcullisController {
     register(C.deleteResource, (item) => this.admin.deleteResource(item));
     register(C.addAccount, (item) => this.admin.addAccount(item));
     register(C.deleteAccount, (item) => this.admin.deleteAccount(item));
+    register(C.editAccountPolicy, (item) => this.admin.editAccountPolicy(item));
     register(C.access, async (item) => {
       const target = item instanceof AccountTreeItem ? targetOf(item) : await this.pickAccount();
       if (target) await this.access.access(target);

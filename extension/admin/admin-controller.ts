@@ -6,6 +6,7 @@ import type { AccountTreeItem } from '../explorer/account-tree-item';
 import { ProjectTreeItem } from '../explorer/project-tree-item';
 import type { ResourceTreeItem } from '../explorer/resource-tree-item';
 import { validateConnectionString, validateName, validatePositiveMinutes } from './input-validation';
+import { askPolicy, describePolicy } from './policy-editor';
 
 const TLS_CHOICES = Object.freeze([
   { label: 'No TLS', tlsEnabled: false, tlsRejectUnauthorized: true },
@@ -156,6 +157,18 @@ export class AdminController {
     });
     this.changed();
     void vscode.window.showInformationMessage(`Account ${displayText(account.name)} added to ${displayText(resource.name)}.`);
+  }
+
+  /** Policies reach running sessions at their next command (the gateway fetches them again). */
+  async editAccountPolicy(item: unknown): Promise<void> {
+    const { account, resource } = requireItem(item, 'account');
+    const policy = await askPolicy(account);
+    if (!policy) return;
+    const updated = await this.connection.requireClient().updateAccount(account.id, { policy });
+    this.changed();
+    void vscode.window.showInformationMessage(
+      `Policy of ${displayText(resource.name)} / ${displayText(updated.name)}: ${describePolicy(updated.policy)}. Running sessions follow it from their next command.`,
+    );
   }
 
   async deleteAccount(item: unknown): Promise<void> {

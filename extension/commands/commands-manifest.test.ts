@@ -63,7 +63,15 @@ describe('the command registry matches package.json', () => {
   it('gives every command a palette entry, hiding the ones that need a tree item', () => {
     const palette = new Map(manifest.contributes.menus.commandPalette.map((e) => [e.command, e.when]));
     for (const c of manifest.contributes.commands) assert.ok(palette.has(c.command), `${c.command} has no commandPalette when clause`);
-    for (const itemOnly of ['editResource', 'deleteResource', 'addAccount', 'deleteAccount', 'copyCliCommand', 'terminateSession']) {
+    for (const itemOnly of [
+      'editResource',
+      'deleteResource',
+      'addAccount',
+      'deleteAccount',
+      'editAccountPolicy',
+      'copyCliCommand',
+      'terminateSession',
+    ]) {
       assert.equal(palette.get(`portcullis.${itemOnly}`), 'false', itemOnly);
     }
   });
@@ -94,7 +102,9 @@ describe('menu when clauses match the tree items’ context values', () => {
     const active = new Set(menuFor(R, accountContextValue(true, false)));
     for (const c of ['access', 'copyConnectionUri', 'openMongosh', 'stopSession']) assert.ok(active.has(c), c);
     assert.ok(!active.has('deleteAccount'));
+    assert.ok(!active.has('editAccountPolicy'));
     assert.ok(new Set(menuFor(R, accountContextValue(true, true))).has('deleteAccount'));
+    assert.ok(new Set(menuFor(R, accountContextValue(false, true))).has('editAccountPolicy'));
     assert.deepEqual(menuFor(R, resourceContextValue(false)), []);
     assert.deepEqual(menuFor(R, resourceContextValue(true)).sort(), ['addAccount', 'deleteResource', 'editResource']);
     assert.deepEqual(new Set(menuFor(S, sessionContextValue('ended', false))), new Set(['openSessionLog']));

@@ -11,6 +11,7 @@ export const EXTENSION_COMMANDS = Object.freeze({
   deleteResource: 'portcullis.deleteResource',
   addAccount: 'portcullis.addAccount',
   deleteAccount: 'portcullis.deleteAccount',
+  editAccountPolicy: 'portcullis.editAccountPolicy',
   access: 'portcullis.access',
   copyCliCommand: 'portcullis.copyCliCommand',
   copyConnectionUri: 'portcullis.copyConnectionUri',

@@ -23,6 +23,7 @@ export class AccountTreeItem extends vscode.TreeItem {
     if (localSession) parts.push('session active');
     if (account.mfaRequired) parts.push('MFA required');
     if (account.policy?.mode === 'read-only') parts.push('read-only');
+    if (account.policy?.approvalRequired) parts.push('approval required');
     if (account.description) parts.push(displayText(account.description));
     this.description = parts.join(' · ');
     this.iconPath = localSession
@@ -38,6 +39,7 @@ export class AccountTreeItem extends vscode.TreeItem {
         account.policy?.databases.length ? `Databases: ${account.policy.databases.map((d) => displayText(d)).join(', ')}` : '',
         account.policy?.denied.length ? `Refused: ${account.policy.denied.map((d) => displayText(d)).join(', ')}` : '',
         account.policy?.reasonRequired ? 'A reason is asked for at Access.' : '',
+        account.policy?.approvalRequired ? 'Approval required: Access sends a request that another admin approves.' : '',
         localSession ? `Running here at \`${localSession.uri}\`` : '',
       ]
         .filter(Boolean)

@@ -151,6 +151,10 @@ export class FakeApi {
   async deleteAccount(id: string) {
     this.record('deleteAccount', id);
   }
+  async updateAccount(id: string, input: { policy?: unknown }) {
+    this.record('updateAccount', id, input);
+    return accountDto({ ...(input as object), id });
+  }
   async listSessions(filters: { state?: string; projectId?: string }) {
     this.record('listSessions', filters);
     return page(this.sessions.filter((s) => (!filters.state || s.state === filters.state) && s.projectId === filters.projectId));
