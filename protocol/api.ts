@@ -285,6 +285,22 @@ export interface AccessRequestDto {
   sessions: number;
 }
 
+/**
+ * What a connection test found (`POST …/test-connection`): the gateway reached the database, and signed in when an
+ * account was given, without starting a session. `message` is meant for the admin as it is.
+ */
+export interface ConnectionTestDto {
+  ok: boolean;
+  /** How far it got: `gateway` (the gateway did not answer), `reach` (connection string, network, TLS, hello), `authenticate` (SCRAM). */
+  stage: 'gateway' | 'reach' | 'authenticate';
+  message: string;
+  /** What answered: `primary`, `secondary`, `standalone`, `mongos`, …; absent when nothing did. */
+  serverRole?: string;
+  /** The SCRAM mechanism used, when it signed in. */
+  mechanism?: string;
+  durationMs: number;
+}
+
 /** `POST /access-requests/:id/approve`. */
 export interface ApproveAccessRequest {
   note?: string;

@@ -6,7 +6,7 @@
  * then opens a WebSocket to `${API_PREFIX}/gateway/streams/<streamId>` (same credential) whose binary
  * frames carry the client's MongoDB bytes, and serves it with the gateway engine.
  */
-import type { SessionEndReason } from './api';
+import type { ConnectionTestDto, SessionEndReason } from './api';
 import type { SessionLogEvent } from './session-log';
 import type { MongoTarget } from './target';
 
@@ -69,7 +69,8 @@ export type GatewayToServer =
   | { type: 'credentials.request'; requestId: string; sessionId: string }
   | { type: 'stream.failed'; streamId: string; message: string }
   | { type: 'logs'; batchId: string; batch: LogBatch }
-  | { type: 'session.stats'; sessionId: string; connections: number; commands: number };
+  | { type: 'session.stats'; sessionId: string; connections: number; commands: number }
+  | { type: 'connection.test.result'; testId: string; result: ConnectionTestDto };
 
 // control plane -> gateway
 export type ServerToGateway =
@@ -95,4 +96,9 @@ export type ServerToGateway =
   | { type: 'session.end'; sessionId: string; reason: SessionEndReason }
   /** What these sessions may do changed (their account's policy): ask for their credentials again; running connections apply the new policy to their next command. */
   | { type: 'session.refresh'; sessionIds: string[] }
-  | { type: 'logs.ack'; batchId: string };
+  | { type: 'logs.ack'; batchId: string }
+  /**
+   * Reach `target` (and sign in, when it has a username) now, then close: an admin's Test Connection. No session,
+   * nothing recorded; the target is used once and not kept.
+   */
+  | { type: 'connection.test'; testId: string; target: MongoTarget };

@@ -15,6 +15,7 @@ import {
   type ApiErrorCode,
   type ApproveAccessRequest,
   type AuditEventDto,
+  type ConnectionTestDto,
   type DenyAccessRequest,
   type EnrollmentTokenDto,
   type GatewayDto,
@@ -350,6 +351,23 @@ export class ApiClient {
 
   setMfaPolicy(projectId: string, enforcedMethod: MfaMethod | null): Promise<MfaPolicyDto> {
     return this.request('PUT', `/projects/${seg(projectId)}/mfa-policy`, { body: { enforcedMethod } });
+  }
+
+  /** The gateway signs in as the account (with `password` instead of the stored one, to try it before saving). */
+  testAccountConnection(accountId: string, input: { password?: string } = {}): Promise<ConnectionTestDto> {
+    return this.request('POST', `/accounts/${seg(accountId)}/test-connection`, { body: input, timeoutMs: this.timeoutMs + 30_000 });
+  }
+
+  /** The gateway reaches the resource's database, and signs in when a user is given. */
+  testResourceConnection(resourceId: string, user: { username?: string; password?: string } = {}): Promise<ConnectionTestDto> {
+    return this.request('POST', `/resources/${seg(resourceId)}/test-connection`, { body: user, timeoutMs: this.timeoutMs + 30_000 });
+  }
+
+  /** Settings of a resource not saved yet. */
+  testNewResourceConnection(
+    input: Omit<ResourceInput, 'name'> & { projectId: string; name?: string; username?: string; password?: string },
+  ): Promise<ConnectionTestDto> {
+    return this.request('POST', '/resources/test-connection', { body: input, timeoutMs: this.timeoutMs + 30_000 });
   }
 
   listAccessRequests(filters: AccessRequestFilters = {}): Promise<Page<AccessRequestDto>> {

@@ -3,6 +3,7 @@
  * and the JSON API, listens, and then creates the first admin on first start. The relay (WebSockets) is attached
  * to `httpServer` by the caller, using `services`.
  */
+
 import { createHmac } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type http from 'node:http';
@@ -17,6 +18,7 @@ import type { AppDeps, GatewayEvents } from './http/app-deps';
 import { listenError } from './http/listen-error';
 import { createMfa } from './mfa/create-mfa';
 import type { SmtpConfig } from './mfa/smtp-config';
+import type { ConnectionTester } from './relay/deps';
 import { ReplicaEvents } from './replicas/replica-events';
 import { newReplicaId, ReplicaRegistry } from './replicas/replica-registry';
 import { deriveKey } from './secrets/derive-key';
@@ -66,6 +68,8 @@ export interface ControlPlaneServices {
   replicaEvents: ReplicaEvents;
   /** What the relay attached to this replica carries, for the health answer; set once the relay is attached. */
   setRelayStatus(status: () => { gateways: number; streams: number }): void;
+  /** The relay's way to ask a gateway for a connection test (Test Connection in the API); set once attached. */
+  setConnectionTester(tester: ConnectionTester): void;
 }
 
 export interface ControlPlane {
@@ -125,6 +129,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     // A gateway deleted through this replica has its channels closed on every replica.
     gatewayEvents.on('deleted', (gatewayId) => void replicaEvents.publish({ type: 'gateway.deleted', gatewayId }));
     let relayStatus = () => ({ gateways: 0, streams: 0 });
+    let connectionTester: ConnectionTester | undefined;
     let registry: ReplicaRegistry | undefined;
     const deps: AppDeps = {
       ctx,
@@ -142,6 +147,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
         for (const row of rows) byGateway.set(row.gateway_id, [...(byGateway.get(row.gateway_id) ?? []), row.id]);
         for (const [gatewayId, sessionIds] of byGateway) await replicaEvents.publish({ type: 'sessions.refresh', gatewayId, sessionIds });
       },
+      testOnGateway: (gatewayId, target) => connectionTester?.(gatewayId, target) ?? null,
       replicaStatus: () => {
         const relay = relayStatus();
         return { replicaId, replicas: registry?.live() ?? [], connectedGateways: relay.gateways, streams: relay.streams };
@@ -228,6 +234,9 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       replicaEvents,
       setRelayStatus: (status) => {
         relayStatus = status;
+      },
+      setConnectionTester: (tester) => {
+        connectionTester = tester;
       },
     };
     let closing: Promise<void> | undefined;

@@ -1,4 +1,5 @@
 /** `portcullis account create|list|show|update|delete`: database users people can borrow. Passwords never in argv. */
+
 import type { Command } from 'commander';
 import type { AccountDto, AccountInput } from '../../protocol/api';
 import { collectPages } from '../../proxy-core/api-client';
@@ -9,6 +10,7 @@ import { parseDuration } from '../input/duration';
 import { addPolicyOptions, describePolicy, type PolicyFlags, policyFromFlags } from '../input/policy-flags';
 import { obtainSecret } from '../input/secret';
 import { quoteArg, resolveAccount, resolveResource } from '../lookup/resolve';
+import { reportConnectionTest } from '../output/connection-test';
 import { formatDuration, formatTime } from '../output/format';
 import { addOutputOption, type OutputFormat, printJson, printText } from '../output/output-mode';
 import { renderFields, renderTable } from '../output/table';
@@ -145,6 +147,23 @@ export function registerAccountCommands(program: Command): void {
       if (policy) printText(`Policy: ${describePolicy(updated.policy)} (running sessions apply it to their next command).`);
     }),
   );
+
+  addOutputOption(
+    account
+      .command('test')
+      .description(
+        'the gateway signs in as the account now, without a session (admin); with --password-stdin, tries a new password before you store it',
+      )
+      .argument('<account>', 'name or id')
+      .requiredOption('--resource <name|id>', 'the resource')
+      .option('--password-stdin', 'try this password (from standard input) instead of the stored one')
+      .option('--project <name|id>', 'the project (default: your only one)'),
+  ).action(async (ref: string, flags: AccountFlags) => {
+    const { client, resource } = await resourceOf(flags);
+    const found = await resolveAccount(client, resource, ref);
+    const password = flags.passwordStdin ? await obtainSecret({ fromStdin: true, what: 'database password' }) : undefined;
+    reportConnectionTest(await client.testAccountConnection(found.id, password === undefined ? {} : { password }), flags.output);
+  });
 
   account
     .command('delete')

@@ -1,4 +1,5 @@
 /** `portcullis resource create|list|show|update|delete` (admin, except list/show). */
+
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { ResourceDto, ResourceInput } from '../../protocol/api';
@@ -6,7 +7,9 @@ import { collectPages } from '../../proxy-core/api-client';
 import { displayText } from '../../proxy-core/display-text';
 import { resolveProject, signedInClient } from '../context';
 import { CliError } from '../errors';
+import { obtainSecret } from '../input/secret';
 import { quoteArg, resolveGateway, resolveResource } from '../lookup/resolve';
+import { reportConnectionTest } from '../output/connection-test';
 import { formatTime } from '../output/format';
 import { addOutputOption, type OutputFormat, printJson, printText } from '../output/output-mode';
 import { renderFields, renderTable } from '../output/table';
@@ -142,6 +145,26 @@ export function registerResourceCommands(program: Command): void {
       printText(`Updated resource "${displayText(updated.name)}" (${updated.id}).`);
     }),
   );
+
+  addOutputOption(
+    resource
+      .command('test')
+      .description('the gateway reaches the resource’s database now (admin); with --username, also signs in (password from standard input)')
+      .argument('<resource>', 'name or id')
+      .option('--username <user>', 'also sign in as this database user (its password is asked, or read from standard input when piped)')
+      .option('--project <name|id>', 'the project (default: your only one)'),
+  ).action(async (ref: string, flags: { project?: string; username?: string; output: OutputFormat }) => {
+    const client = signedInClient();
+    const project = await resolveProject(client, flags.project);
+    const found = await resolveResource(client, project.id, ref);
+    const user = flags.username
+      ? {
+          username: flags.username,
+          password: await obtainSecret({ fromStdin: !process.stdin.isTTY, what: `password of ${flags.username}` }),
+        }
+      : {};
+    reportConnectionTest(await client.testResourceConnection(found.id, user), flags.output);
+  });
 
   resource
     .command('delete')

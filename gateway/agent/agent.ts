@@ -3,6 +3,7 @@
  * `stream.open` gets the session's credentials (from memory, or once over the channel), opens the data stream
  * and serves it with the engine. Log events are numbered and uploaded until acknowledged (log-uploader.ts).
  */
+
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
@@ -11,6 +12,7 @@ import type { SessionLogEvent } from '../../protocol/session-log';
 import type { MongoTarget } from '../../protocol/target';
 import { DEFAULT_GATEWAY_LIMITS, type GatewayLimits, PendingBytesBudget } from '../engine/limits';
 import { serveClient } from '../engine/serve-client';
+import { testConnection } from '../upstream/test-connection';
 import type { ChannelStatus, ReconnectOptions } from './control-channel';
 import { openDataStream } from './data-stream';
 import { LogSpool, SpoolWriteError } from './log-spool';
@@ -260,6 +262,15 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
         return;
       case 'logs.ack':
         this.uploader.acknowledge(message.batchId);
+        return;
+      case 'connection.test':
+        // Answered on the channel that asked: the replica holding the admin's request waits there.
+        void testConnection(message.target, { resolver: this.options.resolver }).then((result) => {
+          origin.send({ type: 'connection.test.result', testId: message.testId, result });
+          this.logger.info(
+            `connection test ${message.testId}: ${result.ok ? 'ok' : 'failed'} at ${result.stage} (${result.durationMs} ms)`,
+          );
+        });
         return;
       default:
         return;

@@ -58,7 +58,9 @@ export function databaseLabel(target: MongoTarget): string {
 
 function probeHello(target: MongoTarget, authDb: string, loadBalanced: boolean): Document {
   // No `client` document: the client's own hello, forwarded later, is the one that carries its metadata.
-  const hello: Document = { hello: 1, helloOk: true, saslSupportedMechs: `${authDb}.${target.username}` };
+  const hello: Document = { hello: 1, helloOk: true };
+  // Without a user (a connection test of the resource alone) there is no one to ask the mechanisms of.
+  if (target.username) hello.saslSupportedMechs = `${authDb}.${target.username}`;
   if (loadBalanced) hello.loadBalanced = true;
   return hello;
 }
@@ -124,14 +126,21 @@ export function chooseMechanism(hello: Document): ScramMechanism {
   return SCRAM_MECHANISMS.sha256;
 }
 
+/** The server a connection would go to, chosen by read preference after probing every host; nothing authenticated yet. */
+export interface ReachedUpstream {
+  chosen: ServerCandidate;
+  open(address: HostAddress): Promise<UpstreamConnection>;
+  authDb: string;
+  /** How errors name the database (databaseLabel). */
+  database: string;
+  loadBalanced: boolean;
+}
+
 /**
- * Reaches the target as its account: parse the connection string, resolve `mongodb+srv` here on the gateway,
- * probe every host with hello (no client metadata), pick one by read preference, then open a fresh connection
- * to it and authenticate with SCRAM before anything of the client's is sent. The fresh connection has seen no
- * hello, so the client's first hello (with its metadata) can be the first one the server sees on it; MongoDB
- * accepts client metadata only in a connection's first hello.
+ * Parses the connection string, resolves `mongodb+srv` here on the gateway, probes every host with hello (no client
+ * metadata) and picks one by read preference. Throws UpstreamFailure when no host fits.
  */
-export async function connectUpstream(target: MongoTarget, options: ConnectUpstreamOptions = {}): Promise<AuthenticatedUpstream> {
+export async function reachUpstream(target: MongoTarget, options: ConnectUpstreamOptions = {}): Promise<ReachedUpstream> {
   const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const database = databaseLabel(target);
   let parsed: ReturnType<typeof parseConnectionString>;
@@ -165,7 +174,18 @@ export async function connectUpstream(target: MongoTarget, options: ConnectUpstr
     }
     throw error;
   }
+  return { chosen, open, authDb, database, loadBalanced: parsed.loadBalanced };
+}
 
+/**
+ * Reaches the target as its account: parse the connection string, resolve `mongodb+srv` here on the gateway,
+ * probe every host with hello (no client metadata), pick one by read preference, then open a fresh connection
+ * to it and authenticate with SCRAM before anything of the client's is sent. The fresh connection has seen no
+ * hello, so the client's first hello (with its metadata) can be the first one the server sees on it; MongoDB
+ * accepts client metadata only in a connection's first hello.
+ */
+export async function connectUpstream(target: MongoTarget, options: ConnectUpstreamOptions = {}): Promise<AuthenticatedUpstream> {
+  const { chosen, open, authDb, database, loadBalanced } = await reachUpstream(target, options);
   const mechanism = chooseMechanism(chosen.hello);
   let connection: UpstreamConnection;
   try {
@@ -201,7 +221,7 @@ export async function connectUpstream(target: MongoTarget, options: ConnectUpstr
     hello: chosen.hello,
     role: roleOf(chosen.hello),
     maxMessageSizeBytes: typeof size === 'number' && size > 0 ? size : DEFAULT_MAX_MESSAGE_SIZE,
-    loadBalanced: parsed.loadBalanced,
+    loadBalanced,
     mechanism,
   };
 }

@@ -1,6 +1,8 @@
 /** What the HTTP layer needs from the rest of the control plane. */
 import type { EventEmitter } from 'node:events';
+import type { ConnectionTestDto } from '../../protocol/api';
 import type { ReplicaInfo } from '../../protocol/gateway-channel';
+import type { MongoTarget } from '../../protocol/target';
 import type { ServiceContext } from '../services/context';
 import type { AccessDeps } from '../sessions/access';
 import type { SessionLifecycle } from '../sessions/lifecycle';
@@ -26,4 +28,6 @@ export interface AppDeps {
   replicaStatus(): ReplicaStatus;
   /** An account's policy changed: its running sessions' gateways fetch it again (within a second). */
   policyChanged(accountId: string): Promise<void>;
+  /** Asks the gateway (over its channel to this replica) to test a target; null when it has none here. */
+  testOnGateway(gatewayId: string, target: MongoTarget): Promise<ConnectionTestDto> | null;
 }

@@ -46,6 +46,7 @@ export function relayDepsFromServices(services: ControlPlaneServices, log?: Rela
       sessions.on('ended', listener);
       return () => sessions.off('ended', listener);
     },
+    provideConnectionTester: (tester) => services.setConnectionTester(tester),
     onSessionsRefresh: (listener) => {
       // Changed through any replica; every replica tells the gateway, which fetches each session's policy again.
       const onEvent = (event: ReplicaEventFrom) => {

@@ -5,7 +5,7 @@
  * "no" (authentication) or "try again later" (log batches are not acknowledged, so the gateway resends them).
  */
 import type { Duplex } from 'node:stream';
-import type { SessionEndReason } from '../../protocol/api';
+import type { ConnectionTestDto, SessionEndReason } from '../../protocol/api';
 import type { LogBatch, ReplicaInfo } from '../../protocol/gateway-channel';
 import type { MongoTarget } from '../../protocol/target';
 
@@ -22,6 +22,9 @@ export interface RelayTicketGrant {
   /** The gateway that serves the session: the relay sends it `stream.open`. */
   gatewayId: string;
 }
+
+/** Null when the gateway has no channel to this replica. */
+export type ConnectionTester = (gatewayId: string, target: MongoTarget) => Promise<ConnectionTestDto> | null;
 
 export type SessionTargetAnswer = { target: MongoTarget; expiresAt: Date | string } | { denied: string };
 
@@ -76,6 +79,11 @@ export interface RelayDeps {
   gatewaysWithActiveSessions?(): MaybePromise<string[]>;
   /** Subscribes to session ends (stop, expiry, termination, idle, gateway offline); returns an unsubscribe. */
   onSessionEnded(listener: SessionEndedListener): () => void;
+  /**
+   * Given, once attached, the way to ask a connected gateway for a connection test (the API's Test Connection
+   * answers through it). Optional.
+   */
+  provideConnectionTester?(tester: ConnectionTester): void;
   /** Subscribes to policy changes of running sessions (the gateway is told to fetch them again). Optional. */
   onSessionsRefresh?(listener: (gatewayId: string, sessionIds: string[]) => void): () => void;
   /** Subscribes to gateway deletions (the channel and streams of that gateway are closed). Optional. */

@@ -6,9 +6,12 @@
  * load balancer, landed here, and its channel meant for this replica): channels of one gateway process (`instance`
  * in hello) live side by side; a channel of another process of the same gateway replaces them.
  */
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
+import type { ConnectionTestDto } from '../../protocol/api';
 import { GATEWAY_CHANNEL_CLOSE_CODES, type GatewayToServer, type LogBatch, type ServerToGateway } from '../../protocol/gateway-channel';
+import type { MongoTarget } from '../../protocol/target';
 import type { GatewayIdentity, RelayDeps } from './deps';
 import { closeReason } from './upgrade-request';
 
@@ -51,6 +54,8 @@ export class GatewayHub {
   /** 'ready' (gatewayId): a channel that can carry stream.open said hello. */
   private readonly readiness = new EventEmitter();
   private readonly unsubscribeReplicas: (() => void) | undefined;
+  /** Connection tests waiting for their gateway's answer, by test id. */
+  private readonly tests = new Map<string, { gatewayId: string; done(result: ConnectionTestDto): void }>();
   private closed = false;
 
   constructor(
@@ -87,6 +92,35 @@ export class GatewayHub {
     if (!channel) return false;
     channel.ws.send(JSON.stringify(message));
     return true;
+  }
+
+  /**
+   * Asks the gateway to reach `target` (and sign in, when it names a user) and answer: an admin's Test Connection.
+   * Null when the gateway has no channel to this replica. A gateway that does not answer in time (an older gateway
+   * ignores the message) gives a `gateway` stage failure.
+   */
+  testConnection(gatewayId: string, target: MongoTarget, timeoutMs = 30_000): Promise<ConnectionTestDto> | null {
+    const testId = randomUUID();
+    if (!this.send(gatewayId, { type: 'connection.test', testId, target })) return null;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.tests.delete(testId);
+        resolve({
+          ok: false,
+          stage: 'gateway',
+          message: `the gateway did not answer within ${Math.round(timeoutMs / 1000)} s (an older gateway cannot test connections: update it)`,
+          durationMs: timeoutMs,
+        });
+      }, timeoutMs);
+      this.tests.set(testId, {
+        gatewayId,
+        done: (result) => {
+          clearTimeout(timer);
+          this.tests.delete(testId);
+          resolve(result);
+        },
+      });
+    });
   }
 
   /**
@@ -249,6 +283,12 @@ export class GatewayHub {
           await this.call(() => this.deps.recordSessionStats?.(message.sessionId, gatewayId, stats), 'recording session stats', gatewayId);
         }
         return;
+      case 'connection.test.result': {
+        // Only the gateway that was asked may answer.
+        const test = this.tests.get(String(message.testId));
+        if (test?.gatewayId === gatewayId && typeof message.result === 'object' && message.result !== null) test.done(message.result);
+        return;
+      }
       default:
         // Unknown types are ignored so that a newer gateway can talk to an older control plane.
         return;

@@ -124,6 +124,8 @@ export function attachRelay(server: HttpServer | HttpsServer, deps: RelayDeps, o
     },
   );
 
+  deps.provideConnectionTester?.((gatewayId, target) => hub.testConnection(gatewayId, target));
+
   Promise.resolve()
     .then(() => deps.gatewaysWithActiveSessions?.() ?? [])
     .then((ids) => hub.expectBack(ids))

@@ -25,6 +25,8 @@ export const AUDIT_ACTIONS = Object.freeze({
   accountCreated: 'account.created',
   accountUpdated: 'account.updated',
   accountDeleted: 'account.deleted',
+  resourceConnectionTested: 'resource.connection_tested',
+  accountConnectionTested: 'account.connection_tested',
   sessionStarted: 'session.started',
   sessionTerminated: 'session.terminated',
   mfaChallengeIssued: 'mfa.challenge.issued',

@@ -72,7 +72,7 @@ export async function listResources(
   );
 }
 
-async function requireGatewayOfProject(db: Kysely<Database>, gatewayId: string, projectId: string): Promise<GatewayRow> {
+export async function requireGatewayOfProject(db: Kysely<Database>, gatewayId: string, projectId: string): Promise<GatewayRow> {
   const gateway = await db.selectFrom('gateways').selectAll().where('id', '=', gatewayId).executeTakeFirst();
   if (!gateway || gateway.project_id !== projectId) {
     throw invalid("gatewayId: no gateway with this id in the resource's project (list them with GET /gateways)");

@@ -3,10 +3,9 @@
  * password (and CA). Only for an active, unexpired session assigned to that very gateway.
  */
 import type { MongoTarget } from '../../protocol/target';
-import { findAccount, policyOf } from '../services/accounts';
+import { findAccount } from '../services/accounts';
 import type { ServiceContext } from '../services/context';
-import { secretAad } from '../services/project-keys';
-import { fromFlag } from '../store/flags';
+import { accountTarget } from '../services/mongo-targets';
 import { findSession } from './session-queries';
 
 export type SessionTargetAnswer = { target: MongoTarget; expiresAt: string } | { denied: string };
@@ -20,31 +19,8 @@ export async function getSessionTarget(ctx: ServiceContext, sessionId: string, g
   if (!account) return { denied: 'the account of this session was deleted' };
   const resource = await ctx.store.db.selectFrom('resources').selectAll().where('id', '=', session.resource_id).executeTakeFirst();
   if (!resource) return { denied: 'the resource of this session was deleted' };
-  const password = await ctx.keys.decrypt(ctx.store.db, account.project_id, account.password_enc, secretAad.accountPassword(account.id));
-  const caCertificate =
-    resource.ca_certificate_enc === null
-      ? undefined
-      : await ctx.keys.decrypt(
-          ctx.store.db,
-          resource.project_id,
-          resource.ca_certificate_enc,
-          secretAad.resourceCaCertificate(resource.id),
-        );
   return {
-    target: {
-      connectionString: resource.connection_string,
-      authDatabase: resource.auth_database,
-      tls: {
-        enabled: fromFlag(resource.tls_enabled),
-        rejectUnauthorized: fromFlag(resource.tls_reject_unauthorized),
-        ...(caCertificate !== undefined ? { caCertificate } : {}),
-      },
-      username: account.username,
-      password,
-      resourceName: resource.name,
-      accountName: account.name,
-      policy: policyOf(account),
-    },
+    target: await accountTarget(ctx, resource, account),
     expiresAt: session.expires_at,
   };
 }

@@ -409,6 +409,20 @@ describe('portcullis CLI end to end: admin sets up, a member gets access, mongos
     assert.equal((await cli.run(admin, ['request', 'cancel', ownId])).code, 0);
   });
 
+  it('admin: account test and resource test ask the gateway, and a wrong password is named as such (exit 1)', async () => {
+    const ok = await cli.run(admin, ['account', 'test', 'app-rw', '--resource', 'shop-db']);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stdout, /^OK \(\d+ ms\): Signed in to the database of resource "shop-db" \(\w+\) as app with SCRAM-SHA-256\.$/m);
+    const wrong = await cli.run(admin, ['account', 'test', 'app-rw', '--resource', 'shop-db', '--password-stdin'], { input: 'not-it\n' });
+    assert.equal(wrong.code, 1, wrong.stdout + wrong.stderr);
+    assert.match(wrong.stderr, /the test failed at authenticate \(\d+ ms\): .*could not authenticate .* as app .*Check the account's stored password\./);
+    const reach = await cli.run(admin, ['resource', 'test', 'shop-db']);
+    assert.equal(reach.code, 0, reach.stderr);
+    assert.match(reach.stdout, /Reached the database of resource "shop-db"/);
+    const byMember = await cli.run(member, ['account', 'test', 'app-rw', '--resource', 'shop-db']);
+    assert.equal(byMember.code, 5, byMember.stdout + byMember.stderr);
+  });
+
   it('session search: finds recorded commands by their text across sessions, with filters, and explains bad input', async () => {
     const found = await cli.run(admin, ['session', 'search', 'orders', '--resource', 'shop-db', '--user', memberEmail]);
     assert.equal(found.code, 0, found.stderr);

@@ -4,6 +4,7 @@ import { type AccessRequest, type AccountInput, API_PREFIX } from '../../../prot
 import { RELAY_PATH } from '../../../protocol/relay';
 import { createAccount, deleteAccount, findAccount, listAccounts, toAccountDto, updateAccount } from '../../services/accounts';
 import { requireRole } from '../../services/authorization';
+import { testAccountConnection } from '../../services/connection-tests';
 import { ServiceError } from '../../services/service-error';
 import { requestAccess } from '../../sessions/access';
 import type { AppDeps } from '../app-deps';
@@ -81,6 +82,13 @@ export function accountRoutes(api: FastifyInstance, deps: AppDeps): void {
     await deps.sessions.endSessionsOf({ accountId: account.id }, actor.email);
     return reply.code(204).send();
   });
+
+  // Test Connection with the stored password, or with a new one before it is saved.
+  api.post<{ Params: { id: string }; Body: { password?: string } | undefined }>(
+    '/accounts/:id/test-connection',
+    { schema: { params, body: object({ password: passwordSchema }) } },
+    async (request) => testAccountConnection(ctx, deps.testOnGateway, actorOf(request), request.params.id, request.body ?? {}),
+  );
 
   api.post<{ Params: { id: string }; Body: AccessRequest | undefined }>(
     '/accounts/:id/access',

@@ -2,12 +2,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { ResourceInput, Role } from '../../../protocol/api';
 import { projectsOf, requireRole } from '../../services/authorization';
+import { testNewResourceConnection, testResourceConnection } from '../../services/connection-tests';
 import type { Actor, ServiceContext } from '../../services/context';
 import { createResource, deleteResource, findResource, listResources, toResourceDto, updateResource } from '../../services/resources';
 import { ServiceError } from '../../services/service-error';
 import type { AppDeps } from '../app-deps';
 import { actorOf } from '../authentication';
-import { booleanSchema, idParams, idSchema, nameSchema, object, pageQueryProperties, text } from '../schemas';
+import { booleanSchema, idParams, idSchema, nameSchema, object, pageQueryProperties, passwordSchema, text } from '../schemas';
 
 const resourceFields = {
   name: nameSchema,
@@ -59,6 +60,31 @@ export function resourceRoutes(api: FastifyInstance, deps: AppDeps): void {
       await requireRole(ctx, actor, projectId, 'admin', 'project');
       return reply.code(201).send(await createResource(ctx, actor, projectId, input));
     },
+  );
+
+  // Test Connection: the gateway reaches the database (and signs in, given a user); no session, nothing saved.
+  const userToTry = { username: text(200, 1), password: passwordSchema };
+  api.post<{ Body: ResourceInput & { projectId: string; username?: string; password?: string } }>(
+    '/resources/test-connection',
+    {
+      schema: {
+        body: object({ projectId: idSchema('prj_'), ...resourceFields, name: text(200), ...userToTry }, [
+          'projectId',
+          'gatewayId',
+          'connectionString',
+        ]),
+      },
+    },
+    async (request) => {
+      const { projectId, ...input } = request.body;
+      return testNewResourceConnection(ctx, deps.testOnGateway, actorOf(request), projectId, input);
+    },
+  );
+
+  api.post<{ Params: { id: string }; Body: { username?: string; password?: string } | undefined }>(
+    '/resources/:id/test-connection',
+    { schema: { params, body: object(userToTry) } },
+    async (request) => testResourceConnection(ctx, deps.testOnGateway, actorOf(request), request.params.id, request.body ?? {}),
   );
 
   api.get<{ Params: { id: string } }>('/resources/:id', { schema: { params } }, async (request) =>
