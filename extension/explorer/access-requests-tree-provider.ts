@@ -92,7 +92,7 @@ export class AccessRequestsTreeProvider implements vscode.TreeDataProvider<Acces
   }
 
   /** What the user may do with a request, from their roles: decide it, cancel it, or only look. */
-  relationOf(request: AccessRequestDto): AccessRequestRelation {
+  private relationOf(request: AccessRequestDto): AccessRequestRelation {
     if (request.requesterUserId === this.connection.current?.me.user.id) return 'own';
     return request.state === 'pending' && this.connection.isAdmin(request.projectId) ? 'decide' : 'other';
   }
