@@ -1,11 +1,12 @@
 import * as vscode from 'vscode';
-import type { SessionDto } from '../protocol/api';
+import type { AccountDto, ResourceDto, SessionDto } from '../protocol/api';
 import { collectPages } from '../proxy-core/api-client';
 import { displayText } from '../proxy-core/display-text';
 import { AdminController } from './admin/admin-controller';
 import { CONTEXT_KEYS, EXTENSION_COMMANDS, VIEW_IDS } from './commands/index';
 import { registerCommand, showCommandError } from './commands/register-command';
 import { type ApiClientFactory, ConnectionController } from './connection/connection-controller';
+import { AccessRequestsTreeProvider } from './explorer/access-requests-tree-provider';
 import { AccountTreeItem } from './explorer/account-tree-item';
 import { cliAccessCommand } from './explorer/cli-command';
 import { ResourcesTreeProvider } from './explorer/resources-tree-provider';
@@ -13,6 +14,7 @@ import { SessionTreeItem } from './explorer/session-tree-item';
 import { SessionsTreeProvider } from './explorer/sessions-tree-provider';
 import { SESSION_LOG_SCHEME, SessionLogProvider, sessionLogUri } from './logs/session-log-provider';
 import { TotpEnrollmentController } from './mfa/totp-enrollment-controller';
+import { AccessRequestController } from './requests/access-request-controller';
 import { AccessController, type AccessTarget } from './sessions/access-controller';
 import type { StartAccessLike } from './sessions/access-types';
 import { type LocalSession, SessionBook } from './sessions/session-book';
@@ -38,6 +40,8 @@ export class PortcullisController {
   readonly statusBar: StatusBarController;
   readonly resourcesTree: ResourcesTreeProvider;
   readonly sessionsTree: SessionsTreeProvider;
+  readonly accessRequestsTree: AccessRequestsTreeProvider;
+  readonly accessRequests: AccessRequestController;
   readonly logs: SessionLogProvider;
   readonly admin: AdminController;
   readonly totpEnrollment: TotpEnrollmentController;
@@ -54,6 +58,8 @@ export class PortcullisController {
     this.statusBar = new StatusBarController(this.book, this.access);
     this.resourcesTree = new ResourcesTreeProvider(this.connection, this.book);
     this.sessionsTree = new SessionsTreeProvider(this.connection, this.book);
+    this.accessRequestsTree = new AccessRequestsTreeProvider(this.connection);
+    this.accessRequests = new AccessRequestController(this.connection, () => this.accessRequestsTree.refresh());
     this.logs = new SessionLogProvider(this.connection);
     this.admin = new AdminController(this.connection, () => this.refreshTrees());
     this.totpEnrollment = new TotpEnrollmentController(this.connection);
@@ -63,6 +69,7 @@ export class PortcullisController {
       this.statusBar,
       this.resourcesTree,
       this.sessionsTree,
+      this.accessRequestsTree,
       this.logs,
       this.totpEnrollment,
     );
@@ -71,12 +78,17 @@ export class PortcullisController {
   async activate(): Promise<void> {
     const sessionsView = vscode.window.createTreeView(VIEW_IDS.sessions, { treeDataProvider: this.sessionsTree });
     this.sessionsTree.setLiveUpdates(sessionsView.visible);
+    const requestsView = vscode.window.createTreeView(VIEW_IDS.accessRequests, { treeDataProvider: this.accessRequestsTree });
+    this.accessRequestsTree.attach(requestsView);
     this.subscriptions.push(
       vscode.window.createTreeView(VIEW_IDS.resources, { treeDataProvider: this.resourcesTree, showCollapseAll: true }),
       sessionsView,
       sessionsView.onDidChangeVisibility((e) => this.sessionsTree.setLiveUpdates(e.visible)),
       vscode.workspace.registerTextDocumentContentProvider(SESSION_LOG_SCHEME, this.logs),
       this.access.onDidEndSession(() => this.sessionsTree.refresh()),
+      requestsView,
+      requestsView.onDidChangeVisibility((e) => this.accessRequestsTree.setVisible(e.visible)),
+      this.access.onDidChangeAccessRequests(() => this.accessRequestsTree.refresh()),
     );
     this.registerCommands();
     this.context.subscriptions.push(...this.subscriptions);
@@ -92,6 +104,7 @@ export class PortcullisController {
   refreshTrees(): void {
     this.resourcesTree.refresh();
     this.sessionsTree.refresh();
+    this.accessRequestsTree.refresh();
   }
 
   private registerCommands(): void {
@@ -119,7 +132,7 @@ export class PortcullisController {
     register(C.deleteAccount, (item) => this.admin.deleteAccount(item));
     register(C.editAccountPolicy, (item) => this.admin.editAccountPolicy(item));
     register(C.access, async (item) => {
-      const target = item instanceof AccountTreeItem ? targetOf(item) : await this.pickAccount();
+      const target = item instanceof AccountTreeItem ? targetOf(item.account, item.resource) : await this.pickAccount();
       if (target) await this.access.access(target);
     });
     register(C.copyCliCommand, async (item) => {
@@ -167,6 +180,9 @@ export class PortcullisController {
     });
     register(C.showActiveSessions, () => this.statusBar.showActiveSessions());
     register(C.enrollTotp, () => this.totpEnrollment.enroll());
+    register(C.approveAccessRequest, (item) => this.accessRequests.approve(item));
+    register(C.denyAccessRequest, (item) => this.accessRequests.deny(item));
+    register(C.cancelAccessRequest, (item) => this.accessRequests.cancel(item));
   }
 
   /** The session of this window an item stands for, or one the user picks when run from the palette. */
@@ -198,26 +214,27 @@ export class PortcullisController {
     const accounts = await collectPages((cursor) => client.listAccounts(resource.resource.id, { cursor }));
     if (accounts.length === 0) throw new Error(`resource ${resource.label} has no accounts yet`);
     const account = await vscode.window.showQuickPick(
-      accounts.map((a) => ({ label: displayText(a.name), description: a.mfaRequired ? 'MFA required' : undefined, account: a })),
+      accounts.map((a) => ({ label: displayText(a.name), description: accessHints(a).join(' · ') || undefined, account: a })),
       { title: 'Portcullis: Access (2/2)', placeHolder: 'Account' },
     );
     if (!account) return undefined;
-    return {
-      accountId: account.account.id,
-      accountName: account.account.name,
-      resourceName: resource.resource.name,
-      reasonRequired: account.account.policy?.reasonRequired ?? false,
-    };
+    return targetOf(account.account, resource.resource);
   }
 }
 
-function targetOf(item: AccountTreeItem): AccessTarget {
+function targetOf(account: AccountDto, resource: ResourceDto): AccessTarget {
   return {
-    accountId: item.account.id,
-    accountName: item.account.name,
-    resourceName: item.resource.name,
-    reasonRequired: item.account.policy?.reasonRequired ?? false,
+    accountId: account.id,
+    accountName: account.name,
+    resourceName: resource.name,
+    reasonRequired: account.policy?.reasonRequired ?? false,
+    approvalRequired: account.policy?.approvalRequired ?? false,
   };
+}
+
+/** What Access will ask for on an account, for the palette's account pick. */
+function accessHints(account: AccountDto): string[] {
+  return [account.mfaRequired ? 'MFA required' : '', account.policy?.approvalRequired ? 'approval required' : ''].filter(Boolean);
 }
 
 function noLocalSession(): undefined {

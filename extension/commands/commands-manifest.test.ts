@@ -63,7 +63,7 @@ describe('the command registry matches package.json', () => {
   it('gives every command a palette entry, hiding the ones that need a tree item', () => {
     const palette = new Map(manifest.contributes.menus.commandPalette.map((e) => [e.command, e.when]));
     for (const c of manifest.contributes.commands) assert.ok(palette.has(c.command), `${c.command} has no commandPalette when clause`);
-    for (const itemOnly of [
+    const itemOnlyCommands = [
       'editResource',
       'deleteResource',
       'addAccount',
@@ -71,7 +71,11 @@ describe('the command registry matches package.json', () => {
       'editAccountPolicy',
       'copyCliCommand',
       'terminateSession',
-    ]) {
+      'approveAccessRequest',
+      'denyAccessRequest',
+      'cancelAccessRequest',
+    ];
+    for (const itemOnly of itemOnlyCommands) {
       assert.equal(palette.get(`portcullis.${itemOnly}`), 'false', itemOnly);
     }
   });
@@ -111,5 +115,24 @@ describe('menu when clauses match the tree items’ context values', () => {
     assert.ok(menuFor(S, sessionContextValue('active', true)).includes('terminateSession'));
     assert.ok(!menuFor(S, sessionContextValue('active', false)).includes('terminateSession'));
     assert.ok(menuFor(S, sessionContextValue('local', false)).includes('stopSession'));
+  });
+
+  it('offers Approve and Deny on requests the user may decide, Cancel on their own pending ones, and nothing on the rest', async () => {
+    const { accessRequestContextValue } = await import('../explorer/context-values');
+    const A = 'portcullis.accessRequests';
+    assert.deepEqual(menuFor(A, accessRequestContextValue('pending', 'decide')).sort(), [
+      'approveAccessRequest',
+      'approveAccessRequest',
+      'denyAccessRequest',
+      'denyAccessRequest',
+    ]);
+    assert.deepEqual(menuFor(A, accessRequestContextValue('pending', 'own')), ['cancelAccessRequest', 'cancelAccessRequest']);
+    for (const state of ['approved', 'denied', 'cancelled', 'expired'] as const) {
+      for (const relation of ['decide', 'own', 'other'] as const)
+        assert.deepEqual(menuFor(A, accessRequestContextValue(state, relation)), []);
+    }
+    assert.deepEqual(menuFor(A, accessRequestContextValue('pending', 'other')), []);
+    // Not offered in the other views.
+    assert.deepEqual(menuFor('portcullis.resources', accessRequestContextValue('pending', 'decide')), []);
   });
 });

@@ -21,6 +21,9 @@ export const EXTENSION_COMMANDS = Object.freeze({
   openSessionLog: 'portcullis.openSessionLog',
   showActiveSessions: 'portcullis.showActiveSessions',
   enrollTotp: 'portcullis.enrollTotp',
+  approveAccessRequest: 'portcullis.approveAccessRequest',
+  denyAccessRequest: 'portcullis.denyAccessRequest',
+  cancelAccessRequest: 'portcullis.cancelAccessRequest',
 } as const);
 
 export type ExtensionCommand = (typeof EXTENSION_COMMANDS)[keyof typeof EXTENSION_COMMANDS];
@@ -36,4 +39,5 @@ export const VIEW_IDS = Object.freeze({
   container: 'portcullis',
   resources: 'portcullis.resources',
   sessions: 'portcullis.sessions',
+  accessRequests: 'portcullis.accessRequests',
 } as const);

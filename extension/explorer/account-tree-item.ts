@@ -5,7 +5,7 @@ import type { LocalSession } from '../sessions/session-book';
 import { accountContextValue } from './context-values';
 
 /**
- * A database account of a resource: what Access connects as. Shows MFA and a running session of this window.
+ * A database account of a resource: what Access connects as. Shows MFA, approval and a running session of this window.
  * Names and the description are admins' free text: escaped (displayText) wherever they are shown.
  */
 export class AccountTreeItem extends vscode.TreeItem {
@@ -22,8 +22,8 @@ export class AccountTreeItem extends vscode.TreeItem {
     const parts: string[] = [];
     if (localSession) parts.push('session active');
     if (account.mfaRequired) parts.push('MFA required');
-    if (account.policy?.mode === 'read-only') parts.push('read-only');
     if (account.policy?.approvalRequired) parts.push('approval required');
+    if (account.policy?.mode === 'read-only') parts.push('read-only');
     if (account.description) parts.push(displayText(account.description));
     this.description = parts.join(' · ');
     this.iconPath = localSession
@@ -38,8 +38,11 @@ export class AccountTreeItem extends vscode.TreeItem {
         account.policy?.mode === 'read-only' ? 'Read-only: reads, cursors, metadata and explain.' : '',
         account.policy?.databases.length ? `Databases: ${account.policy.databases.map((d) => displayText(d)).join(', ')}` : '',
         account.policy?.denied.length ? `Refused: ${account.policy.denied.map((d) => displayText(d)).join(', ')}` : '',
-        account.policy?.reasonRequired ? 'A reason is asked for at Access.' : '',
-        account.policy?.approvalRequired ? 'Approval required: Access sends a request that another admin approves.' : '',
+        account.policy?.approvalRequired
+          ? "Approval required: Access asks for a reason, sends it to the project's admins as a request, and waits until one of them approves it."
+          : account.policy?.reasonRequired
+            ? 'A reason is asked for at Access.'
+            : '',
         localSession ? `Running here at \`${localSession.uri}\`` : '',
       ]
         .filter(Boolean)

@@ -1,3 +1,5 @@
+import type { AccessRequestState } from '../../protocol/api';
+
 /**
  * Tree item `contextValue`s. package.json menus match them with regular expressions, e.g.
  * `viewItem =~ /^account\b.*\.admin/`. Flags come in a fixed order: kind, then `.active`/`.local`, then `.admin`.
@@ -21,4 +23,14 @@ export function accountContextValue(activeHere: boolean, admin: boolean): Accoun
 
 export function sessionContextValue(kind: 'local' | 'active' | 'ended', admin: boolean): SessionContextValue {
   return `session.${kind}${admin ? '.admin' : ''}`;
+}
+
+/**
+ * An access request: its state, then what the signed-in user may do with it: `.decide` (an admin of its project,
+ * not the requester: Approve, Deny), `.own` (the requester: Cancel while pending).
+ */
+export type AccessRequestContextValue = `accessRequest.${AccessRequestState}${'' | '.decide' | '.own'}`;
+
+export function accessRequestContextValue(state: AccessRequestState, relation: 'decide' | 'own' | 'other'): AccessRequestContextValue {
+  return relation === 'other' ? `accessRequest.${state}` : `accessRequest.${state}.${relation}`;
 }

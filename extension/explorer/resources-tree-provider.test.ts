@@ -59,6 +59,18 @@ describe('Resources view', () => {
     );
   });
 
+  it('marks accounts that require an admin’s approval, in the description and the tooltip', async () => {
+    const { controller, api, fixtures } = await signedIn('member');
+    const policy = { mode: 'read-write' as const, databases: [], denied: [], reasonRequired: false, approvalRequired: true };
+    api.accounts = [fixtures.accountDto({ name: 'prod-writer', mfaRequired: true, policy })];
+    const [resource] = await controller.resourcesTree.getChildren();
+    const [account] = await controller.resourcesTree.getChildren(resource);
+    assert.equal(account.description, 'MFA required · approval required');
+    const tooltip = (account.tooltip as { value: string }).value;
+    assert.match(tooltip, /Approval required: Access asks for a reason, sends it to the project's admins as a request/);
+    assert.doesNotMatch(tooltip, /A reason is asked for at Access/, 'approval implies the reason; said once');
+  });
+
   it('marks items for admins, sets portcullis.isAdmin, and groups by project when there are several', async () => {
     const { controller, api, fixtures } = await signedIn('admin', 2);
     assert.equal(mock.context.get('portcullis.isAdmin'), true);

@@ -3,7 +3,8 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
-import { type MockTerminal, makeExtensionContext, mock, resetMock, settle } from '../test/vscode-mock';
+import type { AccessRequestDto } from '../../protocol/api';
+import { type MockProgress, type MockTerminal, makeExtensionContext, mock, resetMock, settle } from '../test/vscode-mock';
 
 const bin = mkdtempSync(join(tmpdir(), 'portcullis-ext-bin-'));
 const mongosh = join(bin, 'mongosh');
@@ -11,14 +12,17 @@ writeFileSync(mongosh, '#!/bin/sh\nexit 0\n');
 chmodSync(mongosh, 0o755);
 after(() => rmSync(bin, { recursive: true, force: true }));
 
-async function setUp(options: { mfaCode?: string; fail?: Error; reasonRequired?: boolean } = {}) {
+async function setUp(
+  options: { mfaCode?: string; fail?: Error; reasonRequired?: boolean; approvalRequired?: boolean; approval?: AccessRequestDto } = {},
+) {
   resetMock();
   mock.configuration.set('portcullis.serverUrl', 'http://127.0.0.1:1');
   mock.configuration.set('portcullis.mongoshPath', mongosh);
   const { PortcullisController } = await import('../portcullis-controller');
   const { FakeApi, fakeStartAccess } = await import('../test/fixtures');
   const api = new FakeApi('http://127.0.0.1:1');
-  const access = fakeStartAccess(options);
+  const approval = options.approval ? { api, request: options.approval } : undefined;
+  const access = fakeStartAccess({ mfaCode: options.mfaCode, fail: options.fail, approval });
   const context = makeExtensionContext();
   context.storedSecrets.set('portcullis.token:http://127.0.0.1:1', 'tok_secret');
   const controller = new PortcullisController(context as never, { startAccess: access.start, createClient: () => api as never });
@@ -30,7 +34,7 @@ async function setUp(options: { mfaCode?: string; fail?: Error; reasonRequired?:
     databases: [],
     denied: [],
     reasonRequired: options.reasonRequired ?? false,
-    approvalRequired: false,
+    approvalRequired: options.approvalRequired ?? false,
   };
   const item = new AccountTreeItem(accountDto({ mfaRequired: options.mfaCode !== undefined, policy }), resourceDto(), undefined, false);
   return { controller, api, access, item };
@@ -210,5 +214,169 @@ describe('closing the mongosh terminal', () => {
     mock.terminals[1].dispose();
     await settle();
     assert.equal(access.started[0].handle.stopped, 1);
+  });
+});
+
+/** Polls `check` between rounds of queued work until it returns a value. */
+async function until<T>(what: string, check: () => T | undefined): Promise<T> {
+  for (let round = 0; round < 200; round++) {
+    const value = check();
+    if (value !== undefined) return value;
+    await settle();
+  }
+  throw new Error(`${what} did not happen`);
+}
+
+describe('Access on an account that requires approval', () => {
+  beforeEach(() => resetMock());
+
+  async function setUpApproval(options: { mfaCode?: string } = {}) {
+    const { accessRequestDto } = await import('../test/fixtures');
+    // The signed-in user (usr_1, ada) is the requester.
+    const request = accessRequestDto({ requesterUserId: 'usr_1', requesterEmail: 'ada@example.com', createdAt: new Date().toISOString() });
+    const ctx = await setUp({ approvalRequired: true, approval: request, mfaCode: options.mfaCode });
+    return { ...ctx, request };
+  }
+  const waitingProgress = () =>
+    until('the waiting notification', () => mock.progress.find((p) => /waiting for an admin/.test(p.options.title ?? '')));
+  const errors = () => mock.messages.filter((m) => m.severity === 'error');
+
+  it('asks for a reason, waits in a cancellable notification naming the request, and starts the session once an admin approves', async () => {
+    const { controller, api, access, item } = await setUpApproval();
+    mock.inputAnswers.push('INC-42: stuck orders');
+    const accessing = mock.commands.get('portcullis.access')!(item);
+    const waiting = await waitingProgress();
+    assert.equal(waiting.options.title, 'Portcullis: waiting for an admin to approve access to orders-db / reader (request req_1)');
+    assert.equal(waiting.options.cancellable, true);
+    assert.match(String(mock.inputPrompts[0].prompt), /requires an admin's approval/);
+    assert.equal(access.requested[0].reason, 'INC-42: stuck orders');
+    assert.ok(access.requested[0].signal, 'a signal is passed, so that Cancel can withdraw the request');
+    await settle();
+    assert.ok(mock.progress[0].done, 'the "connecting" notification closed when the wait began');
+    // The inbox reloads on the new request: the user's own, with Cancel.
+    await settle();
+    const own = await controller.accessRequestsTree.getChildren();
+    assert.deepEqual(
+      own.map((i) => i.contextValue),
+      ['accessRequest.pending.own'],
+    );
+
+    // Access again while it waits: no second wait, no second prompt.
+    await mock.commands.get('portcullis.access')!(item);
+    assert.ok(
+      mock.messages.some((m) => /already waiting for an admin to approve access to orders-db \/ reader \(request req_1\)/.test(m.text)),
+    );
+    assert.equal(access.requested.length, 1);
+
+    api.decide('req_1', {
+      state: 'approved',
+      decidedByEmail: 'carol@example.com',
+      grantExpiresAt: new Date(Date.now() + 1800_000).toISOString(),
+    });
+    await accessing;
+    await settle();
+    assert.equal(access.started.length, 1);
+    assert.equal(mock.terminals.length, 1);
+    assert.ok(waiting.done, 'the waiting notification closed');
+    assert.deepEqual(errors(), []);
+
+    // Under the grant, the next Access neither asks for a reason again nor waits.
+    await controller.access.stop(controller.book.list()[0]);
+    const notifications = mock.progress.length;
+    await mock.commands.get('portcullis.access')!(item);
+    assert.equal(access.started.length, 2);
+    assert.equal(access.started[1].options.reason, undefined, 'the server uses the grant’s reason');
+    assert.equal(mock.inputPrompts.length, 1);
+    assert.ok(mock.progress.slice(notifications).every((p) => !/waiting/.test(p.options.title ?? '')));
+    assert.deepEqual(errors(), []);
+  });
+
+  it('Cancel aborts the signal and withdraws the request; nothing starts and no error shows', async () => {
+    const { api, access, item, request } = await setUpApproval();
+    mock.inputAnswers.push('INC-42: stuck orders');
+    const accessing = mock.commands.get('portcullis.access')!(item);
+    const waiting = await waitingProgress();
+    waiting.cancel();
+    await accessing;
+    await settle();
+    assert.equal(access.requested[0].signal?.aborted, true);
+    assert.ok(api.calls.some((c) => c.method === 'cancelAccessRequest' && c.args[0] === 'req_1'));
+    assert.equal(request.state, 'cancelled');
+    assert.deepEqual(waiting.messages, ['withdrawing the request…']);
+    assert.ok(waiting.done);
+    assert.ok(mock.messages.some((m) => m.severity === 'information' && /the access request req_1 was withdrawn/.test(m.text)));
+    assert.deepEqual(errors(), []);
+    assert.equal(access.started.length, 0);
+    assert.equal(mock.terminals.length, 0);
+  });
+
+  it('a denial says who denied it and their note; an unanswered request says it expired', async () => {
+    const { api, access, item } = await setUpApproval();
+    mock.inputAnswers.push('INC-42: stuck orders');
+    const denied = mock.commands.get('portcullis.access')!(item);
+    const first = await waitingProgress();
+    api.decide('req_1', { state: 'denied', decidedByEmail: 'carol@example.com', note: 'use the staging copy' });
+    await denied;
+    await settle();
+    assert.ok(first.done);
+    assert.deepEqual(
+      errors().map((m) => m.text),
+      ['Portcullis: no access to orders-db / reader: carol@example.com denied the access request req_1: use the staging copy'],
+    );
+
+    mock.messages.length = 0;
+    mock.progress.length = 0;
+    mock.inputAnswers.push('INC-42 again');
+    const expired = mock.commands.get('portcullis.access')!(item);
+    await waitingProgress();
+    api.decide('req_1', { state: 'expired', decidedAt: null });
+    await expired;
+    assert.match(
+      errors()[0]?.text ?? '',
+      /^Portcullis: no access to orders-db \/ reader: the access request req_1 expired before an admin answered it/,
+    );
+    assert.equal(access.started.length, 0);
+  });
+
+  it('asks for the MFA code after the approval, with the waiting notification gone', async () => {
+    const { api, access, item } = await setUpApproval({ mfaCode: '654321' });
+    mock.inputAnswers.push('INC-42: stuck orders');
+    const accessing = mock.commands.get('portcullis.access')!(item);
+    const waiting = await waitingProgress();
+    let shownAtPrompt: string[] = [];
+    mock.inputAnswers.push((options) => {
+      assert.match(String(options.title), /verification code/);
+      shownAtPrompt = mock.progress.map((p) => p.options.title ?? '');
+      return '654321';
+    });
+    api.decide('req_1', { state: 'approved', decidedByEmail: 'carol@example.com' });
+    await accessing;
+    await settle();
+    assert.ok(waiting.done);
+    // The code is asked under a "connecting" notification that replaced the waiting one.
+    assert.equal(shownAtPrompt.length, 3);
+    assert.match(shownAtPrompt[2], /^Portcullis: connecting to orders-db \/ reader/);
+    assert.equal(access.started.length, 1);
+    assert.deepEqual(
+      mock.progress.map((p: MockProgress) => [/connecting/.test(p.options.title ?? '') ? 'connecting' : 'waiting', p.done]),
+      [
+        ['connecting', true],
+        ['waiting', true],
+        ['connecting', true],
+      ],
+    );
+  });
+
+  it('signing out withdraws a waiting request first, while the token still works', async () => {
+    const { api, item } = await setUpApproval();
+    mock.inputAnswers.push('INC-42: stuck orders');
+    const accessing = mock.commands.get('portcullis.access')!(item);
+    await waitingProgress();
+    await mock.commands.get('portcullis.signOut')!();
+    await accessing;
+    const order = api.calls.map((c) => c.method);
+    assert.ok(order.includes('cancelAccessRequest'), order.join());
+    assert.ok(order.indexOf('cancelAccessRequest') < order.indexOf('logout'), order.join());
+    assert.deepEqual(errors(), []);
   });
 });

@@ -1,9 +1,11 @@
 import * as vscode from 'vscode';
-import type { AccessMfaChallenge } from '../../protocol/api';
+import type { AccessMfaChallenge, AccessRequestDto } from '../../protocol/api';
+import { AccessRequestClosed } from '../../proxy-core/access-approval';
 import { displayMessage, displayText } from '../../proxy-core/display-text';
 import { describeError } from '../commands/describe-error';
 import type { ConnectionController } from '../connection/connection-controller';
 import type { Settings } from '../storage/settings';
+import { AccessProgress } from './access-progress';
 import type { AccessEnded, StartAccessLike } from './access-types';
 import { describeSessionEnd } from './end-reasons';
 import { locateExecutable, MONGOSH_INSTALL_PAGE } from './mongosh-locator';
@@ -16,16 +18,35 @@ export interface AccessTarget {
   resourceName: string;
   /** The account's policy asks for a reason: the user is asked before the session is requested. */
   reasonRequired?: boolean;
+  /**
+   * The account's policy asks for an admin's approval: the user is asked for a reason (unless they hold a grant
+   * already), then Access waits for the decision, cancellably, and goes on as usual once approved.
+   */
+  approvalRequired?: boolean;
+}
+
+/** An Access waiting for an admin's decision. */
+interface ApprovalWait {
+  request: AccessRequestDto;
+  abort: AbortController;
+  /** Settles once the Access ends, however (approved and started, denied, withdrawn). */
+  settled: Promise<unknown>;
 }
 
 /**
- * Starting, using and ending this window's sessions: MFA prompt, progress while connecting, a mongosh
- * terminal per session, the terminal-close rule, and telling the user when and why a session ended.
+ * Starting, using and ending this window's sessions: reason and MFA prompts, waiting for an admin's approval,
+ * progress while connecting, a mongosh terminal per session, the terminal-close rule, and telling the user when
+ * and why a session ended.
  */
 export class AccessController implements vscode.Disposable {
   private readonly ended = new vscode.EventEmitter<LocalSession>();
   /** Fires after a session of this window ended, for whatever reason (the trees refresh on it). */
   readonly onDidEndSession = this.ended.event;
+  private readonly requestsChanged = new vscode.EventEmitter<void>();
+  /** Fires when an Access opened an access request, and when its wait ended (the Access Requests view reloads). */
+  readonly onDidChangeAccessRequests = this.requestsChanged.event;
+  /** Accesses waiting for approval, by account id: one per account, the server keeps one request per user and account. */
+  private readonly waits = new Map<string, ApprovalWait>();
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
@@ -48,37 +69,74 @@ export class AccessController implements vscode.Disposable {
     const signedIn = this.connection.current;
     if (!signedIn) throw new Error('you are not signed in; run "Portcullis: Sign In" first');
     const label = sessionLabel(target);
+    const waiting = this.waits.get(target.accountId);
+    if (waiting) {
+      void vscode.window.showInformationMessage(
+        `Portcullis: already waiting for an admin to approve access to ${label} (request ${waiting.request.id}).`,
+      );
+      return undefined;
+    }
     let reason: string | undefined;
-    if (target.reasonRequired) {
-      reason = await this.askReason(label);
+    if (target.approvalRequired ? !(await this.holdsGrant(target.accountId)) : target.reasonRequired) {
+      reason = await this.askReason(label, target.approvalRequired ?? false);
       if (reason === undefined) return undefined;
     }
     let handle: Awaited<ReturnType<StartAccessLike>>;
     for (;;) {
+      const abort = new AbortController();
+      const progress = new AccessProgress(label, () => abort.abort());
+      let wait: ApprovalWait | undefined;
+      let settle!: () => void;
+      const settled = new Promise<void>((resolve) => {
+        settle = resolve;
+      });
       try {
-        handle = await vscode.window.withProgress(
-          { location: vscode.ProgressLocation.Notification, title: `Portcullis: connecting to ${label}…` },
-          () =>
-            this.startAccess({
-              server: signedIn.server,
-              token: signedIn.token,
-              accountId: target.accountId,
-              clientAgent: this.clientAgent,
-              reason,
-              onMfa: (challenge, context) => this.askMfaCode(label, challenge, context.error),
-            }),
-        );
+        progress.connecting();
+        handle = await this.startAccess({
+          server: signedIn.server,
+          token: signedIn.token,
+          accountId: target.accountId,
+          clientAgent: this.clientAgent,
+          reason,
+          onMfa: (challenge, context) => {
+            // Asked after an approval too: the wait is over by then.
+            progress.connecting();
+            return this.askMfaCode(label, challenge, context.error);
+          },
+          onApprovalPending: (request) => {
+            wait = { request, abort, settled };
+            this.waits.set(target.accountId, wait);
+            progress.waiting(request);
+            this.requestsChanged.fire();
+          },
+          signal: abort.signal,
+        });
         break;
       } catch (error) {
-        // The account started to require a reason after the tree was drawn: ask now, once.
+        // The account started to require a reason (or approval), or a grant ended, after the tree was drawn: ask now, once.
         if (reason === undefined && (error as { code?: string }).code === 'reason_required') {
-          reason = await this.askReason(label);
+          reason = await this.askReason(label, target.approvalRequired || /approval/.test((error as Error).message));
           if (reason === undefined) return undefined;
           continue;
         }
         await this.connection.handleError(error);
         if (isCancellation(error)) return undefined;
+        if (error instanceof AccessRequestClosed) {
+          // Withdrawn (Cancel, sign-out) or cancelled (from the Access Requests view): the user's own doing.
+          if (error.state === 'withdrawn' || error.state === 'cancelled') {
+            void vscode.window.showInformationMessage(`Portcullis: ${describeError(error)}.`);
+            return undefined;
+          }
+          throw new Error(`no access to ${label}: ${describeError(error)}`);
+        }
         throw new Error(`could not start a session on ${label}: ${describeError(error)}`);
+      } finally {
+        settle();
+        progress.done();
+        if (wait && this.waits.get(target.accountId) === wait) {
+          this.waits.delete(target.accountId);
+          this.requestsChanged.fire();
+        }
       }
     }
     const session = SessionBook.fromHandle(handle, { resourceName: target.resourceName, accountName: target.accountName });
@@ -88,11 +146,13 @@ export class AccessController implements vscode.Disposable {
     return session;
   }
 
-  /** Why the user needs the account (its policy requires a reason); undefined when they cancel. */
-  private async askReason(label: string): Promise<string | undefined> {
+  /** Why the user needs the account (its policy requires a reason, or approval); undefined when they cancel. */
+  private async askReason(label: string, forApproval: boolean): Promise<string | undefined> {
     const reason = await vscode.window.showInputBox({
       title: `Portcullis: access to ${label}`,
-      prompt: 'This account requires a reason for access. Why do you need it? (stored with the session and shown with its log)',
+      prompt: forApproval
+        ? "This account requires an admin's approval. Why do you need it? (sent to the project's admins with your request, and stored with the session)"
+        : 'This account requires a reason for access. Why do you need it? (stored with the session and shown with its log)',
       placeHolder: 'e.g. INC-1234: check the stuck orders',
       ignoreFocusOut: true,
       validateInput: (value) => (value.trim() ? undefined : 'Say why you need access (or press Escape to cancel).'),
@@ -141,14 +201,32 @@ export class AccessController implements vscode.Disposable {
     }
   }
 
-  /** On deactivate and sign-out: ends every session of this window, each independently. */
+  /**
+   * On deactivate and sign-out: ends every session of this window, each independently, and withdraws the requests
+   * Accesses wait on (while the token still works), so that no admin approves access nobody waits for.
+   */
   async stopAll(): Promise<void> {
-    await Promise.allSettled(this.book.list().map((session) => this.stop(session)));
+    const waits = [...this.waits.values()];
+    for (const wait of waits) wait.abort.abort();
+    await Promise.allSettled([...this.book.list().map((session) => this.stop(session)), ...waits.map((wait) => wait.settled)]);
   }
 
   dispose(): void {
     for (const d of this.disposables) d.dispose();
     this.ended.dispose();
+    this.requestsChanged.dispose();
+  }
+
+  /** Whether the user holds a current grant on the account: its sessions start at once, with the grant's reason. */
+  private async holdsGrant(accountId: string): Promise<boolean> {
+    try {
+      const approved = await this.connection.requireClient().listAccessRequests({ mine: true, state: 'approved', limit: 100 });
+      const now = Date.now();
+      return approved.items.some((r) => r.accountId === accountId && (!r.grantExpiresAt || Date.parse(r.grantExpiresAt) > now));
+    } catch {
+      // Not knowing only costs a question: the reason is asked for, and the server still applies the grant.
+      return false;
+    }
   }
 
   private async askMfaCode(label: string, challenge: AccessMfaChallenge, error: string | undefined): Promise<string | undefined> {

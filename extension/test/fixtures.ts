@@ -3,9 +3,20 @@
  * plane only in unit tests; the UI test (test/e2e/extension-ui.test.ts) runs the real server and gateway.
  */
 import { EventEmitter } from 'node:events';
-import type { AccessMfaChallenge, AccountDto, GatewayDto, MeDto, Page, ResourceDto, SessionDto } from '../../protocol/api';
+import type {
+  AccessMfaChallenge,
+  AccessRequestDto,
+  AccessRequestState,
+  AccountDto,
+  GatewayDto,
+  MeDto,
+  Page,
+  ResourceDto,
+  SessionDto,
+} from '../../protocol/api';
 import type { StoredSessionLogEvent } from '../../protocol/session-log';
 import type { AccessEvents } from '../../proxy-core/access';
+import { AccessRequestClosed, waitForApproval } from '../../proxy-core/access-approval';
 import { ApiError } from '../../proxy-core/api-client';
 import type { AccessEnded, AccessHandleLike, StartAccessLike } from '../sessions/access-types';
 
@@ -76,6 +87,31 @@ export function sessionDto(overrides: Partial<SessionDto> = {}): SessionDto {
   };
 }
 
+export function accessRequestDto(overrides: Partial<AccessRequestDto> = {}): AccessRequestDto {
+  const createdAt = overrides.createdAt ?? new Date(Date.now() - 120_000).toISOString();
+  return {
+    id: 'req_1',
+    projectId: 'prj_1',
+    resourceId: 'res_1',
+    resourceName: 'orders-db',
+    accountId: 'acc_1',
+    accountName: 'reader',
+    requesterUserId: 'usr_2',
+    requesterEmail: 'bob@example.com',
+    reason: 'INC-42: stuck orders',
+    durationSeconds: 1800,
+    state: 'pending',
+    createdAt,
+    expiresAt: new Date(Date.parse(createdAt) + 3600_000).toISOString(),
+    decidedAt: null,
+    decidedByEmail: null,
+    note: null,
+    grantExpiresAt: null,
+    sessions: 0,
+    ...overrides,
+  };
+}
+
 export function meDto(role: 'admin' | 'member' = 'member', projects = 1): MeDto {
   return {
     user: { id: 'usr_1', email: 'ada@example.com', name: 'Ada', createdAt: '2026-01-01T00:00:00.000Z' },
@@ -95,8 +131,10 @@ export class FakeApi {
   gateways: GatewayDto[] = [];
   sessions: SessionDto[] = [];
   logs: StoredSessionLogEvent[] = [];
+  accessRequests: AccessRequestDto[] = [];
   /** When set, every call fails with it. */
   failWith: Error | undefined;
+  private readonly decisions = new EventEmitter<{ decided: [string] }>();
 
   constructor(readonly server: string) {}
 
@@ -177,6 +215,80 @@ export class FakeApi {
     this.record('terminateSession', id);
     return sessionDto({ id, state: 'terminated', endReason: 'terminated' });
   }
+  /** As the server: admins see their projects' requests, members their own; `mine` only one's own. */
+  async listAccessRequests(filters: { state?: AccessRequestState; mine?: boolean; projectId?: string } = {}) {
+    this.record('listAccessRequests', filters);
+    const me = this.me_.user.id;
+    const admin = (projectId: string) => this.me_.projects.some((p) => p.id === projectId && p.role === 'admin');
+    return page(
+      this.accessRequests
+        .filter((r) => (filters.mine ? r.requesterUserId === me : r.requesterUserId === me || admin(r.projectId)))
+        .filter((r) => !filters.state || r.state === filters.state)
+        .map((r) => ({ ...r })),
+    );
+  }
+  /** Holds a long poll (`waitSeconds`) until the request is decided or the caller aborts. */
+  async getAccessRequest(id: string, options: { waitSeconds?: number; signal?: AbortSignal } = {}) {
+    this.record('getAccessRequest', id);
+    if (this.requestById(id).state === 'pending' && options.waitSeconds) {
+      const decisions = this.decisions;
+      await new Promise<void>((resolve, reject) => {
+        const finish = (error?: Error) => {
+          clearTimeout(timer);
+          decisions.off('decided', onDecided);
+          options.signal?.removeEventListener('abort', onAbort);
+          if (error) reject(error);
+          else resolve();
+        };
+        const timer = setTimeout(() => finish(), options.waitSeconds! * 1000);
+        timer.unref();
+        const onDecided = (decided: string) => decided === id && finish();
+        const onAbort = () => finish(new ApiError(0, 'network_error', 'the request was aborted'));
+        decisions.on('decided', onDecided);
+        options.signal?.addEventListener('abort', onAbort);
+      });
+    }
+    return { ...this.requestById(id) };
+  }
+  async approveAccessRequest(id: string, input: { note?: string; durationSeconds?: number } = {}) {
+    this.record('approveAccessRequest', id, input);
+    const r = this.decidable(id);
+    return this.decide(id, {
+      state: 'approved',
+      note: input.note ?? null,
+      decidedByEmail: this.me_.user.email,
+      grantExpiresAt: new Date(Date.now() + r.durationSeconds * 1000).toISOString(),
+    });
+  }
+  async denyAccessRequest(id: string, input: { note?: string } = {}) {
+    this.record('denyAccessRequest', id, input);
+    this.decidable(id);
+    return this.decide(id, { state: 'denied', note: input.note ?? null, decidedByEmail: this.me_.user.email });
+  }
+  async cancelAccessRequest(id: string) {
+    this.record('cancelAccessRequest', id);
+    return this.decide(id, { state: 'cancelled' });
+  }
+  /** Changes a request as someone else would (another admin deciding, the clock running out) and answers long polls. */
+  decide(id: string, change: Partial<AccessRequestDto>): AccessRequestDto {
+    const r = this.requestById(id);
+    Object.assign(r, { decidedAt: change.state === 'cancelled' ? null : new Date().toISOString() }, change);
+    this.decisions.emit('decided', id);
+    return { ...r };
+  }
+  private requestById(id: string): AccessRequestDto {
+    const r = this.accessRequests.find((x) => x.id === id);
+    if (!r) throw new ApiError(404, 'not_found', `no access request ${id}`);
+    return r;
+  }
+  private decidable(id: string): AccessRequestDto {
+    const r = this.requestById(id);
+    if (r.requesterUserId === this.me_.user.id) {
+      throw new ApiError(403, 'self_approval', 'you made this request: another admin of the project must approve or deny it');
+    }
+    if (r.state !== 'pending') throw new ApiError(409, 'request_not_pending', `the access request ${id} is already ${r.state}`);
+    return r;
+  }
 }
 
 /** An access handle whose end the test controls. */
@@ -205,12 +317,29 @@ export class FakeHandle extends EventEmitter<AccessEvents> implements AccessHand
   }
 }
 
-/** A startAccess that asks for MFA codes until `acceptCode` is given, then hands out FakeHandles. */
-export function fakeStartAccess(options: { mfaCode?: string; fail?: Error } = {}) {
+/**
+ * A startAccess that asks for MFA codes until `acceptCode` is given, then hands out FakeHandles. With `approval`, a
+ * pending request is first waited on through proxy-core's own waitForApproval, against the FakeApi (a test decides
+ * it with `api.decide`); an approved request is a grant, as at the server.
+ */
+export function fakeStartAccess(options: { mfaCode?: string; fail?: Error; approval?: { api: FakeApi; request: AccessRequestDto } } = {}) {
   const started: Array<{ options: Parameters<StartAccessLike>[0]; handle: FakeHandle }> = [];
+  /** Every call, also those that failed or were cancelled. */
+  const requested: Array<Parameters<StartAccessLike>[0]> = [];
   const challenge: AccessMfaChallenge = { kind: 'mfa', challengeId: 'mfa_1', method: 'totp', expiresAt: '2027-01-01T00:00:00.000Z' };
   const start: StartAccessLike = async (o) => {
+    requested.push(o);
     if (options.fail) throw options.fail;
+    if (options.approval) {
+      const { api, request } = options.approval;
+      if (!api.accessRequests.includes(request)) api.accessRequests.push(request);
+      if (request.state !== 'approved') {
+        if (!o.onApprovalPending)
+          throw new AccessRequestClosed('pending', request.id, `this account requires approval; request ${request.id} waits`);
+        if (request.state !== 'pending') Object.assign(request, { state: 'pending', decidedAt: null, decidedByEmail: null, note: null });
+        await waitForApproval(api as never, { ...request }, { onPending: o.onApprovalPending, signal: o.signal });
+      }
+    }
     if (options.mfaCode) {
       let error: string | undefined;
       for (;;) {
@@ -224,5 +353,5 @@ export function fakeStartAccess(options: { mfaCode?: string; fail?: Error } = {}
     started.push({ options: o, handle });
     return handle;
   };
-  return { start, started };
+  return { start, started, requested };
 }

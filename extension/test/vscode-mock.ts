@@ -117,6 +117,24 @@ export interface MockWebviewPanel {
   dispose(): void;
 }
 
+/** A progress notification the code showed; `cancel()` is the user pressing its Cancel button. */
+export interface MockProgress {
+  options: { title?: string; cancellable?: boolean; location?: number };
+  messages: string[];
+  /** The task's promise settled (VS Code would close the notification). */
+  done: boolean;
+  cancel(): void;
+}
+
+/** A TreeView as createTreeView returns it: the provider, and the badge the code sets. */
+export interface MockTreeView {
+  treeDataProvider: unknown;
+  visible: boolean;
+  badge?: { value: number; tooltip: string };
+  onDidChangeVisibility(listener: (e: { visible: boolean }) => void): Disposable;
+  dispose(): void;
+}
+
 /** What the code under test did, and the answers it will get. Reset with `resetMock()`. */
 export const mock = {
   commands: new Map<string, (...args: unknown[]) => unknown>(),
@@ -135,7 +153,8 @@ export const mock = {
   documents: [] as Array<{ uri: Uri; text: string }>,
   contentProviders: new Map<string, { provideTextDocumentContent(uri: Uri): unknown }>(),
   closeTerminalEmitter: new EventEmitter<MockTerminal>(),
-  treeViews: new Map<string, unknown>(),
+  treeViews: new Map<string, MockTreeView>(),
+  progress: [] as MockProgress[],
   webviewPanels: [] as MockWebviewPanel[],
 };
 
@@ -157,6 +176,7 @@ export function resetMock(): void {
   mock.contentProviders.clear();
   mock.closeTerminalEmitter = new EventEmitter<MockTerminal>();
   mock.treeViews.clear();
+  mock.progress.length = 0;
   mock.webviewPanels.length = 0;
 }
 
@@ -200,8 +220,35 @@ export const window = {
   createQuickPick() {
     throw new Error('createQuickPick is not mocked');
   },
-  withProgress<R>(_options: unknown, task: (progress: { report(): void }, token: unknown) => Promise<R>): Promise<R> {
-    return task({ report() {} }, { isCancellationRequested: false, onCancellationRequested: () => new Disposable() });
+  withProgress<R>(
+    options: MockProgress['options'],
+    task: (progress: { report(value: { message?: string }): void }, token: unknown) => Promise<R>,
+  ): Promise<R> {
+    const cancelled = new EventEmitter<void>();
+    let isCancellationRequested = false;
+    const entry: MockProgress = {
+      options,
+      messages: [],
+      done: false,
+      cancel() {
+        if (!options.cancellable) throw new Error(`progress "${String(options.title)}" has no Cancel button`);
+        isCancellationRequested = true;
+        cancelled.fire();
+      },
+    };
+    mock.progress.push(entry);
+    const token = {
+      get isCancellationRequested() {
+        return isCancellationRequested;
+      },
+      onCancellationRequested: (listener: () => void) => cancelled.event(listener),
+    };
+    const report = (value: { message?: string }) => {
+      if (value.message) entry.messages.push(value.message);
+    };
+    return Promise.resolve(task({ report }, token)).finally(() => {
+      entry.done = true;
+    });
   },
   createTerminal(options: MockTerminal['options']): MockTerminal {
     const terminal: MockTerminal = {
@@ -259,9 +306,20 @@ export const window = {
     mock.webviewPanels.push(panel);
     return panel;
   },
-  createTreeView(id: string, options: { treeDataProvider: unknown }) {
-    mock.treeViews.set(id, options.treeDataProvider);
-    return { visible: true, onDidChangeVisibility: () => new Disposable(), dispose() {} };
+  createTreeView(id: string, options: { treeDataProvider: unknown }): MockTreeView {
+    const visibility = new EventEmitter<{ visible: boolean }>();
+    const view: MockTreeView = {
+      treeDataProvider: options.treeDataProvider,
+      visible: true,
+      badge: undefined,
+      onDidChangeVisibility: (listener) => {
+        const subscription = visibility.event(listener);
+        return new Disposable(() => subscription.dispose());
+      },
+      dispose() {},
+    };
+    mock.treeViews.set(id, view);
+    return view;
   },
   async showTextDocument(document: { uri: Uri; text: string }) {
     return document;

@@ -334,6 +334,9 @@ export class Workbench {
 
   /** Right-clicks `target` and runs the context menu entry `label`. */
   async contextMenu(target: Locator, label: string): Promise<void> {
+    // The tooltip of a row hovered earlier can cover the target; the editor area shows none, so rest the pointer there.
+    const editor = await this.page.locator('.part.editor').boundingBox();
+    if (editor) await this.page.mouse.move(editor.x + editor.width / 2, editor.y + editor.height / 2);
     await target.click({ button: 'right' });
     const item = this.page.locator('.context-view .monaco-menu .action-item', { hasText: label }).first();
     // The menu ignores a click that arrives while it is still opening; hover first, then press and release slowly.

@@ -415,7 +415,10 @@ describe('portcullis CLI end to end: admin sets up, a member gets access, mongos
     assert.match(ok.stdout, /^OK \(\d+ ms\): Signed in to the database of resource "shop-db" \(\w+\) as app with SCRAM-SHA-256\.$/m);
     const wrong = await cli.run(admin, ['account', 'test', 'app-rw', '--resource', 'shop-db', '--password-stdin'], { input: 'not-it\n' });
     assert.equal(wrong.code, 1, wrong.stdout + wrong.stderr);
-    assert.match(wrong.stderr, /the test failed at authenticate \(\d+ ms\): .*could not authenticate .* as app .*Check the account's stored password\./);
+    assert.match(
+      wrong.stderr,
+      /the test failed at authenticate \(\d+ ms\): .*could not authenticate .* as app .*Check the account's stored password\./,
+    );
     const reach = await cli.run(admin, ['resource', 'test', 'shop-db']);
     assert.equal(reach.code, 0, reach.stderr);
     assert.match(reach.stdout, /Reached the database of resource "shop-db"/);

@@ -32,7 +32,10 @@ describe('Test Connection through the gateway', () => {
     const wrong = await bed.api.testAccountConnection(bed.account.id, { password: 'not-the-password' });
     assert.equal(wrong.ok, false);
     assert.equal(wrong.stage, 'authenticate');
-    assert.match(wrong.message, /could not authenticate to the database of resource "ferret" as setup-admin .*Check the account's stored password\./);
+    assert.match(
+      wrong.message,
+      /could not authenticate to the database of resource "ferret" as setup-admin .*Check the account's stored password\./,
+    );
     assert.doesNotMatch(wrong.message, /not-the-password/);
     assert.equal((await bed.api.listSessions({ projectId })).items.length, sessionsBefore, 'a test is not a session');
 
