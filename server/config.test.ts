@@ -55,4 +55,16 @@ describe('control plane configuration from the environment', () => {
     assert.throws(() => loadConfigFromEnv({ PORTCULLIS_PORT: 'eighty' }), /PORTCULLIS_PORT must be a whole number/);
     assert.throws(() => loadConfigFromEnv({ PORTCULLIS_TLS_CERT_FILE: 'c.pem' }), /both a certificate file and a key file/);
   });
+
+  it('serves plain HTTP on loopback only, unless TLS is set up or --insecure-http says a proxy terminates it', () => {
+    for (const host of ['127.0.0.1', '127.0.0.2', 'localhost', '::1', '[::1]']) {
+      assert.equal(loadConfigFromEnv({ PORTCULLIS_HOST: host }).listenHost, host);
+    }
+    for (const host of ['0.0.0.0', '::', '10.0.0.5', 'portcullis.internal']) {
+      assert.throws(() => loadConfigFromEnv({ PORTCULLIS_HOST: host }), /refusing to serve plain HTTP on .*not loopback.*--insecure-http/, host);
+      assert.equal(loadConfigFromEnv({ PORTCULLIS_HOST: host, PORTCULLIS_INSECURE_HTTP: 'on' }).insecureHttp, true);
+      const tls = { PORTCULLIS_TLS_CERT_FILE: 'c.pem', PORTCULLIS_TLS_KEY_FILE: 'k.pem' };
+      assert.equal(loadConfigFromEnv({ PORTCULLIS_HOST: host, ...tls }).listenHost, host);
+    }
+  });
 });

@@ -28,6 +28,11 @@ export interface ControlPlaneConfig {
   replicaUrl?: string;
   tls?: { certFile: string; keyFile: string };
   /**
+   * Serve plain HTTP on an address other than loopback. Off by default: sign-in tokens, passwords typed into account
+   * forms and session traffic would cross the network in clear. For a TLS-terminating proxy in front, say so here.
+   */
+  insecureHttp: boolean;
+  /**
    * Addresses or CIDR ranges of the HTTP load balancers in front (nginx, HAProxy in HTTP mode) whose
    * X-Forwarded-For is believed: the sign-in and enrollment limits then count the client's network, not the
    * balancer's. Empty (default): the header is ignored, since anyone could send it.
@@ -73,6 +78,7 @@ export const CONFIG_DEFAULTS = Object.freeze({
   gatewayHeartbeatSeconds: 10,
   gatewayOfflineGraceSeconds: 30,
   trustedProxies: [] as string[],
+  insecureHttp: false,
   accessRequestTtlSeconds: 3600,
   flagEmails: false,
   bootstrapEmail: 'admin@localhost',
@@ -85,8 +91,21 @@ export function resolveConfig(partial: Partial<ControlPlaneConfig> & { dataDir: 
   if (config.tls && (!config.tls.certFile || !config.tls.keyFile)) {
     throw new Error('TLS needs both a certificate file and a key file (PORTCULLIS_TLS_CERT_FILE and PORTCULLIS_TLS_KEY_FILE)');
   }
+  if (!config.tls && !config.insecureHttp && !isLoopbackHost(config.listenHost)) {
+    throw new Error(
+      `refusing to serve plain HTTP on ${config.listenHost}, which is not loopback: sign-ins and session traffic would cross the network in clear. ` +
+        'Give a certificate (PORTCULLIS_TLS_CERT_FILE and PORTCULLIS_TLS_KEY_FILE), or, behind a proxy that terminates TLS, --insecure-http (PORTCULLIS_INSECURE_HTTP=on)',
+    );
+  }
   if (config.defaultSessionSeconds > config.maxSessionSecondsCap) config.defaultSessionSeconds = config.maxSessionSecondsCap;
   return config;
+}
+
+/** 127.0.0.0/8, ::1 and localhost: reachable from this machine only. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  if (h === 'localhost' || h === '::1') return true;
+  return isIP(h) === 4 && h.startsWith('127.');
 }
 
 /** Path of the root key file for this configuration. */
@@ -98,7 +117,7 @@ export function keyFileOf(config: ControlPlaneConfig): string {
  * Reads the configuration from the environment:
  * PORTCULLIS_HOST, PORTCULLIS_PORT, PORTCULLIS_DATA_DIR (default ./.portcullis-data), PORTCULLIS_DATABASE_URL,
  * PORTCULLIS_ROOT_KEY, PORTCULLIS_KEY_FILE, PORTCULLIS_PUBLIC_URL, PORTCULLIS_REPLICA_URL, PORTCULLIS_TLS_CERT_FILE, PORTCULLIS_TLS_KEY_FILE,
- * PORTCULLIS_TRUSTED_PROXIES (comma-separated addresses or CIDR ranges),
+ * PORTCULLIS_TRUSTED_PROXIES (comma-separated addresses or CIDR ranges), PORTCULLIS_INSECURE_HTTP (`on`: plain HTTP off loopback),
  * PORTCULLIS_TOKEN_TTL_SECONDS, PORTCULLIS_IDLE_TIMEOUT_SECONDS, PORTCULLIS_DEFAULT_SESSION_SECONDS,
  * PORTCULLIS_MAX_SESSION_SECONDS, PORTCULLIS_GATEWAY_HEARTBEAT_SECONDS, PORTCULLIS_GATEWAY_OFFLINE_GRACE_SECONDS, PORTCULLIS_ADMIN_EMAIL,
  * PORTCULLIS_ACCESS_REQUEST_TTL_SECONDS, PORTCULLIS_FLAG_EMAILS (`on` emails admins about a session's first high-risk flag),
@@ -118,6 +137,7 @@ export function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Control
     replicaUrl: env.PORTCULLIS_REPLICA_URL || undefined,
     tls: certFile || tlsKeyFile ? { certFile: certFile ?? '', keyFile: tlsKeyFile ?? '' } : undefined,
     trustedProxies: addressList(env, 'PORTCULLIS_TRUSTED_PROXIES'),
+    insecureHttp: onOff(env, 'PORTCULLIS_INSECURE_HTTP'),
     tokenTtlSeconds: integer(env, 'PORTCULLIS_TOKEN_TTL_SECONDS', 60, 90 * 86400),
     idleTimeoutSeconds: integer(env, 'PORTCULLIS_IDLE_TIMEOUT_SECONDS', 2, 7 * 86400),
     defaultSessionSeconds: integer(env, 'PORTCULLIS_DEFAULT_SESSION_SECONDS', 60, 7 * 86400),

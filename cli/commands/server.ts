@@ -13,6 +13,7 @@ export interface ServerFlags {
   port?: number;
   host?: string;
   databaseUrl?: string;
+  insecureHttp?: boolean;
 }
 
 export function addServerOptions(command: Command, defaults: { dataDir: string }): Command {
@@ -20,7 +21,8 @@ export function addServerOptions(command: Command, defaults: { dataDir: string }
     .option('--data-dir <dir>', `where the SQLite database and the root key live (default: $PORTCULLIS_DATA_DIR or ${defaults.dataDir})`)
     .option('--port <port>', 'port to listen on (default: $PORTCULLIS_PORT or 8443; 0 picks a free one)', parsePort0)
     .option('--host <host>', 'address to listen on (default: $PORTCULLIS_HOST or 127.0.0.1)')
-    .option('--database-url <url>', 'PostgreSQL instead of SQLite (prefer $PORTCULLIS_DATABASE_URL when the URL has a password)');
+    .option('--database-url <url>', 'PostgreSQL instead of SQLite (prefer $PORTCULLIS_DATABASE_URL when the URL has a password)')
+    .option('--insecure-http', 'serve plain HTTP on a non-loopback --host (only behind a proxy that terminates TLS)');
 }
 
 /** Environment first, flags over it. */
@@ -38,6 +40,7 @@ export function serverConfig(flags: ServerFlags, overrides: Partial<ControlPlane
     ...(flags.port !== undefined ? { listenPort: flags.port } : {}),
     ...(flags.host !== undefined ? { listenHost: flags.host } : {}),
     ...(flags.databaseUrl !== undefined ? { databaseUrl: flags.databaseUrl } : {}),
+    ...(flags.insecureHttp ? { insecureHttp: true } : {}),
   });
 }
 
