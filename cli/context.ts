@@ -3,6 +3,7 @@
  */
 import type { ProjectDto } from '../protocol/api';
 import { ApiClient } from '../proxy-core/api-client';
+import { readCaFile } from '../proxy-core/server-trust';
 import { configDirFromEnv } from './credentials/config-dir';
 import { readConfig } from './credentials/config-file';
 import { loadToken } from './credentials/token-store';
@@ -21,8 +22,22 @@ export function serverAddress(explicit?: string): string | undefined {
   return explicit ?? process.env.PORTCULLIS_SERVER ?? readConfig(configDir()).server;
 }
 
-export function anonymousClient(server: string): ApiClient {
-  return new ApiClient({ server, userAgent: USER_AGENT });
+/**
+ * The PEM of the CA to trust for the server: PORTCULLIS_CA_FILE, else the one given at login (--ca-file). Undefined
+ * means the system's roots.
+ */
+export function serverCa(explicitFile?: string): string | undefined {
+  const file = explicitFile ?? (process.env.PORTCULLIS_CA_FILE || undefined) ?? readConfig(configDir()).caFile;
+  if (!file) return undefined;
+  try {
+    return readCaFile(file);
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
+}
+
+export function anonymousClient(server: string, caFile?: string): ApiClient {
+  return new ApiClient({ server, userAgent: USER_AGENT, ca: serverCa(caFile) });
 }
 
 /** The API client with the stored sign-in, or a clear "sign in first" error. */
@@ -41,7 +56,8 @@ export function signedIn(): { client: ApiClient; token: string } {
       EXIT_CODES.notSignedIn,
     );
   }
-  return { client: new ApiClient({ server: stored.server, token: stored.token, userAgent: USER_AGENT }), token: stored.token };
+  const ca = serverCa();
+  return { client: new ApiClient({ server: stored.server, token: stored.token, userAgent: USER_AGENT, ca }), token: stored.token };
 }
 
 /** `--project NAME|ID`, else the user's only project; with several, a clear error listing them. */

@@ -16,7 +16,10 @@ function error(input: unknown): string {
 
 describe('DEFAULT_POLICY', () => {
   it('is read-write, any database, nothing denied, no reason, and frozen all the way down', () => {
-    assert.deepEqual({ ...DEFAULT_POLICY }, { mode: 'read-write', databases: [], denied: [], reasonRequired: false });
+    assert.deepEqual(
+      { ...DEFAULT_POLICY },
+      { mode: 'read-write', databases: [], denied: [], reasonRequired: false, approvalRequired: false },
+    );
     assert.ok(Object.isFrozen(DEFAULT_POLICY));
     assert.ok(Object.isFrozen(DEFAULT_POLICY.databases));
     assert.ok(Object.isFrozen(DEFAULT_POLICY.denied));
@@ -113,8 +116,14 @@ describe('READ_ONLY_COMMANDS', () => {
 
 describe('validatePolicy', () => {
   it('fills missing fields from DEFAULT_POLICY', () => {
-    assert.deepEqual(valid({}), { mode: 'read-write', databases: [], denied: [], reasonRequired: false });
-    assert.deepEqual(valid({ mode: 'read-only' }), { mode: 'read-only', databases: [], denied: [], reasonRequired: false });
+    assert.deepEqual(valid({}), { mode: 'read-write', databases: [], denied: [], reasonRequired: false, approvalRequired: false });
+    assert.deepEqual(valid({ mode: 'read-only' }), {
+      mode: 'read-only',
+      databases: [],
+      denied: [],
+      reasonRequired: false,
+      approvalRequired: false,
+    });
   });
 
   it('accepts a full policy and returns copies, duplicates removed (denied entries case-insensitively)', () => {
@@ -123,6 +132,7 @@ describe('validatePolicy', () => {
       databases: ['app', 'logs_*', 'tenant_??', 'app'],
       denied: ['dropDatabase', '$where', 'DROPDATABASE', '$WHERE', 'drop_all2'],
       reasonRequired: true,
+      approvalRequired: true,
     };
     const policy = valid(input);
     assert.deepEqual(policy, {
@@ -130,6 +140,7 @@ describe('validatePolicy', () => {
       databases: ['app', 'logs_*', 'tenant_??'],
       denied: ['dropDatabase', '$where', 'drop_all2'],
       reasonRequired: true,
+      approvalRequired: true,
     });
     assert.notEqual(policy.databases, input.databases);
     policy.databases.push('x');
@@ -147,11 +158,12 @@ describe('validatePolicy', () => {
     assert.match(error({ mode: 'read-only', database: ['app'] }), /unknown field "database"/);
   });
 
-  it('checks mode and reasonRequired', () => {
+  it('checks mode, reasonRequired and approvalRequired', () => {
     assert.match(error({ mode: 'readonly' }), /^policy\.mode must be "read-write" or "read-only"$/);
     assert.match(error({ mode: null }), /policy\.mode/);
     assert.match(error({ reasonRequired: 'yes' }), /^policy\.reasonRequired must be true or false$/);
     assert.match(error({ reasonRequired: 1 }), /policy\.reasonRequired/);
+    assert.match(error({ approvalRequired: 'yes' }), /^policy\.approvalRequired must be true or false$/);
   });
 
   it('checks the types and lengths of both lists', () => {

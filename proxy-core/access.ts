@@ -77,6 +77,8 @@ export interface AccessOptions {
   onApprovalPending?: (request: AccessRequestDto) => void;
   /** Aborting stops waiting for approval (the request is withdrawn). */
   signal?: AbortSignal;
+  /** PEM of a private CA that issued the control plane's certificate (instead of the system's roots). */
+  ca?: string;
   /** How often the session's state is polled. Default 5 s. */
   pollIntervalMs?: number;
   /** How long the control plane may stay unreachable before the session ends with network_lost. Default 60 s. */
@@ -102,7 +104,12 @@ const MAX_MFA_ATTEMPTS = 5;
 const MAX_TIMER_MS = 2_147_483_647;
 
 export async function startAccess(options: AccessOptions): Promise<AccessHandle> {
-  const api = new ApiClient({ server: options.server, token: options.token, timeoutMs: options.requestTimeoutMs ?? 15_000 });
+  const api = new ApiClient({
+    server: options.server,
+    token: options.token,
+    ca: options.ca,
+    timeoutMs: options.requestTimeoutMs ?? 15_000,
+  });
   // Listen first: a port in use fails before a session is created or an MFA code is asked for.
   const listener = await listen(options.port ?? 0);
   let granted: AccessGranted;
@@ -221,6 +228,7 @@ class Access extends EventEmitter<AccessEvents> implements AccessHandle {
     this.unregisterExit = registerExitStop({
       url: `${api.server}${API_PREFIX}/sessions/${encodeURIComponent(this.session.id)}/stop`,
       token: options.token,
+      ca: options.ca,
       closeLocal: () => this.closeLocal(),
     });
   }
@@ -277,7 +285,7 @@ class Access extends EventEmitter<AccessEvents> implements AccessHandle {
           this.finishConnection(id, 0, 0);
           return;
         }
-        const link = tunnel(socket, { url: this.relayUrl, ticket: ticket.ticket, sessionId: this.session.id });
+        const link = tunnel(socket, { url: this.relayUrl, ticket: ticket.ticket, sessionId: this.session.id, ca: this.options.ca });
         this.live.set(id, link);
         return link.done.then(async (result) => {
           if (result.refused?.status === 401) {

@@ -2,6 +2,7 @@
  * Typed client of the control plane's JSON API (`/api/v1`, see ARCHITECTURE.md). Used by the CLI, proxy-core's
  * startAccess and the VS Code extension. One method per route; every failure is an ApiError.
  */
+
 import {
   type AccessRequest,
   type AccessRequestDto,
@@ -40,6 +41,7 @@ import {
   type TotpEnrollmentDto,
 } from '../protocol/api';
 import type { RiskFlagId } from '../protocol/session-log';
+import { fetchTrusting } from './server-trust';
 
 export type ApiClientErrorCode = ApiErrorCode | 'network_error';
 
@@ -69,6 +71,8 @@ export interface ApiClientOptions {
   token?: string;
   userAgent?: string;
   fetch?: typeof fetch;
+  /** PEM of the CA that issued the control plane's certificate (a private CA), instead of the system's roots. */
+  ca?: string;
   /** Per-request time limit; a request that takes longer fails with `network_error`. Default 30 s. */
   timeoutMs?: number;
 }
@@ -172,13 +176,16 @@ export class ApiClient {
   private token: string | undefined;
   private readonly userAgent: string | undefined;
   private readonly fetchImpl: typeof fetch;
+  /** The CA trusted for this server, for the other connections made to it (relay streams). */
+  readonly ca: string | undefined;
   private readonly timeoutMs: number;
 
   constructor(options: ApiClientOptions) {
     this.server = normalizeServerUrl(options.server);
     this.token = options.token;
     this.userAgent = options.userAgent;
-    this.fetchImpl = options.fetch ?? globalThis.fetch;
+    this.fetchImpl = options.fetch ?? fetchTrusting(options.ca);
+    this.ca = options.ca;
     this.timeoutMs = options.timeoutMs ?? 30_000;
   }
 
@@ -471,6 +478,9 @@ export class ApiClient {
 
   private networkError(error: unknown): ApiError {
     const cause = describeCause(error);
+    if (isCertificateError(cause)) {
+      return new ApiError(0, 'network_error', untrustedCertificateMessage(this.server, cause, this.ca !== undefined));
+    }
     return new ApiError(
       0,
       'network_error',
@@ -498,6 +508,17 @@ function seg(id: string): string {
 /** Some list routes answer with a bare array, others with a Page; callers get the array either way. */
 function itemsOf<T>(value: T[] | Page<T>): T[] {
   return Array.isArray(value) ? value : (value?.items ?? []);
+}
+
+/** Node's codes for a certificate it does not trust or that does not fit the name. */
+export function isCertificateError(code: string): boolean {
+  return /CERT|SELF_SIGNED|UNABLE_TO_(VERIFY|GET_ISSUER)|ERR_TLS_CERT_ALTNAME/.test(code);
+}
+
+export function untrustedCertificateMessage(server: string, code: string, withCa: boolean): string {
+  return withCa
+    ? `the Portcullis server at ${server} presented a certificate that the given CA did not issue (${code}); check --ca-file (PORTCULLIS_CA_FILE)`
+    : `the Portcullis server at ${server} presented a certificate this machine does not trust (${code}); if your company runs its own CA, give its certificate with --ca-file (or PORTCULLIS_CA_FILE)`;
 }
 
 function describeCause(error: unknown): string {

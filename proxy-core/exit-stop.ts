@@ -9,6 +9,8 @@ export interface ExitStop {
   /** Full URL of POST /api/v1/sessions/:id/stop. */
   url: string;
   token: string;
+  /** PEM of a private CA the server's certificate comes from (proxy-core/server-trust.ts). */
+  ca?: string;
   /** Local cleanup that must run synchronously (closing the listener). */
   closeLocal(): void;
 }
@@ -20,13 +22,20 @@ const CHILD_SCRIPT = `
 let input = '';
 process.stdin.on('data', (c) => { input += c; });
 process.stdin.on('end', async () => {
-  const { urls, token } = JSON.parse(input);
-  await Promise.all(urls.map((url) => fetch(url, {
-    method: 'POST',
-    headers: { authorization: 'Bearer ' + token, 'content-type': 'application/json' },
-    body: '{}',
-    signal: AbortSignal.timeout(2500),
-  }).catch(() => {})));
+  const { urls, token, ca } = JSON.parse(input);
+  // node:http(s) rather than fetch: it takes a private CA.
+  await Promise.all(urls.map((u) => new Promise((done) => {
+    const url = new URL(u);
+    const request = require(url.protocol === 'https:' ? 'node:https' : 'node:http').request(url, {
+      method: 'POST',
+      headers: { authorization: 'Bearer ' + token, 'content-type': 'application/json' },
+      ca: ca || undefined,
+      timeout: 2500,
+    }, (response) => { response.resume(); response.on('end', done); response.on('error', done); });
+    request.on('error', done);
+    request.on('timeout', () => { request.destroy(); done(); });
+    request.end('{}');
+  })));
 });`;
 
 function onExit(): void {
@@ -39,11 +48,16 @@ function onExit(): void {
       // exiting anyway
     }
   }
-  const byToken = new Map<string, string[]>();
-  for (const entry of entries) byToken.set(entry.token, [...(byToken.get(entry.token) ?? []), entry.url]);
-  for (const [token, urls] of byToken) {
+  const byToken = new Map<string, { token: string; ca?: string; urls: string[] }>();
+  for (const entry of entries) {
+    const key = `${entry.token}\0${entry.ca ?? ''}`;
+    const group = byToken.get(key) ?? { token: entry.token, ca: entry.ca, urls: [] };
+    group.urls.push(entry.url);
+    byToken.set(key, group);
+  }
+  for (const { token, ca, urls } of byToken.values()) {
     spawnSync(process.execPath, ['-e', CHILD_SCRIPT], {
-      input: JSON.stringify({ urls, token }),
+      input: JSON.stringify({ urls, token, ca }),
       timeout: 3000,
       stdio: ['pipe', 'ignore', 'ignore'],
       // In an editor's extension host execPath is Electron; this makes it behave as Node.

@@ -15,6 +15,8 @@ export interface RelayConnectionOptions {
   sessionId: string;
   /** How long the relay may take to pair the stream and answer. Default 15 s. */
   timeoutMs?: number;
+  /** PEM of a private CA the control plane's certificate comes from. */
+  ca?: string;
 }
 
 export interface RelayRefusal {
@@ -61,6 +63,7 @@ export function tunnel(client: Socket, options: RelayConnectionOptions): { done:
   const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, {
     method: 'GET',
     agent: false,
+    ...(options.ca ? { ca: options.ca } : {}),
     headers: {
       connection: 'Upgrade',
       upgrade: RELAY_UPGRADE_PROTOCOL,

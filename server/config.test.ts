@@ -61,7 +61,11 @@ describe('control plane configuration from the environment', () => {
       assert.equal(loadConfigFromEnv({ PORTCULLIS_HOST: host }).listenHost, host);
     }
     for (const host of ['0.0.0.0', '::', '10.0.0.5', 'portcullis.internal']) {
-      assert.throws(() => loadConfigFromEnv({ PORTCULLIS_HOST: host }), /refusing to serve plain HTTP on .*not loopback.*--insecure-http/, host);
+      assert.throws(
+        () => loadConfigFromEnv({ PORTCULLIS_HOST: host }),
+        /refusing to serve plain HTTP on .*not loopback.*--insecure-http/,
+        host,
+      );
       assert.equal(loadConfigFromEnv({ PORTCULLIS_HOST: host, PORTCULLIS_INSECURE_HTTP: 'on' }).insecureHttp, true);
       const tls = { PORTCULLIS_TLS_CERT_FILE: 'c.pem', PORTCULLIS_TLS_KEY_FILE: 'k.pem' };
       assert.equal(loadConfigFromEnv({ PORTCULLIS_HOST: host, ...tls }).listenHost, host);

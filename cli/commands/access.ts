@@ -73,6 +73,7 @@ export function registerAccessCommands(program: Command): void {
           durationSeconds: flags.duration,
           port: flags.port,
           clientAgent: USER_AGENT,
+          ca: client.ca,
           reason,
           onMfa: askMfaCode,
           signal: waiting.signal,

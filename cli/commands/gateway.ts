@@ -1,4 +1,5 @@
 /** `portcullis gateway enroll-token|start|list|delete`: the process in the private network that reaches MongoDB. */
+
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -8,6 +9,7 @@ import { enrollGateway } from '../../gateway/agent/enroll';
 import { type GatewayLimits, LIMIT_ENV, limitsFromSettings } from '../../gateway/engine/limits';
 import { normalizeServerUrl } from '../../proxy-core/api-client';
 import { displayMessage, displayText } from '../../proxy-core/display-text';
+import { readCaFile } from '../../proxy-core/server-trust';
 import { SECRET_PREFIXES } from '../../server/auth/secret-tokens';
 import { configDir, resolveProject, signedInClient } from '../context';
 import { ensureConfigDir } from '../credentials/config-dir';
@@ -29,6 +31,7 @@ interface StartFlags {
   tokenFile?: string;
   name?: string;
   credentialFile?: string;
+  caFile?: string;
   maxPendingMib?: string;
   messageTimeout?: string;
   maxNestingDepth?: string;
@@ -70,6 +73,10 @@ export function registerGatewayCommands(program: Command): void {
     .option('--name <name>', 'name shown to admins (default: the host name)')
     .option('--credential-file <path>', 'where the gateway credential is kept (default: gateway-credential.json in the config folder)')
     .option(
+      '--ca-file <path>',
+      'PEM file of your company CA, when the control plane’s certificate comes from it (or $PORTCULLIS_CA_FILE; kept with the credential)',
+    )
+    .option(
       '--max-pending-mib <n>',
       `memory for partly received messages, all connections together (default 256, or $${LIMIT_ENV.maxPendingMiB})`,
     )
@@ -95,9 +102,14 @@ export function registerGatewayCommands(program: Command): void {
         hideArgument(token.token);
       }
       const file = resolve(flags.credentialFile ?? join(ensureConfigDir(configDir()), 'gateway-credential.json'));
-      const { server, credential, gatewayId } = await obtainCredential({ server: flags.server, token, name: flags.name }, file);
-      printStatus(`Gateway ${gatewayId}: connecting to ${server}…`);
-      const agent = await runAgent({ server, credential, name: flags.name, limits, spoolDir: join(dirname(file), 'gateway-spool') });
+      const caFlag = flags.caFile ?? (process.env.PORTCULLIS_CA_FILE || undefined);
+      const { server, credential, gatewayId, caFile } = await obtainCredential(
+        { server: flags.server, token, name: flags.name, caFile: caFlag ? resolve(caFlag) : undefined },
+        file,
+      );
+      const ca = caFile ? caOf(caFile) : undefined;
+      printStatus(`Gateway ${gatewayId}: connecting to ${server}${caFile ? ` (trusting the CA in ${caFile})` : ''}…`);
+      const agent = await runAgent({ server, credential, ca, name: flags.name, limits, spoolDir: join(dirname(file), 'gateway-spool') });
       printText(`Gateway ${gatewayId} is running (${agent.status()}). Press Ctrl+C to stop.`);
       const signal = await untilSignal();
       exitOnSecondSignal();
@@ -150,9 +162,9 @@ export function registerGatewayCommands(program: Command): void {
  * printed enroll line after a restart just works), else enrolls with the token and writes the file.
  */
 export async function obtainCredential(
-  given: { server?: string; token?: EnrollmentToken; name?: string },
+  given: { server?: string; token?: EnrollmentToken; name?: string; caFile?: string },
   file: string,
-): Promise<{ server: string; credential: string; gatewayId: string }> {
+): Promise<{ server: string; credential: string; gatewayId: string; caFile?: string }> {
   const token = given.token?.token;
   const server = given.server ? normalize(given.server) : undefined;
   if (existsSync(file)) {
@@ -161,7 +173,10 @@ export async function obtainCredential(
       if (token?.startsWith(SECRET_PREFIXES.enrollment)) {
         printStatus(`Already enrolled as ${stored.gatewayId} (${file}); the token was not used. Delete that file to enroll again.`);
       }
-      return { server: normalize(stored.server), credential: stored.credential, gatewayId: stored.gatewayId };
+      // A CA given now replaces the stored one (and is kept for the next start).
+      const caFile = given.caFile ?? stored.caFile;
+      if (given.caFile && given.caFile !== stored.caFile) writeCredentialFile(file, { ...stored, caFile: given.caFile });
+      return { server: normalize(stored.server), credential: stored.credential, gatewayId: stored.gatewayId, caFile };
     }
     if (!token) {
       throw new CliError(
@@ -177,21 +192,34 @@ export async function obtainCredential(
   }
   if (token.startsWith(SECRET_PREFIXES.gatewayCredential)) {
     // Already a gateway credential (e.g. copied from another machine's file): keep it in the file, no enrollment.
-    writeCredentialFile(file, { server, gatewayId: 'unknown', credential: token });
-    return { server, credential: token, gatewayId: 'with the given credential' };
+    writeCredentialFile(file, { server, gatewayId: 'unknown', credential: token, caFile: given.caFile });
+    return { server, credential: token, gatewayId: 'with the given credential', caFile: given.caFile };
   }
   printStatus(`Enrolling with ${server}…`);
-  const enrolled = await enrollGateway({ server, token, name: given.name });
-  writeCredentialFile(file, { server, gatewayId: enrolled.gatewayId, credential: enrolled.credential });
+  const enrolled = await enrollGateway({ server, token, name: given.name, ca: given.caFile ? caOf(given.caFile) : undefined }).catch(
+    (error: Error) => {
+      throw new CliError(error.message);
+    },
+  );
+  writeCredentialFile(file, { server, gatewayId: enrolled.gatewayId, credential: enrolled.credential, caFile: given.caFile });
   printStatus(`Enrolled as gateway ${enrolled.gatewayId}; credential saved in ${file} (readable only by you).`);
   if (given.token?.file) printStatus(`The enrollment token is used up: you can delete ${given.token.file}.`);
-  return { server, credential: enrolled.credential, gatewayId: enrolled.gatewayId };
+  return { server, credential: enrolled.credential, gatewayId: enrolled.gatewayId, caFile: given.caFile };
+}
+
+function caOf(file: string): string {
+  try {
+    return readCaFile(file);
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
 }
 
 /** Starts the agent with its log lines on stderr and status changes reported. */
 export async function runAgent(options: {
   server: string;
   credential: string;
+  ca?: string;
   name?: string;
   limits?: Partial<GatewayLimits>;
   /** Where the write-ahead log spool lives (the gateway's state folder). */

@@ -1,4 +1,5 @@
 /** `portcullis login`, `logout`, `whoami`: signing in to a control plane and remembering it. */
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { type ApiClient, isApiError, normalizeServerUrl } from '../../proxy-core/api-client';
 import { displayMessage, displayText } from '../../proxy-core/display-text';
@@ -19,7 +20,8 @@ export function registerLoginCommands(program: Command): void {
     .option('--server <url>', 'the server address, e.g. https://portcullis.example.com (default: the last one used)')
     .option('--email <email>', 'your email (asked when left out)')
     .option('--password-stdin', 'read the password from standard input instead of asking')
-    .action(async (options: { server?: string; email?: string; passwordStdin?: boolean }) => {
+    .option('--ca-file <path>', 'PEM file of your company CA, when the server’s certificate comes from it (kept with the sign-in)')
+    .action(async (options: { server?: string; email?: string; passwordStdin?: boolean; caFile?: string }) => {
       const address = serverAddress(options.server);
       if (!address) throw new CliError('which server? run portcullis login --server URL');
       const server = normalizeServer(address);
@@ -35,7 +37,8 @@ export function registerLoginCommands(program: Command): void {
       }
       if (!email) throw new CliError('an email is needed to sign in');
       const password = await obtainSecret({ fromStdin: Boolean(options.passwordStdin), what: 'password' });
-      const client = anonymousClient(server);
+      const caFile = options.caFile ? resolve(options.caFile) : undefined;
+      const client = anonymousClient(server, caFile);
       const answer = await client.login({ email, password }).catch((error: unknown) => {
         if (isApiError(error, 'unauthenticated')) {
           throw new CliError(
@@ -45,7 +48,7 @@ export function registerLoginCommands(program: Command): void {
         }
         throw error;
       });
-      const saved = saveToken(dir, { server: client.server, token: answer.token }, { email });
+      const saved = saveToken(dir, { server: client.server, token: answer.token }, { email, caFile });
       printText(`Signed in to ${client.server} as ${displayText(answer.user.email)}.`);
       if (saved.store === 'keychain') printText('Your sign-in token is stored in the OS keychain.');
       else {

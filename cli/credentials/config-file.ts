@@ -11,6 +11,8 @@ export interface CliConfig {
   server?: string;
   email?: string;
   tokenStore?: TokenStoreKind;
+  /** Absolute path of the PEM file of the CA that issued the server's certificate (login --ca-file). */
+  caFile?: string;
 }
 
 export function configPath(dir: string): string {

@@ -30,7 +30,7 @@ export function tokenFilePath(dir: string): string {
   return join(dir, 'token.json');
 }
 
-export function saveToken(dir: string, stored: StoredToken, options: { email?: string } = {}): SaveResult {
+export function saveToken(dir: string, stored: StoredToken, options: { email?: string; caFile?: string } = {}): SaveResult {
   const config = readConfig(dir);
   const keychain = keychainSet(stored.server, stored.token);
   let result: SaveResult;
@@ -46,7 +46,14 @@ export function saveToken(dir: string, stored: StoredToken, options: { email?: s
       keychainProblem: keychain.reason,
     };
   }
-  writeConfig(dir, { ...config, server: stored.server, email: options.email ?? config.email, tokenStore: result.store });
+  writeConfig(dir, {
+    ...config,
+    server: stored.server,
+    email: options.email ?? config.email,
+    tokenStore: result.store,
+    // Kept with the sign-in: a CA belongs to this server. A sign-in without --ca-file to another server drops it.
+    caFile: options.caFile ?? (config.server === stored.server ? config.caFile : undefined),
+  });
   return result;
 }
 

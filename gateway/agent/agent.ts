@@ -34,6 +34,8 @@ export interface GatewayAgentOptions {
   /** The starting address: the control plane, or a load balancer in front of its replicas (see replica-channels.ts). */
   server: string;
   credential: string;
+  /** PEM of a private CA that issued the control plane's certificate (instead of the system's roots). */
+  ca?: string;
   name?: string;
   maskPatterns?: RegExp[];
   resolver?: ServeOptions['resolver'];
@@ -117,6 +119,7 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
     this.channel = new ReplicaChannels({
       server: options.server,
       credential: options.credential,
+      ca: options.ca,
       name: options.name,
       version: GATEWAY_AGENT_VERSION,
       reconnect: options.reconnect,
@@ -227,7 +230,7 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
       case 'stream.open':
         // The stream waits at the replica that sent this, reached at the address of the channel it came on.
         this.openStream(origin, message.streamId, message.sessionId, () =>
-          openDataStream({ server: origin.server, credential: this.options.credential, streamId: message.streamId }),
+          openDataStream({ server: origin.server, credential: this.options.credential, streamId: message.streamId, ca: this.options.ca }),
         ).catch((error) => {
           this.logger.error(`stream ${message.streamId} failed: ${(error as Error).message}`);
         });

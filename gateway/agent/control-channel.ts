@@ -24,6 +24,8 @@ export interface ControlChannelOptions {
   /** Base address of the control plane (http(s)://host[:port][/prefix]). */
   server: string;
   credential: string;
+  /** PEM of a private CA that issued the control plane's certificate (instead of the system's roots). */
+  ca?: string;
   name?: string;
   version: string;
   /** This gateway process run, told in hello: the control plane keeps its channels to one replica side by side. */
@@ -110,6 +112,7 @@ export class ControlChannel extends EventEmitter<ControlChannelEvents> {
     this.setStatus('connecting');
     const ws = new WebSocket(this.url, {
       headers: { authorization: `Bearer ${this.options.credential}` },
+      ...(this.options.ca ? { ca: this.options.ca } : {}),
       perMessageDeflate: false,
       handshakeTimeout: 10_000,
     });

@@ -11,6 +11,8 @@ export interface GatewayCredentialFile {
   server: string;
   gatewayId: string;
   credential: string;
+  /** Absolute path of the PEM file of the CA that issued the control plane's certificate (gateway start --ca-file). */
+  caFile?: string;
 }
 
 export function writeCredentialFile(path: string, content: GatewayCredentialFile): void {
@@ -53,5 +55,10 @@ export function readCredentialFile(path: string): GatewayCredentialFile {
   if (typeof parsed.server !== 'string' || typeof parsed.gatewayId !== 'string' || typeof parsed.credential !== 'string') {
     throw new Error(`the gateway credential file ${path} lacks server, gatewayId or credential; enroll the gateway again`);
   }
-  return { server: parsed.server, gatewayId: parsed.gatewayId, credential: parsed.credential };
+  return {
+    server: parsed.server,
+    gatewayId: parsed.gatewayId,
+    credential: parsed.credential,
+    ...(typeof parsed.caFile === 'string' ? { caFile: parsed.caFile } : {}),
+  };
 }

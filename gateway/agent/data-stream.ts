@@ -14,6 +14,8 @@ export interface DataStreamOptions {
   server: string;
   credential: string;
   streamId: string;
+  /** PEM of a private CA that issued the control plane's certificate. */
+  ca?: string;
   /** How long the control plane may take to answer. Default 10 s. */
   timeoutMs?: number;
 }
@@ -26,6 +28,7 @@ export function openDataStream(options: DataStreamOptions): Promise<Socket> {
     const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, {
       method: 'GET',
       agent: false,
+      ...(options.ca ? { ca: options.ca } : {}),
       headers: { connection: 'Upgrade', upgrade: RELAY_UPGRADE_PROTOCOL, authorization: `Bearer ${options.credential}` },
     });
     request.on('socket', (socket: Socket) => socket.setNoDelay(true));

@@ -1,9 +1,12 @@
 /**
  * Enrollment: exchanges a one-time enrollment token (from an admin) for the gateway's own long-lived credential.
  */
+
 import { hostname } from 'node:os';
 import { API_PREFIX, type ApiErrorBody } from '../../protocol/api';
 import { GATEWAY_ENROLL_PATH, type GatewayEnrollRequest, type GatewayEnrollResponse } from '../../protocol/gateway-channel';
+import { isCertificateError, untrustedCertificateMessage } from '../../proxy-core/api-client';
+import { fetchTrusting } from '../../proxy-core/server-trust';
 
 export interface EnrollOptions {
   /** Base address of the control plane, e.g. https://portcullis.example.com. */
@@ -12,6 +15,8 @@ export interface EnrollOptions {
   token: string;
   /** Name shown to admins; defaults to the host name. */
   name?: string;
+  /** PEM of a private CA that issued the control plane's certificate. */
+  ca?: string;
   timeoutMs?: number;
 }
 
@@ -21,7 +26,7 @@ export async function enrollGateway(options: EnrollOptions): Promise<GatewayEnro
   const body: GatewayEnrollRequest = { token: options.token, name: options.name ?? hostname() };
   let response: Response;
   try {
-    response = await fetch(url, {
+    response = await fetchTrusting(options.ca)(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json' },
       body: JSON.stringify(body),
@@ -29,6 +34,7 @@ export async function enrollGateway(options: EnrollOptions): Promise<GatewayEnro
     });
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+    if (isCertificateError(cause)) throw new Error(untrustedCertificateMessage(base, cause, options.ca !== undefined));
     throw new Error(`could not reach the control plane at ${base} to enroll (${cause}); check the address and that it is running`);
   }
   const text = await response.text();

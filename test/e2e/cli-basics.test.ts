@@ -77,7 +77,10 @@ describe('portcullis CLI: usage and errors without a server', () => {
     const dataDir = join(user.home, 'data');
     const refused = await cli.run(user, ['server', '--data-dir', dataDir, '--host', '0.0.0.0', '--port', String(await freePort())]);
     assert.equal(refused.code, 1, refused.stdout + refused.stderr);
-    assert.match(refused.stderr, /refusing to serve plain HTTP on 0\.0\.0\.0, which is not loopback.*PORTCULLIS_TLS_CERT_FILE.*--insecure-http/);
+    assert.match(
+      refused.stderr,
+      /refusing to serve plain HTTP on 0\.0\.0\.0, which is not loopback.*PORTCULLIS_TLS_CERT_FILE.*--insecure-http/,
+    );
     assert.equal(existsSync(join(dataDir, 'portcullis.db')), false, 'nothing was created');
     const allowed = cli.start(user, ['server', '--data-dir', dataDir, '--host', '0.0.0.0', '--port', '0', '--insecure-http']);
     try {
