@@ -98,7 +98,9 @@ describe('Edit Account Policy', () => {
     });
     mock.quickPickAnswers.push(() => []);
     await run();
-    const { policy } = api.calls.find((c) => c.method === 'updateAccount')?.args[1] as { policy: AccountPolicy };
+    const update = api.calls.find((c) => c.method === 'updateAccount');
+    assert.ok(update, 'the account was updated');
+    const { policy } = update.args[1] as { policy: AccountPolicy };
     assert.deepEqual(policy, {
       mode: 'read-write',
       databases: ['app'],
