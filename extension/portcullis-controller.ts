@@ -3,6 +3,9 @@ import type { AccountDto, ResourceDto, SessionDto } from '../protocol/api';
 import { collectPages } from '../proxy-core/api-client';
 import { displayText } from '../proxy-core/display-text';
 import { AdminController } from './admin/admin-controller';
+import { BrowseController } from './browse/browse-controller';
+import type { BrowseDataSource } from './browse/browse-data-source';
+import { copyConnectionString } from './browse/copy-connection-string';
 import { CONTEXT_KEYS, EXTENSION_COMMANDS, VIEW_IDS } from './commands/index';
 import { registerCommand, showCommandError } from './commands/register-command';
 import { type ApiClientFactory, ConnectionController } from './connection/connection-controller';
@@ -26,6 +29,8 @@ import { TokenStorage } from './storage/token-storage';
 export interface PortcullisDependencies {
   startAccess: StartAccessLike;
   createClient?: ApiClientFactory;
+  /** What browsing reads through (tests pass one with a short idle timeout). */
+  browseSource?: BrowseDataSource;
 }
 
 /**
@@ -45,6 +50,7 @@ export class PortcullisController {
   readonly logs: SessionLogProvider;
   readonly admin: AdminController;
   readonly totpEnrollment: TotpEnrollmentController;
+  readonly browse: BrowseController;
   private readonly subscriptions: vscode.Disposable[] = [];
 
   constructor(
@@ -56,7 +62,8 @@ export class PortcullisController {
     this.connection = new ConnectionController(this.settings, new TokenStorage(context.secrets), userAgent, dependencies.createClient);
     this.access = new AccessController(this.connection, this.book, this.settings, dependencies.startAccess, userAgent);
     this.statusBar = new StatusBarController(this.book, this.access);
-    this.resourcesTree = new ResourcesTreeProvider(this.connection, this.book);
+    this.browse = new BrowseController(this.book, dependencies.browseSource);
+    this.resourcesTree = new ResourcesTreeProvider(this.connection, this.book, this.browse.tree);
     this.sessionsTree = new SessionsTreeProvider(this.connection, this.book);
     this.accessRequestsTree = new AccessRequestsTreeProvider(this.connection);
     this.accessRequests = new AccessRequestController(this.connection, () => this.accessRequestsTree.refresh());
@@ -72,6 +79,7 @@ export class PortcullisController {
       this.accessRequestsTree,
       this.logs,
       this.totpEnrollment,
+      this.browse,
     );
   }
 
@@ -89,6 +97,7 @@ export class PortcullisController {
       requestsView,
       requestsView.onDidChangeVisibility((e) => this.accessRequestsTree.setVisible(e.visible)),
       this.access.onDidChangeAccessRequests(() => this.accessRequestsTree.refresh()),
+      ...this.browse.register(),
     );
     this.registerCommands();
     this.context.subscriptions.push(...this.subscriptions);
@@ -142,9 +151,7 @@ export class PortcullisController {
     });
     register(C.copyConnectionUri, async (item) => {
       const session = await this.localSessionOf(item);
-      if (!session) return;
-      await vscode.env.clipboard.writeText(session.uri);
-      void vscode.window.showInformationMessage(`Copied ${session.uri}: it needs no password while the session runs.`);
+      if (session) await copyConnectionString(session);
     });
     register(C.openMongosh, async (item) => {
       const session = await this.localSessionOf(item);
@@ -183,6 +190,8 @@ export class PortcullisController {
     register(C.approveAccessRequest, (item) => this.accessRequests.approve(item));
     register(C.denyAccessRequest, (item) => this.accessRequests.deny(item));
     register(C.cancelAccessRequest, (item) => this.accessRequests.cancel(item));
+    register(C.openCollection, (item) => this.browse.openCollection(item));
+    register(C.loadMoreDocuments, (target) => this.browse.loadMore(target));
   }
 
   /** The session of this window an item stands for, or one the user picks when run from the palette. */

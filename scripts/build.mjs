@@ -9,6 +9,17 @@ import { build } from 'esbuild';
 const root = join(import.meta.dirname, '..');
 // Native addons and packages that load files at run time stay outside the bundle.
 const nativeExternals = ['better-sqlite3', 'argon2', '@napi-rs/keyring', 'pg-native'];
+// The MongoDB driver's optional add-ons (Kerberos, compression, cloud credentials, encryption), loaded in try/catch:
+// the extension's browse connects without them, so they stay out of its bundle (and of the .vsix).
+const mongodbDriverOptionals = [
+  'kerberos',
+  '@mongodb-js/zstd',
+  '@aws-sdk/credential-providers',
+  'gcp-metadata',
+  'snappy',
+  'socks',
+  'mongodb-client-encryption',
+];
 
 const common = {
   bundle: true,
@@ -21,7 +32,12 @@ const common = {
 };
 
 await Promise.all([
-  build({ ...common, entryPoints: ['extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', ...nativeExternals] }),
+  build({
+    ...common,
+    entryPoints: ['extension/extension.ts'],
+    outfile: 'dist/extension.js',
+    external: ['vscode', ...nativeExternals, ...mongodbDriverOptionals],
+  }),
   build({
     ...common,
     entryPoints: ['cli/main.ts'],

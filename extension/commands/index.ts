@@ -24,6 +24,8 @@ export const EXTENSION_COMMANDS = Object.freeze({
   approveAccessRequest: 'portcullis.approveAccessRequest',
   denyAccessRequest: 'portcullis.denyAccessRequest',
   cancelAccessRequest: 'portcullis.cancelAccessRequest',
+  openCollection: 'portcullis.openCollection',
+  loadMoreDocuments: 'portcullis.loadMoreDocuments',
 } as const);
 
 export type ExtensionCommand = (typeof EXTENSION_COMMANDS)[keyof typeof EXTENSION_COMMANDS];

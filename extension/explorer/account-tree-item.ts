@@ -17,7 +17,8 @@ export class AccountTreeItem extends vscode.TreeItem {
     readonly localSession: LocalSession | undefined,
     admin: boolean,
   ) {
-    super(displayText(account.name), vscode.TreeItemCollapsibleState.None);
+    // With a running session here it expands to the databases it can read (extension/browse); otherwise a leaf.
+    super(displayText(account.name), localSession ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
     this.id = `account:${account.id}`;
     const parts: string[] = [];
     if (localSession) parts.push('session active');
@@ -43,7 +44,7 @@ export class AccountTreeItem extends vscode.TreeItem {
           : account.policy?.reasonRequired
             ? 'A reason is asked for at Access.'
             : '',
-        localSession ? `Running here at \`${localSession.uri}\`` : '',
+        localSession ? `Running here at \`${localSession.uri}\`; expand to browse its databases.` : '',
       ]
         .filter(Boolean)
         .join('\n\n'),

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { ResourceDto } from '../../protocol/api';
 import { collectPages } from '../../proxy-core/api-client';
+import { type BrowseNode, type BrowseTree, isBrowseNode } from '../browse/browse-tree';
 import { describeError } from '../commands/describe-error';
 import type { ConnectionController } from '../connection/connection-controller';
 import type { SessionBook } from '../sessions/session-book';
@@ -9,11 +10,12 @@ import { MessageTreeItem } from './message-tree-item';
 import { ProjectTreeItem } from './project-tree-item';
 import { ResourceTreeItem } from './resource-tree-item';
 
-export type ResourcesNode = ProjectTreeItem | ResourceTreeItem | AccountTreeItem | MessageTreeItem;
+export type ResourcesNode = ProjectTreeItem | ResourceTreeItem | AccountTreeItem | MessageTreeItem | BrowseNode;
 
 /**
  * The Resources view: resources the user can reach (grouped by project when there is more than one), each
- * expanding to its accounts. Empty when signed out or when there are no resources, so the welcome view shows.
+ * expanding to its accounts; an account with a running session here expands to its data (BrowseTree). Empty when
+ * signed out or when there are no resources, so the welcome view shows.
  */
 export class ResourcesTreeProvider implements vscode.TreeDataProvider<ResourcesNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<ResourcesNode | undefined>();
@@ -23,6 +25,7 @@ export class ResourcesTreeProvider implements vscode.TreeDataProvider<ResourcesN
   constructor(
     private readonly connection: ConnectionController,
     private readonly book: SessionBook,
+    private readonly browse?: BrowseTree,
   ) {
     this.subscriptions.push(
       connection.onDidChange(() => this.refresh()),
@@ -48,6 +51,11 @@ export class ResourcesTreeProvider implements vscode.TreeDataProvider<ResourcesN
       }
       if (element instanceof ProjectTreeItem) return await this.resourcesOf(element.project.id);
       if (element instanceof ResourceTreeItem) return await this.accountsOf(element.resource);
+      if (element instanceof AccountTreeItem) {
+        const session = this.book.findByAccount(element.account.id);
+        return session && this.browse ? await this.browse.databasesOf(session, element.id!) : [];
+      }
+      if (isBrowseNode(element)) return (await this.browse?.childrenOf(element)) ?? [];
       return [];
     } catch (error) {
       await this.connection.handleError(error);

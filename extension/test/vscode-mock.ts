@@ -78,6 +78,27 @@ export class Uri {
   }
 }
 
+export class Position {
+  constructor(
+    readonly line: number,
+    readonly character: number,
+  ) {}
+}
+export class Range {
+  readonly start: Position;
+  readonly end: Position;
+  constructor(startLine: number, startCharacter: number, endLine: number, endCharacter: number) {
+    this.start = new Position(startLine, startCharacter);
+    this.end = new Position(endLine, endCharacter);
+  }
+}
+export class CodeLens {
+  constructor(
+    readonly range: Range,
+    readonly command?: { title: string; command: string; tooltip?: string; arguments?: unknown[] },
+  ) {}
+}
+
 export interface ShownMessage {
   severity: 'information' | 'warning' | 'error';
   text: string;
@@ -156,6 +177,9 @@ export const mock = {
   treeViews: new Map<string, MockTreeView>(),
   progress: [] as MockProgress[],
   webviewPanels: [] as MockWebviewPanel[],
+  codeLensProviders: [] as Array<{ selector: unknown; provider: unknown }>,
+  closeDocumentEmitter: new EventEmitter<{ uri: Uri }>(),
+  activeTextEditor: undefined as { document: { uri: Uri } } | undefined,
 };
 
 export function resetMock(): void {
@@ -178,6 +202,9 @@ export function resetMock(): void {
   mock.treeViews.clear();
   mock.progress.length = 0;
   mock.webviewPanels.length = 0;
+  mock.codeLensProviders.length = 0;
+  mock.closeDocumentEmitter = new EventEmitter<{ uri: Uri }>();
+  mock.activeTextEditor = undefined;
 }
 
 /** Waits until queued work (promise chains started by the code under test) has run. */
@@ -194,6 +221,9 @@ function message(severity: ShownMessage['severity']) {
 }
 
 export const window = {
+  get activeTextEditor() {
+    return mock.activeTextEditor;
+  },
   showInformationMessage: message('information'),
   showWarningMessage: message('warning'),
   showErrorMessage: message('error'),
@@ -359,12 +389,21 @@ export const workspace = {
     mock.contentProviders.set(scheme, provider);
     return new Disposable(() => mock.contentProviders.delete(scheme));
   },
+  onDidCloseTextDocument: (listener: Listener<{ uri: Uri }>) => mock.closeDocumentEmitter.event(listener),
   async openTextDocument(uri: Uri) {
     const provider = mock.contentProviders.get(uri.scheme);
     if (!provider) throw new Error(`no content provider for ${uri.scheme}`);
     const document = { uri, text: String(await provider.provideTextDocumentContent(uri)) };
     mock.documents.push(document);
     return document;
+  },
+};
+
+export const languages = {
+  registerCodeLensProvider(selector: unknown, provider: unknown) {
+    const entry = { selector, provider };
+    mock.codeLensProviders.push(entry);
+    return new Disposable(() => mock.codeLensProviders.splice(mock.codeLensProviders.indexOf(entry), 1));
   },
 };
 
@@ -414,9 +453,13 @@ const vscodeModule = {
   ThemeColor,
   MarkdownString,
   Uri,
+  Position,
+  Range,
+  CodeLens,
   window,
   commands,
   workspace,
+  languages,
   env,
   version,
 };
