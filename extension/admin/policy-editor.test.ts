@@ -98,7 +98,7 @@ describe('Edit Account Policy', () => {
     });
     mock.quickPickAnswers.push(() => []);
     await run();
-    const { policy } = api.calls.find((c) => c.method === 'updateAccount')?.args[1] as { policy: AccountPolicy };
+    const { policy } = api.calls.find((c) => c.method === 'updateAccount')!.args[1] as { policy: AccountPolicy };
     assert.deepEqual(policy, {
       mode: 'read-write',
       databases: ['app'],

@@ -24,6 +24,9 @@ export const EXTENSION_COMMANDS = Object.freeze({
   approveAccessRequest: 'portcullis.approveAccessRequest',
   denyAccessRequest: 'portcullis.denyAccessRequest',
   cancelAccessRequest: 'portcullis.cancelAccessRequest',
+  editAccount: 'portcullis.editAccount',
+  testConnection: 'portcullis.testConnection',
+  removeTotp: 'portcullis.removeTotp',
 } as const);
 
 export type ExtensionCommand = (typeof EXTENSION_COMMANDS)[keyof typeof EXTENSION_COMMANDS];

@@ -4,6 +4,7 @@
  * test afterwards (with `await import(...)`). Prompts answer from queues the test fills; everything the code
  * shows is recorded.
  */
+import { readFileSync } from 'node:fs';
 import Module from 'node:module';
 
 type Listener<T> = (value: T) => unknown;
@@ -73,6 +74,9 @@ export class Uri {
   static from(parts: { scheme: string; path?: string; query?: string }): Uri {
     return new Uri(parts.scheme, parts.path ?? '', parts.query ?? '');
   }
+  static file(path: string): Uri {
+    return new Uri('file', path);
+  }
   toString(): string {
     return `${this.scheme}:${this.path}${this.query ? `?${this.query}` : ''}`;
   }
@@ -87,7 +91,7 @@ export interface ShownMessage {
 
 export interface MockTerminal {
   name: string;
-  options: { name: string; shellPath?: string; shellArgs?: string[] };
+  options: { name: string; shellPath?: string; shellArgs?: string[]; env?: Record<string, string>; isTransient?: boolean };
   shown: boolean;
   disposed: boolean;
   show(): void;
@@ -156,6 +160,8 @@ export const mock = {
   treeViews: new Map<string, MockTreeView>(),
   progress: [] as MockProgress[],
   webviewPanels: [] as MockWebviewPanel[],
+  /** Answers of showOpenDialog, in order (undefined: the user cancelled). */
+  openDialogAnswers: [] as Array<Uri[] | undefined>,
 };
 
 export function resetMock(): void {
@@ -178,6 +184,7 @@ export function resetMock(): void {
   mock.treeViews.clear();
   mock.progress.length = 0;
   mock.webviewPanels.length = 0;
+  mock.openDialogAnswers.length = 0;
 }
 
 /** Waits until queued work (promise chains started by the code under test) has run. */
@@ -324,6 +331,10 @@ export const window = {
   async showTextDocument(document: { uri: Uri; text: string }) {
     return document;
   },
+  async showOpenDialog(_options?: unknown) {
+    if (mock.openDialogAnswers.length === 0) throw new Error('unexpected open dialog');
+    return mock.openDialogAnswers.shift();
+  },
 };
 
 export const commands = {
@@ -358,6 +369,12 @@ export const workspace = {
   registerTextDocumentContentProvider(scheme: string, provider: { provideTextDocumentContent(uri: Uri): unknown }) {
     mock.contentProviders.set(scheme, provider);
     return new Disposable(() => mock.contentProviders.delete(scheme));
+  },
+  /** Reads real files: tests write what a dialog picks into a temporary folder. */
+  fs: {
+    async readFile(uri: Uri): Promise<Uint8Array> {
+      return new Uint8Array(readFileSync(uri.path));
+    },
   },
   async openTextDocument(uri: Uri) {
     const provider = mock.contentProviders.get(uri.scheme);
