@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { AccountDto, ResourceDto, SessionDto } from '../protocol/api';
 import { collectPages } from '../proxy-core/api-client';
@@ -25,6 +26,7 @@ import { sessionLabel } from './sessions/session-label';
 import { StatusBarController } from './sessions/status-bar-controller';
 import { Settings } from './storage/settings';
 import { TokenStorage } from './storage/token-storage';
+import { MongoshTerminalController } from './terminals/mongosh-terminal-controller';
 
 export interface PortcullisDependencies {
   startAccess: StartAccessLike;
@@ -51,6 +53,7 @@ export class PortcullisController {
   readonly admin: AdminController;
   readonly totpEnrollment: TotpEnrollmentController;
   readonly browse: BrowseController;
+  readonly terminals: MongoshTerminalController;
   private readonly subscriptions: vscode.Disposable[] = [];
 
   constructor(
@@ -60,7 +63,12 @@ export class PortcullisController {
     const version = (context.extension?.packageJSON as { version?: string } | undefined)?.version ?? '0';
     const userAgent = `portcullis-vscode/${version} vscode/${vscode.version}`;
     this.connection = new ConnectionController(this.settings, new TokenStorage(context.secrets), userAgent, dependencies.createClient);
-    this.access = new AccessController(this.connection, this.book, this.settings, dependencies.startAccess, userAgent);
+    // The wrapper each mongosh terminal runs is bundled beside extension.js (scripts/build.mjs).
+    this.terminals = new MongoshTerminalController(this.settings, this.connection, this.book, join(__dirname, 'mongosh-terminal.js'), {
+      reconnect: (target) => this.access.access(target, { openTerminal: false }),
+      endSession: (session) => this.access.stop(session),
+    });
+    this.access = new AccessController(this.connection, this.book, this.settings, dependencies.startAccess, userAgent, this.terminals);
     this.statusBar = new StatusBarController(this.book, this.access);
     this.browse = new BrowseController(this.book, dependencies.browseSource);
     this.resourcesTree = new ResourcesTreeProvider(this.connection, this.book, this.browse.tree);
@@ -80,6 +88,7 @@ export class PortcullisController {
       this.logs,
       this.totpEnrollment,
       this.browse,
+      this.terminals,
     );
   }
 
@@ -127,7 +136,7 @@ export class PortcullisController {
     const C = EXTENSION_COMMANDS;
     register(C.signIn, () => this.connection.signIn());
     register(C.signOut, async () => {
-      await this.access.stopAll();
+      await this.access.stopAll('signed_out');
       await this.connection.signOut();
     });
     register(C.refresh, async () => {
@@ -192,6 +201,9 @@ export class PortcullisController {
     register(C.cancelAccessRequest, (item) => this.accessRequests.cancel(item));
     register(C.openCollection, (item) => this.browse.openCollection(item));
     register(C.loadMoreDocuments, (target) => this.browse.loadMore(target));
+    register(C.editAccount, (item) => this.admin.editAccount(item));
+    register(C.testConnection, (item) => this.admin.testConnection(item));
+    register(C.removeTotp, () => this.totpEnrollment.remove());
   }
 
   /** The session of this window an item stands for, or one the user picks when run from the palette. */

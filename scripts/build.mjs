@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Bundles the two entry points with esbuild:
-//   dist/extension.js  the VS Code extension (vscode is provided by the editor)
-//   dist/cli.js        the `portcullis` command (also runs the control plane and the gateway)
+// Bundles the entry points with esbuild:
+//   dist/extension.js         the VS Code extension (vscode is provided by the editor)
+//   dist/mongosh-terminal.js  what the extension's mongosh terminals run: mongosh, then why it or its session ended
+//   dist/cli.js               the `portcullis` command (also runs the control plane and the gateway)
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -38,6 +39,7 @@ await Promise.all([
     outfile: 'dist/extension.js',
     external: ['vscode', ...nativeExternals, ...mongodbDriverOptionals],
   }),
+  build({ ...common, entryPoints: ['extension/terminals/mongosh-wrapper.ts'], outfile: 'dist/mongosh-terminal.js' }),
   build({
     ...common,
     entryPoints: ['cli/main.ts'],

@@ -24,3 +24,20 @@ export function validatePositiveMinutes(value: string): string | undefined {
   const n = Number(v);
   return Number.isFinite(n) && n > 0 && n <= 7 * 24 * 60 ? undefined : 'enter a number of minutes between 1 and 10080, or leave it empty';
 }
+
+/** Like validatePositiveMinutes, for a value that must be given (an account's maximum duration when edited). */
+export function validateRequiredMinutes(value: string): string | undefined {
+  if (value.trim() === '') return 'enter a number of minutes between 1 and 10080';
+  return validatePositiveMinutes(value);
+}
+
+/** A CA file's content: PEM with at least one certificate. Says what is wrong without quoting the file. */
+export function checkCaCertificate(text: string, fileName: string): string {
+  if (!/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.test(text)) {
+    throw new Error(`${fileName} is not a PEM certificate (no BEGIN CERTIFICATE block); choose the CA's certificate file in PEM format`);
+  }
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
+    throw new Error(`${fileName} contains a private key; choose a file with only the CA's certificate`);
+  }
+  return text;
+}

@@ -69,6 +69,8 @@ describe('the command registry matches package.json', () => {
       'addAccount',
       'deleteAccount',
       'editAccountPolicy',
+      'editAccount',
+      'testConnection',
       'copyCliCommand',
       'terminateSession',
       'approveAccessRequest',
@@ -105,12 +107,13 @@ describe('menu when clauses match the tree items’ context values', () => {
     assert.deepEqual([...member].sort(), ['access', 'copyCliCommand']);
     const active = new Set(menuFor(R, accountContextValue(true, false)));
     for (const c of ['access', 'copyConnectionUri', 'openMongosh', 'stopSession']) assert.ok(active.has(c), c);
-    assert.ok(!active.has('deleteAccount'));
-    assert.ok(!active.has('editAccountPolicy'));
+    for (const adminOnly of ['deleteAccount', 'editAccountPolicy', 'editAccount', 'testConnection'])
+      assert.ok(!active.has(adminOnly), adminOnly);
     assert.ok(new Set(menuFor(R, accountContextValue(true, true))).has('deleteAccount'));
-    assert.ok(new Set(menuFor(R, accountContextValue(false, true))).has('editAccountPolicy'));
+    const adminAccount = new Set(menuFor(R, accountContextValue(false, true)));
+    for (const c of ['editAccountPolicy', 'editAccount', 'testConnection']) assert.ok(adminAccount.has(c), c);
     assert.deepEqual(menuFor(R, resourceContextValue(false)), []);
-    assert.deepEqual(menuFor(R, resourceContextValue(true)).sort(), ['addAccount', 'deleteResource', 'editResource']);
+    assert.deepEqual(menuFor(R, resourceContextValue(true)).sort(), ['addAccount', 'deleteResource', 'editResource', 'testConnection']);
     assert.deepEqual(new Set(menuFor(S, sessionContextValue('ended', false))), new Set(['openSessionLog']));
     assert.ok(menuFor(S, sessionContextValue('active', true)).includes('terminateSession'));
     assert.ok(!menuFor(S, sessionContextValue('active', false)).includes('terminateSession'));

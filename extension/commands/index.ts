@@ -26,6 +26,9 @@ export const EXTENSION_COMMANDS = Object.freeze({
   cancelAccessRequest: 'portcullis.cancelAccessRequest',
   openCollection: 'portcullis.openCollection',
   loadMoreDocuments: 'portcullis.loadMoreDocuments',
+  editAccount: 'portcullis.editAccount',
+  testConnection: 'portcullis.testConnection',
+  removeTotp: 'portcullis.removeTotp',
 } as const);
 
 export type ExtensionCommand = (typeof EXTENSION_COMMANDS)[keyof typeof EXTENSION_COMMANDS];

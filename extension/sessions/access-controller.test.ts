@@ -43,7 +43,7 @@ async function setUp(
 describe('Access from the Resources view', () => {
   beforeEach(() => resetMock());
 
-  it('starts a session with the stored token, opens mongosh on the local address in a terminal named resource / account', async () => {
+  it('starts a session with the stored token, opens mongosh on the local address in a terminal named mongosh · resource / account', async () => {
     const { controller, access, item } = await setUp();
     await mock.commands.get('portcullis.access')!(item);
     assert.equal(access.started.length, 1);
@@ -52,9 +52,10 @@ describe('Access from the Resources view', () => {
     assert.match(access.started[0].options.clientAgent ?? '', /^portcullis-vscode\//);
     assert.equal(mock.terminals.length, 1);
     const terminal = mock.terminals[0];
-    assert.equal(terminal.name, 'orders-db / reader');
-    assert.equal(terminal.options.shellPath, mongosh);
-    assert.deepEqual(terminal.options.shellArgs, ['mongodb://127.0.0.1:27999/']);
+    assert.equal(terminal.name, 'mongosh · orders-db / reader');
+    // The terminal runs the wrapper that runs mongosh (the address reaches it over its channel: terminals/).
+    assert.equal(terminal.options.shellPath, process.execPath);
+    assert.match(terminal.options.shellArgs?.[0] ?? '', /mongosh-terminal\.js$/);
     assert.ok(terminal.shown);
     assert.equal(controller.book.size, 1);
     assert.equal(mock.context.get('portcullis.hasLocalSessions'), true);
@@ -150,9 +151,20 @@ describe('Access from the Resources view', () => {
     assert.ok(mock.messages.some((m) => m.severity === 'information' && /orders-db \/ reader ended\./.test(m.text)));
   });
 
-  it('Access on an account with a running session opens another terminal instead of a second session', async () => {
+  it('Access on an account with a running session shows its terminal instead of starting a second session', async () => {
     const { access, item } = await setUp();
     await mock.commands.get('portcullis.access')!(item);
+    await mock.commands.get('portcullis.access')!(item);
+    assert.equal(access.started.length, 1);
+    assert.equal(mock.terminals.length, 1);
+  });
+
+  it('Access on an account whose session has no terminal open any more opens one', async () => {
+    const { access, item } = await setUp();
+    mock.configuration.set('portcullis.endSessionOnTerminalClose', 'never');
+    await mock.commands.get('portcullis.access')!(item);
+    mock.terminals[0].dispose();
+    await settle();
     await mock.commands.get('portcullis.access')!(item);
     assert.equal(access.started.length, 1);
     assert.equal(mock.terminals.length, 2);

@@ -4,11 +4,12 @@ import { AccessRequestClosed } from '../../proxy-core/access-approval';
 import { displayMessage, displayText } from '../../proxy-core/display-text';
 import { describeError } from '../commands/describe-error';
 import type { ConnectionController } from '../connection/connection-controller';
+import { authenticatorAppNeededText, needsAuthenticatorApp } from '../mfa/mfa-errors';
 import type { Settings } from '../storage/settings';
+import type { MongoshTerminalController } from '../terminals/mongosh-terminal-controller';
 import { AccessProgress } from './access-progress';
 import type { AccessEnded, StartAccessLike } from './access-types';
 import { describeSessionEnd } from './end-reasons';
-import { locateExecutable, MONGOSH_INSTALL_PAGE } from './mongosh-locator';
 import { type LocalSession, SessionBook } from './session-book';
 import { sessionLabel } from './session-label';
 
@@ -35,8 +36,8 @@ interface ApprovalWait {
 
 /**
  * Starting, using and ending this window's sessions: reason and MFA prompts, waiting for an admin's approval,
- * progress while connecting, a mongosh terminal per session, the terminal-close rule, and telling the user when
- * and why a session ended.
+ * progress while connecting, mongosh terminals (through the terminal controller), the terminal-close rule, and
+ * telling the user when and why a session ended.
  */
 export class AccessController implements vscode.Disposable {
   private readonly ended = new vscode.EventEmitter<LocalSession>();
@@ -48,6 +49,8 @@ export class AccessController implements vscode.Disposable {
   /** Accesses waiting for approval, by account id: one per account, the server keeps one request per user and account. */
   private readonly waits = new Map<string, ApprovalWait>();
   private readonly disposables: vscode.Disposable[] = [];
+  /** Set while Sign Out ends the sessions, so their terminals say so. */
+  private signingOut = false;
 
   constructor(
     private readonly connection: ConnectionController,
@@ -55,15 +58,20 @@ export class AccessController implements vscode.Disposable {
     private readonly settings: Settings,
     private readonly startAccess: StartAccessLike,
     private readonly clientAgent: string,
+    private readonly terminals: MongoshTerminalController,
   ) {
     this.disposables.push(vscode.window.onDidCloseTerminal((terminal) => this.terminalClosed(terminal)));
   }
 
-  /** Access: reuses this window's session for the account if there is one, else starts one; then opens mongosh. */
-  async access(target: AccessTarget): Promise<LocalSession | undefined> {
+  /**
+   * Access: reuses this window's session for the account if there is one (showing its terminal, or opening one), else
+   * starts one and opens mongosh on it. `openTerminal: false`: a terminal's Reconnect, which brings its own.
+   */
+  async access(target: AccessTarget, options: { openTerminal?: boolean } = {}): Promise<LocalSession | undefined> {
+    const openTerminal = options.openTerminal ?? true;
     const existing = this.book.findByAccount(target.accountId);
     if (existing) {
-      this.openMongosh(existing);
+      if (openTerminal && !this.terminals.focus(existing)) this.openMongosh(existing);
       return existing;
     }
     const signedIn = this.connection.current;
@@ -129,7 +137,9 @@ export class AccessController implements vscode.Disposable {
           }
           throw new Error(`no access to ${label}: ${describeError(error)}`);
         }
-        throw new Error(`could not start a session on ${label}: ${describeError(error)}`);
+        // The server's MFA set-up message names the CLI: said here in the extension's words (with a button, see showCommandError).
+        if (needsAuthenticatorApp(error)) throw new Error(authenticatorAppNeededText(error, label), { cause: error });
+        throw new Error(`could not start a session on ${label}: ${describeError(error)}`, { cause: error });
       } finally {
         settle();
         progress.done();
@@ -142,7 +152,7 @@ export class AccessController implements vscode.Disposable {
     const session = SessionBook.fromHandle(handle, { resourceName: target.resourceName, accountName: target.accountName });
     handle.on('ended', (ended: AccessEnded) => this.sessionEnded(session, ended));
     this.book.add(session);
-    this.openMongosh(session);
+    if (openTerminal) this.openMongosh(session);
     return session;
   }
 
@@ -162,31 +172,7 @@ export class AccessController implements vscode.Disposable {
 
   /** Opens another mongosh terminal on a running session, or explains why it cannot. */
   openMongosh(session: LocalSession): vscode.Terminal | undefined {
-    const setting = this.settings.mongoshPath;
-    const mongosh = locateExecutable(setting);
-    if (!mongosh) {
-      void vscode.window
-        .showWarningMessage(
-          `mongosh was not found ("${setting}"). Install it or set portcullis.mongoshPath; the session is running at ${session.uri}.`,
-          'Copy Connection URI',
-          'Open Install Page',
-        )
-        .then(async (choice) => {
-          if (choice === 'Copy Connection URI') await vscode.env.clipboard.writeText(session.uri);
-          if (choice === 'Open Install Page') await vscode.env.openExternal(vscode.Uri.parse(MONGOSH_INSTALL_PAGE));
-        });
-      return undefined;
-    }
-    const terminal = vscode.window.createTerminal({
-      name: sessionLabel(session),
-      shellPath: mongosh,
-      shellArgs: [session.uri],
-      iconPath: new vscode.ThemeIcon('database'),
-    });
-    session.terminals.add(terminal);
-    this.book.touch();
-    terminal.show();
-    return terminal;
+    return this.terminals.open(session);
   }
 
   /** Ends a session of this window: the local listener closes and the server ends the session. */
@@ -205,10 +191,15 @@ export class AccessController implements vscode.Disposable {
    * On deactivate and sign-out: ends every session of this window, each independently, and withdraws the requests
    * Accesses wait on (while the token still works), so that no admin approves access nobody waits for.
    */
-  async stopAll(): Promise<void> {
+  async stopAll(cause?: 'signed_out'): Promise<void> {
     const waits = [...this.waits.values()];
     for (const wait of waits) wait.abort.abort();
-    await Promise.allSettled([...this.book.list().map((session) => this.stop(session)), ...waits.map((wait) => wait.settled)]);
+    this.signingOut = cause === 'signed_out';
+    try {
+      await Promise.allSettled([...this.book.list().map((session) => this.stop(session)), ...waits.map((wait) => wait.settled)]);
+    } finally {
+      this.signingOut = false;
+    }
   }
 
   dispose(): void {
@@ -250,6 +241,7 @@ export class AccessController implements vscode.Disposable {
     const notice = describeSessionEnd(sessionLabel(session), ended, session.stopping);
     if (notice.severity === 'warning') void vscode.window.showWarningMessage(notice.text);
     else void vscode.window.showInformationMessage(notice.text);
+    this.terminals.sessionEnded(session, ended, { stoppedHere: session.stopping, signedOut: this.signingOut });
     this.ended.fire(session);
   }
 

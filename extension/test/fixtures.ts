@@ -8,8 +8,10 @@ import type {
   AccessRequestDto,
   AccessRequestState,
   AccountDto,
+  ConnectionTestDto,
   GatewayDto,
   MeDto,
+  MfaStatusDto,
   Page,
   ResourceDto,
   SessionDto,
@@ -134,6 +136,17 @@ export class FakeApi {
   accessRequests: AccessRequestDto[] = [];
   /** When set, every call fails with it. */
   failWith: Error | undefined;
+  /** What the gateway answers Test Connection with (a function sees the call), or an error to throw (gateway offline). */
+  connectionTest: ConnectionTestDto | Error | ((method: string, args: unknown[]) => ConnectionTestDto) = {
+    ok: true,
+    stage: 'authenticate',
+    message: 'Signed in to the database of resource "orders-db" (primary) as reader with SCRAM-SHA-256.',
+    serverRole: 'primary',
+    mechanism: 'SCRAM-SHA-256',
+    durationMs: 12,
+  };
+  /** The signed-in user's authenticator app: `code` is the one the app shows now. */
+  totp = { enrolled: false, code: '123456' };
   private readonly decisions = new EventEmitter<{ decided: [string] }>();
 
   constructor(readonly server: string) {}
@@ -192,6 +205,65 @@ export class FakeApi {
   async updateAccount(id: string, input: { policy?: unknown }) {
     this.record('updateAccount', id, input);
     return accountDto({ ...(input as object), id });
+  }
+  async getAccount(id: string) {
+    this.record('getAccount', id);
+    const a = this.accounts.find((x) => x.id === id);
+    if (!a) throw new ApiError(404, 'not_found', 'account not found');
+    return a;
+  }
+  async getResource(id: string) {
+    this.record('getResource', id);
+    const r = this.resources.find((x) => x.id === id);
+    if (!r) throw new ApiError(404, 'not_found', 'resource not found');
+    return r;
+  }
+  private testAnswer(method: string, args: unknown[]): ConnectionTestDto {
+    this.record(method, ...args);
+    if (this.connectionTest instanceof Error) throw this.connectionTest;
+    return typeof this.connectionTest === 'function' ? this.connectionTest(method, args) : this.connectionTest;
+  }
+  async testAccountConnection(id: string, input: { password?: string } = {}) {
+    return this.testAnswer('testAccountConnection', [id, input]);
+  }
+  async testResourceConnection(id: string, user: { username?: string; password?: string } = {}) {
+    return this.testAnswer('testResourceConnection', [id, user]);
+  }
+  async testNewResourceConnection(input: unknown) {
+    return this.testAnswer('testNewResourceConnection', [input]);
+  }
+  mfaStatus(): MfaStatusDto {
+    return {
+      totp: { enrolled: this.totp.enrolled, pending: false, confirmedAt: this.totp.enrolled ? '2026-01-01T00:00:00.000Z' : null },
+      email: { available: true, sentTo: 'a***@example.com' },
+      projects: this.me_.projects.map((p) => ({
+        projectId: p.id,
+        name: p.name,
+        enforcedMethod: null,
+        effectiveMethod: this.totp.enrolled ? ('totp' as const) : ('email' as const),
+      })),
+    };
+  }
+  async getMfaStatus() {
+    this.record('getMfaStatus');
+    return this.mfaStatus();
+  }
+  async startTotpEnrollment() {
+    this.record('startTotpEnrollment');
+    if (this.totp.enrolled) throw new ApiError(409, 'conflict', 'an authenticator app is already set up for you');
+    return { secret: 'JBSWY3DPEHPK3PXP', uri: 'otpauth://totp/Portcullis:ada%40example.com?secret=JBSWY3DPEHPK3PXP' };
+  }
+  async confirmTotpEnrollment(code: string) {
+    this.record('confirmTotpEnrollment', code);
+    if (code !== this.totp.code) throw new ApiError(400, 'mfa_invalid', 'the code is not valid');
+    this.totp.enrolled = true;
+    return this.mfaStatus();
+  }
+  async removeTotp(code: string) {
+    this.record('removeTotp', code);
+    if (code !== this.totp.code) throw new ApiError(400, 'mfa_invalid', 'the code is not valid');
+    this.totp.enrolled = false;
+    return this.mfaStatus();
   }
   async listSessions(filters: { state?: string; projectId?: string }) {
     this.record('listSessions', filters);

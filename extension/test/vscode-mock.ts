@@ -4,6 +4,7 @@
  * test afterwards (with `await import(...)`). Prompts answer from queues the test fills; everything the code
  * shows is recorded.
  */
+import { readFileSync } from 'node:fs';
 import Module from 'node:module';
 
 type Listener<T> = (value: T) => unknown;
@@ -73,6 +74,9 @@ export class Uri {
   static from(parts: { scheme: string; path?: string; query?: string }): Uri {
     return new Uri(parts.scheme, parts.path ?? '', parts.query ?? '');
   }
+  static file(path: string): Uri {
+    return new Uri('file', path);
+  }
   toString(): string {
     return `${this.scheme}:${this.path}${this.query ? `?${this.query}` : ''}`;
   }
@@ -108,7 +112,7 @@ export interface ShownMessage {
 
 export interface MockTerminal {
   name: string;
-  options: { name: string; shellPath?: string; shellArgs?: string[] };
+  options: { name: string; shellPath?: string; shellArgs?: string[]; env?: Record<string, string>; isTransient?: boolean };
   shown: boolean;
   disposed: boolean;
   show(): void;
@@ -180,6 +184,8 @@ export const mock = {
   codeLensProviders: [] as Array<{ selector: unknown; provider: unknown }>,
   closeDocumentEmitter: new EventEmitter<{ uri: Uri }>(),
   activeTextEditor: undefined as { document: { uri: Uri } } | undefined,
+  /** Answers of showOpenDialog, in order (undefined: the user cancelled). */
+  openDialogAnswers: [] as Array<Uri[] | undefined>,
 };
 
 export function resetMock(): void {
@@ -205,6 +211,7 @@ export function resetMock(): void {
   mock.codeLensProviders.length = 0;
   mock.closeDocumentEmitter = new EventEmitter<{ uri: Uri }>();
   mock.activeTextEditor = undefined;
+  mock.openDialogAnswers.length = 0;
 }
 
 /** Waits until queued work (promise chains started by the code under test) has run. */
@@ -354,6 +361,10 @@ export const window = {
   async showTextDocument(document: { uri: Uri; text: string }) {
     return document;
   },
+  async showOpenDialog(_options?: unknown) {
+    if (mock.openDialogAnswers.length === 0) throw new Error('unexpected open dialog');
+    return mock.openDialogAnswers.shift();
+  },
 };
 
 export const commands = {
@@ -390,6 +401,12 @@ export const workspace = {
     return new Disposable(() => mock.contentProviders.delete(scheme));
   },
   onDidCloseTextDocument: (listener: Listener<{ uri: Uri }>) => mock.closeDocumentEmitter.event(listener),
+  /** Reads real files: tests write what a dialog picks into a temporary folder. */
+  fs: {
+    async readFile(uri: Uri): Promise<Uint8Array> {
+      return new Uint8Array(readFileSync(uri.path));
+    },
+  },
   async openTextDocument(uri: Uri) {
     const provider = mock.contentProviders.get(uri.scheme);
     if (!provider) throw new Error(`no content provider for ${uri.scheme}`);

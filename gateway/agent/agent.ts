@@ -256,7 +256,8 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
         this.endSession(message.sessionId, message.reason);
         return;
       case 'session.refresh':
-        // A policy changed: the new one applies to the next command of every connection once it is here.
+        // A policy or the account's credentials changed: the new policy applies to the next command of every
+        // connection once it is here, new credentials to the next connection.
         for (const sessionId of this.sessions.known(Array.isArray(message.sessionIds) ? message.sessionIds : [])) {
           this.credentials(sessionId, origin, { fresh: true }).catch((error) =>
             this.logger.warn(`session ${sessionId}: could not fetch its new policy: ${(error as Error).message}`),

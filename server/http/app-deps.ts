@@ -26,7 +26,7 @@ export interface AppDeps {
   access: AccessDeps;
   gatewayEvents: EventEmitter<GatewayEvents>;
   replicaStatus(): ReplicaStatus;
-  /** An account's policy changed: its running sessions' gateways fetch it again (within a second). */
+  /** An account's policy or credentials changed: its running sessions' gateways fetch it again (within a second). */
   policyChanged(accountId: string): Promise<void>;
   /** Asks the gateway (over its channel to this replica) to test a target; null when it has none here. */
   testOnGateway(gatewayId: string, target: MongoTarget): Promise<ConnectionTestDto> | null;

@@ -2,10 +2,13 @@
  * Test Connection through a real gateway against FerretDB with SCRAM on: the gateway signs in as a stored account,
  * reports a wrong password in the words a session's client would get, reaches a resource alone, tries settings not
  * saved yet, and reports a port that refuses; no session is started and no password reaches the audit log. A
- * gateway that is not connected gets gateway_offline.
+ * password fixed while a session runs is used by that session's next connection. A gateway that is not connected gets
+ * gateway_offline.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { MongoClient } from 'mongodb';
+import { startAccess } from '../../proxy-core/access';
 import { ApiError } from '../../proxy-core/api-client';
 import { freePort } from '../bed/ports';
 import { startTunnelBed, type TunnelBed } from './tunnel-harness';
@@ -85,6 +88,40 @@ describe('Test Connection through the gateway', () => {
     assert.equal(refused.stage, 'reach');
     assert.match(refused.message, /could not reach the database/);
     assert.match(refused.message, /ECONNREFUSED|refused/i);
+  });
+
+  it('a wrong stored password fixed while a session runs: the session’s next connection signs in with the new one', async () => {
+    const account = await bed.api.createAccount(bed.account.resourceId, {
+      name: 'mistyped',
+      username: bed.db.username,
+      password: `${bed.db.password}-typo`,
+    });
+    const handle = await startAccess({ server: bed.server, token: bed.token, accountId: account.id });
+    const connectOnce = async () => {
+      const client = new MongoClient(handle.uri, { serverSelectionTimeoutMS: 5000, retryReads: false });
+      try {
+        await client.connect();
+        return await client.db('admin').command({ ping: 1 });
+      } finally {
+        await client.close(true);
+      }
+    };
+    try {
+      await assert.rejects(connectOnce(), /could not authenticate .*Check the account's stored password/);
+      await bed.api.updateAccount(account.id, { password: bed.db.password });
+      // The gateway fetches the account again within a second of the change.
+      let answer: { ok?: number } | undefined;
+      for (let attempt = 0; attempt < 20 && !answer; attempt++) {
+        answer = await connectOnce().catch(async () => {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          return undefined;
+        });
+      }
+      assert.equal(answer?.ok, 1, 'a new connection signs in with the new password');
+      assert.equal((await bed.api.getSession(handle.session.id)).state, 'active', 'the same session');
+    } finally {
+      await handle.stop();
+    }
   });
 
   it('a gateway that is not connected: gateway_offline, saying to start it', async () => {

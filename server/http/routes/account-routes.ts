@@ -70,7 +70,10 @@ export function accountRoutes(api: FastifyInstance, deps: AppDeps): void {
     async (request) => {
       const actor = actorOf(request);
       const updated = await updateAccount(ctx, actor, await accountFor(actor, request.params.id, 'admin'), request.body);
-      if (request.body.policy !== undefined) await deps.policyChanged(updated.id);
+      // Running sessions' gateways fetch the account again: a new policy applies to the next command, a new user
+      // name or password to the next connection (a session that failed on a wrong password works once it is fixed).
+      const { policy, username, password } = request.body;
+      if (policy !== undefined || username !== undefined || password !== undefined) await deps.policyChanged(updated.id);
       return updated;
     },
   );
