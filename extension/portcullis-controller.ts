@@ -203,9 +203,10 @@ export class PortcullisController {
       const session = item instanceof SessionTreeItem ? item.session : (item as SessionDto | undefined);
       if (!session?.id) throw new Error('choose a session in the Portcullis Sessions view first');
       const uri = sessionLogUri(session.id, session.resourceName, session.accountName);
+      const held = vscode.workspace.textDocuments.some((d) => d.uri.toString() === uri.toString());
       const document = await vscode.workspace.openTextDocument(uri);
       // Open already (or kept by VS Code after its tab closed): VS Code shows the old content until told.
-      this.logs.refresh(uri);
+      if (held) this.logs.refresh(uri);
       await vscode.window.showTextDocument(document, { preview: false });
     });
     register(C.showActiveSessions, () => this.statusBar.showActiveSessions());

@@ -3,7 +3,7 @@ import type { MeDto, ProjectDto } from '../../protocol/api';
 import { ApiClient, type ApiClientOptions, isApiError, normalizeServerUrl } from '../../proxy-core/api-client';
 import { displayText } from '../../proxy-core/display-text';
 import { describeError } from '../commands/describe-error';
-import { CONTEXT_KEYS } from '../commands/index';
+import { CONTEXT_KEYS, EXTENSION_COMMANDS } from '../commands/index';
 import type { Settings } from '../storage/settings';
 import type { TokenStorage } from '../storage/token-storage';
 import { isUnreachable } from './unreachable';
@@ -149,7 +149,7 @@ export class ConnectionController implements vscode.Disposable {
           `Portcullis: could not sign in to ${server} as ${displayText(email.trim())}: ${describeError(error)}`,
           'Try Again',
         )
-        .then((choice) => choice && vscode.commands.executeCommand('portcullis.signIn'));
+        .then((choice) => choice && vscode.commands.executeCommand(EXTENSION_COMMANDS.signIn));
       return false;
     }
     await this.tokens.store(server, signedIn.token);

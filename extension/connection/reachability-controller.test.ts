@@ -73,7 +73,9 @@ describe('control-plane outage', () => {
   it('says "reconnecting…" in the status bar and the views within seconds, keeps the trees as they were, and recovers', async () => {
     const { controller, api, startSession, offline, statusBar, view, fixtures } = await signedIn();
     api.resources = [fixtures.resourceDto()];
+    api.accessRequests = [fixtures.accessRequestDto({ requesterUserId: 'usr_1' })];
     await startSession();
+    const requestsBefore = (await controller.accessRequestsTree.getChildren()).map((i) => i.label);
     assert.equal(statusBar().text, '$(database) 1 Portcullis session');
     // The user expanded the resource; the Sessions view shows the session active.
     const [resource] = await controller.resourcesTree.getChildren();
@@ -90,7 +92,11 @@ describe('control-plane outage', () => {
       /\nReconnecting: the server has not answered since \d\d:\d\d:\d\d \(could not reach .*ECONNREFUSED/,
     );
     for (const id of ['portcullis.resources', 'portcullis.sessions', 'portcullis.accessRequests']) {
-      assert.match(view(id).message ?? '', /^Reconnecting to http:\/\/127\.0\.0\.1:1… It has not answered since \d\d:\d\d:\d\d;/, id);
+      assert.match(
+        view(id).message ?? '',
+        /^Reconnecting to http:\/\/127\.0\.0\.1:1… No answer since \d\d:\d\d:\d\d; showing what was loaded before\.$/,
+        id,
+      );
     }
     // Trees keep what they showed, expanded, instead of an error line.
     controller.resourcesTree.refresh();
@@ -105,6 +111,12 @@ describe('control-plane outage', () => {
     const [session] = await controller.sessionsTree.getChildren();
     assert.match(String(session.description), /^reconnecting… · /);
     assert.equal(session.contextValue, 'session.local', 'still this window’s: Stop and mongosh stay offered');
+    controller.accessRequestsTree.refresh();
+    await settle();
+    assert.deepEqual(
+      (await controller.accessRequestsTree.getChildren()).map((i) => i.label),
+      requestsBefore,
+    );
 
     api.failWith = undefined;
     await elapse(2000);

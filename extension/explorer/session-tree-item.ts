@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { SessionDto } from '../../protocol/api';
 import { displayText } from '../../proxy-core/display-text';
 import { EXTENSION_COMMANDS } from '../commands/index';
-import { formatDuration } from '../logs/duration-format';
+import { formatDuration, formatSpan } from '../logs/duration-format';
 import { formatExpiry, formatLocalDateTime, formatTimeLeft } from '../logs/local-time';
 import { describeState, sessionDurationSeconds } from '../logs/session-log-format';
 import type { LocalSession } from '../sessions/session-book';
@@ -42,7 +42,9 @@ export class SessionTreeItem extends vscode.TreeItem {
         : options.reconnecting
           ? 'reconnecting…'
           : describeState(session);
-    const parts = [state, formatDuration(sessionDurationSeconds(session, now))];
+    // Running: to the unit that matters, like the time left, since the view redraws only every few seconds.
+    const duration = sessionDurationSeconds(session, now);
+    const parts = [state, active ? formatSpan(duration) : formatDuration(duration)];
     if (active && !options.settling) parts.push(formatTimeLeft(session.expiresAt, now));
     if (options.showUser) parts.push(displayText(session.userEmail));
     this.description = parts.join(' · ');

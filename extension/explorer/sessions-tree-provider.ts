@@ -23,7 +23,7 @@ export const RECENT_SESSIONS = 25;
 const RELOAD_SECONDS = 15;
 
 /**
- * The Sessions view: active sessions first (their duration counts up while the view is open), then the
+ * The Sessions view: active sessions first (their duration and time left count on while the view is open), then the
  * most recent ended ones. Members see their own; admins see everyone's, with the user's email. While the control
  * plane cannot be reached, the sessions last loaded stay, active ones marked as reconnecting.
  */
@@ -58,15 +58,14 @@ export class SessionsTreeProvider implements vscode.TreeDataProvider<SessionsNod
     this.changed.fire(undefined);
   }
 
-  /** Re-renders live durations; started by the view becoming visible, stopped when it hides. */
+  /**
+   * Reloads every RELOAD_SECONDS while the view is visible (sessions started or ended elsewhere show up, and active
+   * sessions' durations and time left count on). Not more often: each redraw replaces the rows, and a click that lands
+   * on a row being replaced is lost (VS Code drops the command of a replaced tree item).
+   */
   setLiveUpdates(on: boolean): void {
     if (on && !this.ticker) {
-      let ticks = 0;
-      this.ticker = setInterval(() => {
-        // Sessions started or ended elsewhere (the CLI, an admin's terminate) show up within RELOAD_SECONDS.
-        if (++ticks % RELOAD_SECONDS === 0) this.refresh();
-        else if (this.cached?.some((s) => s.state === 'active')) this.changed.fire(undefined);
-      }, 1000);
+      this.ticker = setInterval(() => this.refresh(), RELOAD_SECONDS * 1000);
       this.ticker.unref?.();
     } else if (!on && this.ticker) {
       clearInterval(this.ticker);

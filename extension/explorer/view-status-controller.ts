@@ -36,7 +36,7 @@ export class ViewStatusController implements vscode.Disposable {
     const server = this.connection.current?.server;
     const message =
       state.kind === 'reconnecting' && server
-        ? `Reconnecting to ${server}… It has not answered since ${formatLocalTime(state.since)}; what is shown was loaded before, and refreshes when it is back.`
+        ? `Reconnecting to ${server}… No answer since ${formatLocalTime(state.since)}; showing what was loaded before.`
         : undefined;
     for (const view of this.views) view.message = message;
   }

@@ -5,7 +5,7 @@ import { formatDuration, formatMillis } from './duration-format';
 import { formatExpiry, formatLocalDate, formatLocalDateTime, formatLocalTime, utcOffsetLabel } from './local-time';
 
 /** Lines are cut to this width, so a log reads in a narrow editor without a horizontal scroll. */
-export const LOG_WIDTH = 100;
+export const LOG_WIDTH = 90;
 /** The margin every entry starts with: `!! ` high-severity flag, `!  ` another flag, blank otherwise. */
 const MARK_WIDTH = 3;
 /** Where the command text and the notes under an entry start. */
@@ -214,7 +214,8 @@ const REASON_TEXT: Record<string, string> = {
 export function describeState(session: SessionDto): string {
   if (isActive(session)) return session.state;
   const reason = session.endReason ? (REASON_TEXT[session.endReason] ?? session.endReason.replace(/_/g, ' ')) : '';
-  const by = session.endedBy ? ` by ${displayText(session.endedBy)}` : '';
+  // Who ended it, when someone other than its user did (an admin's terminate): one's own stop needs no name.
+  const by = session.endedBy && session.endedBy !== session.userEmail ? ` by ${displayText(session.endedBy)}` : '';
   return reason && reason !== session.state ? `${session.state} (${reason})${by}` : `${session.state}${by}`;
 }
 

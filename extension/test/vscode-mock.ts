@@ -491,6 +491,9 @@ export const workspace = {
     return document;
   },
   onDidCloseTextDocument: (listener: Listener<MockDocument>) => mock.closeDocumentEmitter.event(listener),
+  get textDocuments(): MockDocument[] {
+    return mock.documents.filter((d) => !d.closed);
+  },
 };
 
 export const env = {
