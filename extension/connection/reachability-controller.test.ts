@@ -138,6 +138,11 @@ describe('control-plane outage', () => {
     api.failWith = undefined;
     await elapse(2000);
     assert.equal(statusBar().visible, false);
+    // Back and idle: the server is not asked again on a timer.
+    const checks = () => api.calls.filter((c) => c.method === 'health').length;
+    const before = checks();
+    await elapse(60_000);
+    assert.equal(checks(), before);
   });
 
   it('remembers what the user collapsed and expanded, by stable ids, across a sign-in that rebuilds the tree', async () => {

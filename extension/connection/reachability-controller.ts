@@ -5,12 +5,13 @@ import { isUnreachable } from './unreachable';
 
 export type Reachability = { kind: 'online' } | { kind: 'reconnecting'; since: Date; error: string };
 
-/** How often the control plane is asked whether it is there: seldom while all is well, often while it is not. */
+/**
+ * How often the control plane is asked whether it is there. With nothing running in this window it is not asked:
+ * the views' own reloads report a failure as it happens.
+ */
 export const PROBE_MS = Object.freeze({
   /** While this window runs sessions: an outage shows within seconds, as mongosh starts failing. */
   busy: 5_000,
-  /** Signed in with nothing running: trees and logs report failures as they happen; this only catches the rest. */
-  idle: 30_000,
   reconnecting: 2_000,
 });
 
@@ -70,9 +71,8 @@ export class ReachabilityController implements vscode.Disposable {
   schedule(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    if (!this.connection.signedIn) return;
-    const wait = this.reconnecting ? PROBE_MS.reconnecting : this.busy() ? PROBE_MS.busy : PROBE_MS.idle;
-    this.timer = setTimeout(() => void this.probe(), wait);
+    if (!this.connection.signedIn || (!this.reconnecting && !this.busy())) return;
+    this.timer = setTimeout(() => void this.probe(), this.reconnecting ? PROBE_MS.reconnecting : PROBE_MS.busy);
     this.timer.unref?.();
   }
 

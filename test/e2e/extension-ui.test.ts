@@ -197,9 +197,9 @@ describe('the VS Code extension in a real VS Code', () => {
       await editor.click({ timeout: 2000 });
       await ui.page.keyboard.press('Control+End');
       const shown = await textOf(editor);
-      return /Session ended \(stopped\)/.test(shown) && shown.includes('probe') ? shown : undefined;
+      return /Session\s+ended\s+\(stopped\)/.test(shown) && shown.includes('probe') ? shown : undefined;
     });
-    assert.match(text, /uitest\.probe\s+find: ok/);
+    assert.match(text, /uitest\.probe\s+find:\s+ok/);
     await ui.shot('session-log');
   });
 
