@@ -1,21 +1,26 @@
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { AccountDto, ResourceDto, SessionDto } from '../protocol/api';
-import { collectPages } from '../proxy-core/api-client';
+import { type AccountDto, API_ERROR_CODES, type ResourceDto, type SessionDto } from '../protocol/api';
+import { collectPages, isApiError } from '../proxy-core/api-client';
 import { displayText } from '../proxy-core/display-text';
 import { AdminController } from './admin/admin-controller';
 import { BrowseController } from './browse/browse-controller';
 import type { BrowseDataSource } from './browse/browse-data-source';
 import { copyConnectionString } from './browse/copy-connection-string';
+import { copyConnectionUri, copyWithConfirmation } from './commands/clipboard';
+import { describeError } from './commands/describe-error';
 import { CONTEXT_KEYS, EXTENSION_COMMANDS, VIEW_IDS } from './commands/index';
 import { registerCommand, showCommandError } from './commands/register-command';
 import { type ApiClientFactory, ConnectionController } from './connection/connection-controller';
+import { ReachabilityController } from './connection/reachability-controller';
+import { signOutConfirmed } from './connection/sign-out';
 import { AccessRequestsTreeProvider } from './explorer/access-requests-tree-provider';
 import { AccountTreeItem } from './explorer/account-tree-item';
 import { cliAccessCommand } from './explorer/cli-command';
 import { ResourcesTreeProvider } from './explorer/resources-tree-provider';
 import { SessionTreeItem } from './explorer/session-tree-item';
 import { SessionsTreeProvider } from './explorer/sessions-tree-provider';
+import { ViewStatusController } from './explorer/view-status-controller';
 import { SESSION_LOG_SCHEME, SessionLogProvider, sessionLogUri } from './logs/session-log-provider';
 import { TotpEnrollmentController } from './mfa/totp-enrollment-controller';
 import { AccessRequestController } from './requests/access-request-controller';
@@ -23,6 +28,7 @@ import { AccessController, type AccessTarget } from './sessions/access-controlle
 import type { StartAccessLike } from './sessions/access-types';
 import { type LocalSession, SessionBook } from './sessions/session-book';
 import { sessionLabel } from './sessions/session-label';
+import { SessionSettler } from './sessions/session-settler';
 import { StatusBarController } from './sessions/status-bar-controller';
 import { Settings } from './storage/settings';
 import { TokenStorage } from './storage/token-storage';
@@ -43,6 +49,8 @@ export class PortcullisController {
   readonly settings = new Settings();
   readonly book = new SessionBook();
   readonly connection: ConnectionController;
+  readonly reachability: ReachabilityController;
+  readonly settler: SessionSettler;
   readonly access: AccessController;
   readonly statusBar: StatusBarController;
   readonly resourcesTree: ResourcesTreeProvider;
@@ -63,16 +71,28 @@ export class PortcullisController {
     const version = (context.extension?.packageJSON as { version?: string } | undefined)?.version ?? '0';
     const userAgent = `portcullis-vscode/${version} vscode/${vscode.version}`;
     this.connection = new ConnectionController(this.settings, new TokenStorage(context.secrets), userAgent, dependencies.createClient);
+    this.reachability = new ReachabilityController(this.connection, () => this.book.size > 0);
+    // How long a session outlives an unreachable control plane is the user's setting (proxy-core's default is 60 s).
+    const startAccess: StartAccessLike = (options) =>
+      dependencies.startAccess({ networkLostAfterMs: this.settings.reconnectTimeoutSeconds * 1000, ...options });
     // The wrapper each mongosh terminal runs is bundled beside extension.js (scripts/build.mjs).
     this.terminals = new MongoshTerminalController(this.settings, this.connection, this.book, join(__dirname, 'mongosh-terminal.js'), {
       reconnect: (target) => this.access.access(target, { openTerminal: false }),
       endSession: (session) => this.access.stop(session),
     });
-    this.access = new AccessController(this.connection, this.book, this.settings, dependencies.startAccess, userAgent, this.terminals);
-    this.statusBar = new StatusBarController(this.book, this.access);
+    this.access = new AccessController(this.connection, this.book, this.settings, startAccess, userAgent, this.terminals);
+    this.settler = new SessionSettler(this.book, this.connection, this.reachability);
+    this.statusBar = new StatusBarController(this.book, this.access, this.connection, this.reachability);
     this.browse = new BrowseController(this.book, dependencies.browseSource);
     this.resourcesTree = new ResourcesTreeProvider(this.connection, this.book, this.browse.tree);
-    this.sessionsTree = new SessionsTreeProvider(this.connection, this.book);
+    const reachability = this.reachability;
+    const settler = this.settler;
+    this.sessionsTree = new SessionsTreeProvider(this.connection, this.book, {
+      get reconnecting() {
+        return reachability.reconnecting;
+      },
+      isSettling: (id) => settler.isSettling(id),
+    });
     this.accessRequestsTree = new AccessRequestsTreeProvider(this.connection);
     this.accessRequests = new AccessRequestController(this.connection, () => this.accessRequestsTree.refresh());
     this.logs = new SessionLogProvider(this.connection);
@@ -80,6 +100,8 @@ export class PortcullisController {
     this.totpEnrollment = new TotpEnrollmentController(this.connection);
     this.subscriptions.push(
       this.connection,
+      this.reachability,
+      this.settler,
       this.access,
       this.statusBar,
       this.resourcesTree,
@@ -97,8 +119,20 @@ export class PortcullisController {
     this.sessionsTree.setLiveUpdates(sessionsView.visible);
     const requestsView = vscode.window.createTreeView(VIEW_IDS.accessRequests, { treeDataProvider: this.accessRequestsTree });
     this.accessRequestsTree.attach(requestsView);
+    const resourcesView = vscode.window.createTreeView(VIEW_IDS.resources, { treeDataProvider: this.resourcesTree, showCollapseAll: true });
+    this.resourcesTree.attach(resourcesView);
     this.subscriptions.push(
-      vscode.window.createTreeView(VIEW_IDS.resources, { treeDataProvider: this.resourcesTree, showCollapseAll: true }),
+      resourcesView,
+      new ViewStatusController(resourcesView, [resourcesView, sessionsView, requestsView], this.connection, this.reachability),
+      this.book.onDidChange(() => this.reachability.schedule()),
+      this.reachability.onDidChange((state) => {
+        // Back: everything shown may be stale (the sessions settle on their own, then redraw).
+        if (state.kind === 'online') {
+          this.refreshTrees();
+          this.logs.refreshAll();
+        } else this.sessionsTree.refresh();
+      }),
+      this.settler.onDidChange(() => this.sessionsTree.refresh()),
       sessionsView,
       sessionsView.onDidChangeVisibility((e) => this.sessionsTree.setLiveUpdates(e.visible)),
       vscode.workspace.registerTextDocumentContentProvider(SESSION_LOG_SCHEME, this.logs),
@@ -135,10 +169,7 @@ export class PortcullisController {
       registerCommand(this.subscriptions, id, handler, onError);
     const C = EXTENSION_COMMANDS;
     register(C.signIn, () => this.connection.signIn());
-    register(C.signOut, async () => {
-      await this.access.stopAll('signed_out');
-      await this.connection.signOut();
-    });
+    register(C.signOut, () => signOutConfirmed(this.connection, this.book, this.access));
     register(C.refresh, async () => {
       await this.connection.reload();
       this.refreshTrees();
@@ -155,8 +186,7 @@ export class PortcullisController {
     });
     register(C.copyCliCommand, async (item) => {
       if (!(item instanceof AccountTreeItem)) throw new Error('choose an account in the Portcullis Resources view first');
-      await vscode.env.clipboard.writeText(cliAccessCommand(item.resource.name, item.account.name));
-      void vscode.window.showInformationMessage('CLI command copied to the clipboard.');
+      await copyWithConfirmation(cliAccessCommand(item.resource.name, item.account.name), 'CLI command copied to the clipboard.');
     });
     register(C.copyConnectionUri, async (item) => {
       const session = await this.localSessionOf(item);
@@ -168,9 +198,7 @@ export class PortcullisController {
     });
     register(C.stopSession, async (item) => {
       if (item instanceof SessionTreeItem && !this.book.get(item.session.id)) {
-        // One of the user's sessions started elsewhere (the CLI, another window): stop it at the server.
-        await this.connection.requireClient().stopSession(item.session.id);
-        this.sessionsTree.refresh();
+        await this.stopElsewhere(item.session);
         return;
       }
       const session = await this.localSessionOf(item);
@@ -191,7 +219,11 @@ export class PortcullisController {
     register(C.openSessionLog, async (item) => {
       const session = item instanceof SessionTreeItem ? item.session : (item as SessionDto | undefined);
       if (!session?.id) throw new Error('choose a session in the Portcullis Sessions view first');
-      const document = await vscode.workspace.openTextDocument(sessionLogUri(session.id, session.resourceName, session.accountName));
+      const uri = sessionLogUri(session.id, session.resourceName, session.accountName);
+      const held = vscode.workspace.textDocuments.some((d) => d.uri.toString() === uri.toString());
+      const document = await vscode.workspace.openTextDocument(uri);
+      // Open already (or kept by VS Code after its tab closed): VS Code shows the old content until told.
+      if (held) this.logs.refresh(uri);
       await vscode.window.showTextDocument(document, { preview: false });
     });
     register(C.showActiveSessions, () => this.statusBar.showActiveSessions());
@@ -204,6 +236,33 @@ export class PortcullisController {
     register(C.editAccount, (item) => this.admin.editAccount(item));
     register(C.testConnection, (item) => this.admin.testConnection(item));
     register(C.removeTotp, () => this.totpEnrollment.remove());
+  }
+
+  /**
+   * One of the user's own sessions that runs elsewhere (the CLI, another window or machine, or one this window gave
+   * up on): stopped at the server, which closes its connections wherever they are.
+   */
+  private async stopElsewhere(session: SessionDto): Promise<void> {
+    const label = sessionLabel(session);
+    const answer = await vscode.window.showWarningMessage(
+      `Stop your session on ${label}?`,
+      {
+        modal: true,
+        detail: `It runs outside this window${session.clientAgent ? ` (${displayText(session.clientAgent)})` : ''}; stopping it closes its connections there within a second.`,
+      },
+      'Stop Session',
+    );
+    if (answer !== 'Stop Session') return;
+    try {
+      await this.connection.requireClient().stopSession(session.id);
+      void vscode.window.showInformationMessage(`Stopped your session on ${label}.`);
+    } catch (error) {
+      if (!isApiError(error, API_ERROR_CODES.sessionNotActive))
+        throw new Error(`could not stop the session on ${label}: ${describeError(error)}`);
+      void vscode.window.showInformationMessage(`Your session on ${label} had ended already.`);
+    } finally {
+      this.sessionsTree.refresh();
+    }
   }
 
   /** The session of this window an item stands for, or one the user picks when run from the palette. */

@@ -12,7 +12,7 @@ import { loggedCommands, startTunnelBed, type TunnelBed, waitFor } from '../../t
 import type { AccountTreeItem } from '../explorer/account-tree-item';
 import type { ResourcesNode } from '../explorer/resources-tree-provider';
 import type { PortcullisController } from '../portcullis-controller';
-import { makeExtensionContext, mock, resetMock, settle } from '../test/vscode-mock';
+import { closeDocument, makeExtensionContext, mock, resetMock, settle } from '../test/vscode-mock';
 import type { BrowseDataSource } from './browse-data-source';
 import type { DocumentsCodeLensProvider } from './documents-code-lens-provider';
 
@@ -165,7 +165,7 @@ describe('browsing data under a running session in the Resources view', () => {
     assert.match(mock.messages.at(-1)?.text ?? '', /^Portcullis: open a collection from the Portcullis Resources view first$/);
 
     // Closing the document drops its pages; opening the collection again starts from the first page.
-    mock.closeDocumentEmitter.fire({ uri: opened.uri });
+    closeDocument(opened.uri);
     assert.deepEqual(codeLenses(opened.uri), []);
     await mock.commands.get('portcullis.openCollection')!(items);
     assert.equal(JSON.parse(mock.documents.at(-1)!.text).length, 20);

@@ -113,11 +113,37 @@ describe('menu when clauses match the tree items’ context values', () => {
     const adminAccount = new Set(menuFor(R, accountContextValue(false, true)));
     for (const c of ['editAccountPolicy', 'editAccount', 'testConnection']) assert.ok(adminAccount.has(c), c);
     assert.deepEqual(menuFor(R, resourceContextValue(false)), []);
-    assert.deepEqual(menuFor(R, resourceContextValue(true)).sort(), ['addAccount', 'deleteResource', 'editResource', 'testConnection']);
+    // Add Account is an inline button on an admin's resource, and in its context menu.
+    assert.deepEqual(menuFor(R, resourceContextValue(true)).sort(), [
+      'addAccount',
+      'addAccount',
+      'deleteResource',
+      'editResource',
+      'testConnection',
+    ]);
     assert.deepEqual(new Set(menuFor(S, sessionContextValue('ended', false))), new Set(['openSessionLog']));
     assert.ok(menuFor(S, sessionContextValue('active', true)).includes('terminateSession'));
     assert.ok(!menuFor(S, sessionContextValue('active', false)).includes('terminateSession'));
     assert.ok(menuFor(S, sessionContextValue('local', false)).includes('stopSession'));
+  });
+
+  it('offers Stop on the user’s own active sessions wherever they run, never on other users’ or ended ones', async () => {
+    const { sessionContextValue } = await import('../explorer/context-values');
+    const S = 'portcullis.sessions';
+    assert.equal(sessionContextValue('active', false, true), 'session.active.own');
+    assert.equal(sessionContextValue('active', true, true), 'session.active.own.admin');
+    assert.equal(sessionContextValue('ended', false, true), 'session.ended', 'an ended session is nobody’s to stop');
+    for (const own of [sessionContextValue('active', false, true), sessionContextValue('active', true, true)]) {
+      assert.deepEqual(
+        menuFor(S, own).filter((c) => c === 'stopSession'),
+        ['stopSession', 'stopSession'],
+        `inline and in the context menu of ${own}`,
+      );
+      assert.ok(!menuFor(S, own).includes('openMongosh'), 'no local address to open elsewhere');
+    }
+    assert.ok(menuFor(S, sessionContextValue('active', true, true)).includes('terminateSession'));
+    assert.ok(!menuFor(S, sessionContextValue('active', true)).includes('stopSession'), 'another user’s: Terminate only');
+    assert.ok(!menuFor(S, sessionContextValue('active', false)).includes('stopSession'));
   });
 
   it('offers Approve and Deny on requests the user may decide, Cancel on their own pending ones, and nothing on the rest', async () => {

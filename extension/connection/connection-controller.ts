@@ -3,9 +3,10 @@ import type { MeDto, ProjectDto } from '../../protocol/api';
 import { ApiClient, type ApiClientOptions, isApiError, normalizeServerUrl } from '../../proxy-core/api-client';
 import { displayText } from '../../proxy-core/display-text';
 import { describeError } from '../commands/describe-error';
-import { CONTEXT_KEYS } from '../commands/index';
+import { CONTEXT_KEYS, EXTENSION_COMMANDS } from '../commands/index';
 import type { Settings } from '../storage/settings';
 import type { TokenStorage } from '../storage/token-storage';
+import { isUnreachable } from './unreachable';
 
 export interface SignedIn {
   /** Normalized server address (no trailing slash, no /api/v1). */
@@ -17,6 +18,12 @@ export interface SignedIn {
 
 export type ApiClientFactory = (options: ApiClientOptions) => ApiClient;
 
+/** What the user typed at the last sign-in that failed: offered again, so a retry needs only the password. */
+interface SignInAnswers {
+  server: string;
+  email: string;
+}
+
 /**
  * Who is signed in to which server. The token comes from and goes to SecretStorage only; everything else
  * asks this controller for the ApiClient and the caller's projects and roles.
@@ -25,6 +32,10 @@ export class ConnectionController implements vscode.Disposable {
   private state: SignedIn | undefined;
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
+  private readonly unreachable = new vscode.EventEmitter<unknown>();
+  /** A request failed because the control plane could not be reached (ReachabilityController listens). */
+  readonly onDidSeeUnreachable = this.unreachable.event;
+  private lastAnswers: SignInAnswers | undefined;
 
   constructor(
     private readonly settings: Settings,
@@ -90,7 +101,7 @@ export class ConnectionController implements vscode.Disposable {
       title: 'Portcullis: Sign In (1/3)',
       prompt: 'Address of your Portcullis server',
       placeHolder: 'https://portcullis.example.com',
-      value: this.settings.serverUrl,
+      value: this.lastAnswers?.server ?? this.settings.serverUrl,
       ignoreFocusOut: true,
       validateInput: (value) => {
         try {
@@ -107,10 +118,12 @@ export class ConnectionController implements vscode.Disposable {
       title: 'Portcullis: Sign In (2/3)',
       prompt: `Email address of your account on ${server}`,
       placeHolder: 'you@example.com',
+      value: this.lastAnswers?.email,
       ignoreFocusOut: true,
       validateInput: (value) => (/^\S+@\S+$/.test(value.trim()) ? undefined : 'enter an email address such as you@example.com'),
     });
     if (email === undefined) return false;
+    this.lastAnswers = { server, email: email.trim() };
     const password = await vscode.window.showInputBox({
       title: 'Portcullis: Sign In (3/3)',
       prompt: `Password for ${email.trim()}`,
@@ -121,17 +134,36 @@ export class ConnectionController implements vscode.Disposable {
     if (password === undefined) return false;
 
     const client = this.createClient({ server, userAgent: this.userAgent });
-    const login = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Signing in to ${server}…` },
-      () => client.login({ email: email.trim(), password }),
-    );
-    client.setToken(login.token);
-    const me = await client.me();
-    await this.tokens.store(server, login.token);
+    let signedIn: SignedIn;
+    try {
+      const login = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Signing in to ${server}…` },
+        () => client.login({ email: email.trim(), password }),
+      );
+      client.setToken(login.token);
+      signedIn = { server, token: login.token, client, me: await client.me() };
+    } catch (error) {
+      // The server and email stay filled in for the retry; the password is never kept.
+      void vscode.window
+        .showErrorMessage(
+          `Portcullis: could not sign in to ${server} as ${displayText(email.trim())}: ${describeError(error)}`,
+          'Try Again',
+        )
+        .then((choice) => choice && vscode.commands.executeCommand(EXTENSION_COMMANDS.signIn));
+      return false;
+    }
+    await this.tokens.store(server, signedIn.token);
     if (this.settings.serverUrl !== server) await this.settings.setServerUrl(server);
-    await this.setState({ server, token: login.token, client, me });
-    void vscode.window.showInformationMessage(`Signed in to Portcullis as ${displayText(login.user.email)}.`);
+    await this.setState(signedIn);
+    void vscode.window.showInformationMessage(`Signed in to Portcullis at ${server} as ${displayText(signedIn.me.user.email)}.`);
     return true;
+  }
+
+  /** `ada@example.com on portcullis.example.com`: who is signed in where, for tooltips and view titles. */
+  get identity(): string | undefined {
+    const state = this.state;
+    if (!state) return undefined;
+    return `${displayText(state.me.user.email)} on ${hostOf(state.server)}`;
   }
 
   /** Revokes the token at the server (best effort: a server that is down cannot keep us signed in) and forgets it. */
@@ -168,6 +200,7 @@ export class ConnectionController implements vscode.Disposable {
 
   /** A request failed: if the token is no longer accepted, drop it and show the signed-out state. */
   async handleError(error: unknown): Promise<void> {
+    if (isUnreachable(error) && this.state) this.unreachable.fire(error);
     if (!isApiError(error, 'unauthenticated') || !this.state) return;
     await this.tokens.delete(this.state.server);
     await this.setState(undefined);
@@ -176,6 +209,7 @@ export class ConnectionController implements vscode.Disposable {
 
   dispose(): void {
     this.changed.dispose();
+    this.unreachable.dispose();
   }
 
   private safeServer(value: string): string | undefined {
@@ -192,5 +226,14 @@ export class ConnectionController implements vscode.Disposable {
     await vscode.commands.executeCommand('setContext', CONTEXT_KEYS.signedIn, state !== undefined);
     await vscode.commands.executeCommand('setContext', CONTEXT_KEYS.isAdmin, this.adminProjects.length > 0);
     this.changed.fire();
+  }
+}
+
+/** The server's host (and port), without the scheme: short enough for a view title. */
+function hostOf(server: string): string {
+  try {
+    return new URL(server).host;
+  } catch {
+    return server;
   }
 }

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { AccessRequestDto } from '../../protocol/api';
 import { describeError } from '../commands/describe-error';
 import type { ConnectionController } from '../connection/connection-controller';
+import { isUnreachable } from '../connection/unreachable';
 import { type AccessRequestRelation, AccessRequestTreeItem } from './access-request-tree-item';
 import { MessageTreeItem } from './message-tree-item';
 import { NoticeTreeItem } from './notice-tree-item';
@@ -129,6 +130,8 @@ export class AccessRequestsTreeProvider implements vscode.TreeDataProvider<Acces
       return { decide, own: orderOwn([...own.values()]), at };
     } catch (error) {
       await this.connection.handleError(error);
+      // The server is away: the requests last loaded stay (the view's message says it reconnects).
+      if (isUnreachable(error) && this.loaded?.decide) return this.loaded;
       return { error: describeError(error), at };
     }
   }

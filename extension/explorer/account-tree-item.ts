@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { AccountDto, ResourceDto } from '../../protocol/api';
 import { displayText } from '../../proxy-core/display-text';
+import { EXTENSION_COMMANDS } from '../commands/index';
 import type { LocalSession } from '../sessions/session-book';
 import { accountContextValue } from './context-values';
 
@@ -45,10 +46,13 @@ export class AccountTreeItem extends vscode.TreeItem {
             ? 'A reason is asked for at Access.'
             : '',
         localSession ? `Running here at \`${localSession.uri}\`; expand to browse its databases.` : '',
+        'Enter or a click runs Access.',
       ]
         .filter(Boolean)
         .join('\n\n'),
     );
     this.contextValue = accountContextValue(localSession !== undefined, admin);
+    // The item's default action (Enter, a click) is what an account is for.
+    this.command = { command: EXTENSION_COMMANDS.access, title: 'Access', arguments: [this] };
   }
 }

@@ -2,12 +2,13 @@ import type { AccessRequestState } from '../../protocol/api';
 
 /**
  * Tree item `contextValue`s. package.json menus match them with regular expressions, e.g.
- * `viewItem =~ /^account\b.*\.admin/`. Flags come in a fixed order: kind, then `.active`/`.local`, then `.admin`.
+ * `viewItem =~ /^account\b.*\.admin/`. Flags come in a fixed order: kind, then `.active`/`.local`, then `.own`, then `.admin`.
  */
 export type ProjectContextValue = `project${'' | '.admin'}`;
 export type ResourceContextValue = `resource${'' | '.admin'}`;
 export type AccountContextValue = `account${'' | '.active'}${'' | '.admin'}`;
-export type SessionContextValue = `session${'.local' | '.active' | '.ended'}${'' | '.admin'}`;
+/** `.own` marks an active session of the signed-in user that runs elsewhere (the CLI, another window or machine). */
+export type SessionContextValue = `session${'.local' | '.active' | '.ended'}${'' | '.own'}${'' | '.admin'}`;
 
 export function projectContextValue(admin: boolean): ProjectContextValue {
   return admin ? 'project.admin' : 'project';
@@ -21,8 +22,8 @@ export function accountContextValue(activeHere: boolean, admin: boolean): Accoun
   return `account${activeHere ? '.active' : ''}${admin ? '.admin' : ''}`;
 }
 
-export function sessionContextValue(kind: 'local' | 'active' | 'ended', admin: boolean): SessionContextValue {
-  return `session.${kind}${admin ? '.admin' : ''}`;
+export function sessionContextValue(kind: 'local' | 'active' | 'ended', admin: boolean, own = false): SessionContextValue {
+  return `session.${kind}${own && kind === 'active' ? '.own' : ''}${admin ? '.admin' : ''}`;
 }
 
 /**

@@ -7,8 +7,11 @@ import { projectContextValue } from './context-values';
 export class ProjectTreeItem extends vscode.TreeItem {
   readonly kind = 'project';
 
-  constructor(readonly project: ProjectDto) {
-    super(displayText(project.name), vscode.TreeItemCollapsibleState.Expanded);
+  constructor(
+    readonly project: ProjectDto,
+    collapsibleState: vscode.TreeItemCollapsibleState = vscode.TreeItemCollapsibleState.Expanded,
+  ) {
+    super(displayText(project.name), collapsibleState);
     this.id = `project:${project.id}`;
     this.description = project.role;
     this.iconPath = new vscode.ThemeIcon('folder-library');

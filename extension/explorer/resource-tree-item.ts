@@ -10,8 +10,9 @@ export class ResourceTreeItem extends vscode.TreeItem {
   constructor(
     readonly resource: ResourceDto,
     admin: boolean,
+    collapsibleState: vscode.TreeItemCollapsibleState = vscode.TreeItemCollapsibleState.Collapsed,
   ) {
-    super(displayText(resource.name), vscode.TreeItemCollapsibleState.Collapsed);
+    super(displayText(resource.name), collapsibleState);
     this.id = `resource:${resource.id}`;
     const gateway = displayText(resource.gatewayName);
     this.description = resource.gatewayOnline ? gateway : `gateway ${gateway} offline`;

@@ -125,6 +125,7 @@ describe('Sessions view', () => {
         userEmail: 'bob@example.com',
         createdAt: '2026-01-01T07:00:00Z',
         startedAt: new Date(Date.now() - 65_000).toISOString(),
+        expiresAt: new Date(Date.now() + 45 * 60_000 + 10_000).toISOString(),
       }),
     ];
     const items = await controller.sessionsTree.getChildren();
@@ -132,15 +133,16 @@ describe('Sessions view', () => {
       items.map((i) => i.id),
       ['session:ses_live', 'session:ses_new', 'session:ses_old'],
     );
-    assert.match(String(items[0].description), /^active · 1m 0[5-9]s · bob@example\.com$/);
+    assert.match(String(items[0].description), /^active · 1m · 45m left · bob@example\.com$/);
+    assert.match((items[0].tooltip as { value: string }).value, /\n\nExpires \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(in 45m\)\n\n/);
     assert.equal(items[0].contextValue, 'session.active.admin');
-    assert.equal(items[1].description, 'terminated (terminated) · 5s');
+    assert.equal(items[1].description, 'terminated · 5s', 'the state once, not "terminated (terminated)"');
     assert.equal(items[2].description, 'ended (stopped) · 2m 05s');
     assert.equal(items[2].contextValue, 'session.ended');
     assert.equal(items[2].command?.command, 'portcullis.openSessionLog');
   });
 
-  it('opens a session’s log as a read-only document with a table of commands', async () => {
+  it('opens a session’s log as a read-only document, one entry per command with its text under it', async () => {
     const { controller, api, fixtures } = await signedIn('member');
     api.sessions = [fixtures.sessionDto({ state: 'ended', endReason: 'stopped', endedAt: '2026-01-01T10:05:00.000Z' })];
     api.logs = [
@@ -164,8 +166,7 @@ describe('Sessions view', () => {
     assert.equal(mock.documents.length, 1);
     const { uri, text } = mock.documents[0];
     assert.equal(uri.scheme, 'portcullis-log');
-    assert.match(text, /Time\s+Database\s+Command\s+Collection\s+Outcome\s+Documents\s+Duration/);
-    assert.match(text, /2026-01-01T10:00:01\.000Z\s+shop\s+find\s+orders\s+ok\s+3\s+4 ms/);
+    assert.match(text, /^ {3}\d\d:\d\d:01 {2}shop\.orders {2}find: ok, 3 documents, 4 ms\n {5}\{"find":"orders"\}$/m);
   });
 });
 

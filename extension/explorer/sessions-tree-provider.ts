@@ -2,11 +2,20 @@ import * as vscode from 'vscode';
 import type { SessionDto } from '../../protocol/api';
 import { describeError } from '../commands/describe-error';
 import type { ConnectionController } from '../connection/connection-controller';
+import { isUnreachable } from '../connection/unreachable';
 import type { SessionBook } from '../sessions/session-book';
 import { MessageTreeItem } from './message-tree-item';
 import { SessionTreeItem } from './session-tree-item';
 
 export type SessionsNode = SessionTreeItem | MessageTreeItem;
+
+/** What the view shows of an outage: the control plane is away, and which sessions this window gave up on meanwhile. */
+export interface OutageState {
+  readonly reconnecting: boolean;
+  isSettling(sessionId: string): boolean;
+}
+
+const NO_OUTAGE: OutageState = { reconnecting: false, isSettling: () => false };
 
 /** How many ended sessions the view lists below the active ones. */
 export const RECENT_SESSIONS = 25;
@@ -14,8 +23,9 @@ export const RECENT_SESSIONS = 25;
 const RELOAD_SECONDS = 15;
 
 /**
- * The Sessions view: active sessions first (their duration counts up while the view is open), then the
- * most recent ended ones. Members see their own; admins see everyone's, with the user's email.
+ * The Sessions view: active sessions first (their duration and time left count on while the view is open), then the
+ * most recent ended ones. Members see their own; admins see everyone's, with the user's email. While the control
+ * plane cannot be reached, the sessions last loaded stay, active ones marked as reconnecting.
  */
 export class SessionsTreeProvider implements vscode.TreeDataProvider<SessionsNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<SessionsNode | undefined>();
@@ -23,14 +33,21 @@ export class SessionsTreeProvider implements vscode.TreeDataProvider<SessionsNod
   private readonly subscriptions: Array<{ dispose(): void }> = [];
   /** Sessions as last loaded; a tick re-renders them with a fresh duration without asking the server. */
   private cached: SessionDto[] | undefined;
+  /** The last successful load, shown while the control plane cannot be reached. */
+  private lastLoaded: SessionDto[] | undefined;
   private ticker: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly connection: ConnectionController,
     private readonly book: SessionBook,
+    private readonly outage: OutageState = NO_OUTAGE,
   ) {
     this.subscriptions.push(
-      connection.onDidChange(() => this.refresh()),
+      connection.onDidChange(() => {
+        // Another user's (or no user's) sessions must never stand in for this one's.
+        this.lastLoaded = undefined;
+        this.refresh();
+      }),
       book.onDidChange(() => this.refresh()),
     );
   }
@@ -41,15 +58,14 @@ export class SessionsTreeProvider implements vscode.TreeDataProvider<SessionsNod
     this.changed.fire(undefined);
   }
 
-  /** Re-renders live durations; started by the view becoming visible, stopped when it hides. */
+  /**
+   * Reloads every RELOAD_SECONDS while the view is visible (sessions started or ended elsewhere show up, and active
+   * sessions' durations and time left count on). Not more often: each redraw replaces the rows, and a click that lands
+   * on a row being replaced is lost (VS Code drops the command of a replaced tree item).
+   */
   setLiveUpdates(on: boolean): void {
     if (on && !this.ticker) {
-      let ticks = 0;
-      this.ticker = setInterval(() => {
-        // Sessions started or ended elsewhere (the CLI, an admin's terminate) show up within RELOAD_SECONDS.
-        if (++ticks % RELOAD_SECONDS === 0) this.refresh();
-        else if (this.cached?.some((s) => s.state === 'active')) this.changed.fire(undefined);
-      }, 1000);
+      this.ticker = setInterval(() => this.refresh(), RELOAD_SECONDS * 1000);
       this.ticker.unref?.();
     } else if (!on && this.ticker) {
       clearInterval(this.ticker);
@@ -63,21 +79,31 @@ export class SessionsTreeProvider implements vscode.TreeDataProvider<SessionsNod
 
   async getChildren(element?: SessionsNode): Promise<SessionsNode[]> {
     if (element || !this.connection.signedIn) return [];
-    try {
-      if (!this.cached) this.cached = await this.load();
-    } catch (error) {
-      await this.connection.handleError(error);
-      if (!this.connection.signedIn) return [];
-      return [new MessageTreeItem(`Could not load sessions: ${describeError(error)}`)];
+    let sessions = this.cached;
+    let unreachable = false;
+    if (!sessions) {
+      try {
+        sessions = this.cached = this.lastLoaded = await this.load();
+      } catch (error) {
+        await this.connection.handleError(error);
+        if (!this.connection.signedIn) return [];
+        if (!isUnreachable(error) || !this.lastLoaded) return [new MessageTreeItem(`Could not load sessions: ${describeError(error)}`)];
+        sessions = this.lastLoaded;
+        unreachable = true;
+      }
     }
     const me = this.connection.current?.me.user.id;
     const now = new Date();
-    return this.cached.map(
+    const reconnecting = unreachable || this.outage.reconnecting;
+    return sessions.map(
       (session) =>
         new SessionTreeItem(session, this.book.get(session.id), {
           admin: this.connection.isAdmin(session.projectId),
           showUser: this.connection.isAdmin(session.projectId) && session.userId !== me,
+          own: session.userId === me,
           now,
+          reconnecting,
+          settling: this.outage.isSettling(session.id),
         }),
     );
   }

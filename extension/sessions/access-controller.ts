@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { AccessMfaChallenge, AccessRequestDto } from '../../protocol/api';
 import { AccessRequestClosed } from '../../proxy-core/access-approval';
 import { displayMessage, displayText } from '../../proxy-core/display-text';
+import { copyConnectionUri } from '../commands/clipboard';
 import { describeError } from '../commands/describe-error';
 import type { ConnectionController } from '../connection/connection-controller';
 import { authenticatorAppNeededText, needsAuthenticatorApp } from '../mfa/mfa-errors';
@@ -239,8 +240,11 @@ export class AccessController implements vscode.Disposable {
   private sessionEnded(session: LocalSession, ended: AccessEnded): void {
     if (!this.book.remove(session.id)) return;
     const notice = describeSessionEnd(sessionLabel(session), ended, session.stopping);
-    if (notice.severity === 'warning') void vscode.window.showWarningMessage(notice.text);
-    else void vscode.window.showInformationMessage(notice.text);
+    // A quiet session's end is told together with the others it ended (Sign Out).
+    if (!session.quiet) {
+      if (notice.severity === 'warning') void vscode.window.showWarningMessage(notice.text);
+      else void vscode.window.showInformationMessage(notice.text);
+    }
     this.terminals.sessionEnded(session, ended, { stoppedHere: session.stopping, signedOut: this.signingOut });
     this.ended.fire(session);
   }

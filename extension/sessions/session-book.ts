@@ -17,6 +17,8 @@ export interface LocalSession {
   terminals: Set<object>;
   /** Set once the user asked to stop it, so its end is reported as expected rather than as a surprise. */
   stopping: boolean;
+  /** Its end is told in one message with others (Sign Out says what it ended), not in a notification of its own. */
+  quiet?: boolean;
 }
 
 type Listener = () => void;

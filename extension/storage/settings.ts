@@ -24,6 +24,12 @@ export class Settings {
     return (this.config.get<string>('mongoshPath') ?? '').trim() || 'mongosh';
   }
 
+  /** How long a session of this window outlives an unreachable control plane before it ends here (seconds, at least 5). */
+  get reconnectTimeoutSeconds(): number {
+    const value = Number(this.config.get<number>('reconnectTimeoutSeconds'));
+    return Number.isFinite(value) && value > 0 ? Math.max(5, value) : 60;
+  }
+
   get endSessionOnTerminalClose(): EndSessionOnTerminalClose {
     const value = this.config.get<string>('endSessionOnTerminalClose');
     return value === 'always' || value === 'never' ? value : 'ask';

@@ -183,6 +183,7 @@ describe('mongosh terminals', () => {
     await mock.commands.get('portcullis.access')!(item);
     const wrapper = await FakeWrapper.attach(mock.terminals[0]);
     await wrapper.next('start');
+    mock.messageAnswers.push('Sign Out'); // the question Sign Out asks while sessions run
     await mock.commands.get('portcullis.signOut')!();
     const ended = await wrapper.next('ended');
     assert.match(ended.headline, /You signed out of Portcullis, which ended the session on orders-db \/ reader\./);

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { displayMessage } from '../../proxy-core/display-text';
+import { copyConnectionUri } from '../commands/clipboard';
 import { describeError } from '../commands/describe-error';
 import { EXTENSION_COMMANDS } from '../commands/index';
 import { showCommandError } from '../commands/register-command';
@@ -259,7 +260,7 @@ export class MongoshTerminalController implements vscode.Disposable {
         'Open Install Page',
       )
       .then(async (choice) => {
-        if (choice === 'Copy Connection URI') await vscode.env.clipboard.writeText(uri);
+        if (choice === 'Copy Connection URI') await copyConnectionUri(uri);
         if (choice === 'Open Install Page') await vscode.env.openExternal(vscode.Uri.parse(MONGOSH_INSTALL_PAGE));
       });
     return undefined;

@@ -156,6 +156,10 @@ export class FakeApi {
     if (this.failWith) throw this.failWith;
   }
 
+  async health() {
+    this.record('health');
+    return { ok: true as const, replicaId: 'rep_1', replicas: [{ id: 'rep_1' }], connectedGateways: 1, streams: 0 };
+  }
   setToken(token: string | undefined) {
     this.token = token;
   }
@@ -279,9 +283,14 @@ export class FakeApi {
     this.record('getSessionLogs', id);
     return page(this.logs.filter((e) => e.sessionId === id));
   }
+  /** As the server: a listed session that is active ends (stopped); one that ended already is refused. */
   async stopSession(id: string) {
     this.record('stopSession', id);
-    return sessionDto({ id, state: 'ended', endReason: 'stopped' });
+    const listed = this.sessions.find((x) => x.id === id);
+    if (!listed) return sessionDto({ id, state: 'ended', endReason: 'stopped' });
+    if (listed.state !== 'active') throw new ApiError(409, 'session_not_active', `session ${id} is not active`);
+    Object.assign(listed, { state: 'ended', endReason: 'stopped', endedAt: new Date().toISOString() });
+    return { ...listed };
   }
   async terminateSession(id: string) {
     this.record('terminateSession', id);

@@ -151,13 +151,49 @@ export interface MockProgress {
   cancel(): void;
 }
 
-/** A TreeView as createTreeView returns it: the provider, and the badge the code sets. */
+/** A quick pick as createQuickPick returns it; `accept` and `pressButton` are the user choosing a row or its button. */
+export interface MockQuickPick<T> {
+  items: T[];
+  selectedItems: T[];
+  title?: string;
+  placeholder?: string;
+  visible: boolean;
+  onDidAccept(listener: () => void): { dispose(): void };
+  onDidHide(listener: () => void): { dispose(): void };
+  onDidTriggerItemButton(listener: (e: { item: T; button: unknown }) => void): { dispose(): void };
+  show(): void;
+  hide(): void;
+  dispose(): void;
+  accept(index: number): void;
+  pressButton(index: number): void;
+}
+
+/** A TreeView as createTreeView returns it: the provider, and the badge, description and message the code sets. */
 export interface MockTreeView {
   treeDataProvider: unknown;
   visible: boolean;
   badge?: { value: number; tooltip: string };
+  description?: string;
+  message?: string;
   onDidChangeVisibility(listener: (e: { visible: boolean }) => void): Disposable;
+  onDidExpandElement(listener: (e: { element: unknown }) => void): Disposable;
+  onDidCollapseElement(listener: (e: { element: unknown }) => void): Disposable;
+  /** The user expanding (true) or collapsing (false) an element. */
+  toggle(element: unknown, expanded: boolean): void;
   dispose(): void;
+}
+
+/** A text document as openTextDocument returns it; `text` follows the content provider's onDidChange while open. */
+export interface MockDocument {
+  uri: Uri;
+  text: string;
+  closed: boolean;
+  /** Every text it had, oldest first. */
+  versions: string[];
+}
+
+export class TabInputText {
+  constructor(readonly uri: Uri) {}
 }
 
 /** What the code under test did, and the answers it will get. Reset with `resetMock()`. */
@@ -175,14 +211,17 @@ export const mock = {
   statusBarItems: [] as MockStatusBarItem[],
   clipboard: '',
   openedExternal: [] as string[],
-  documents: [] as Array<{ uri: Uri; text: string }>,
+  documents: [] as MockDocument[],
+  /** Documents shown in an editor tab (showTextDocument), until closed with closeDocument. */
+  tabs: [] as Uri[],
+  closeDocumentEmitter: new EventEmitter<MockDocument>(),
   contentProviders: new Map<string, { provideTextDocumentContent(uri: Uri): unknown }>(),
   closeTerminalEmitter: new EventEmitter<MockTerminal>(),
   treeViews: new Map<string, MockTreeView>(),
   progress: [] as MockProgress[],
+  quickPicks: [] as Array<MockQuickPick<{ label: string }>>,
   webviewPanels: [] as MockWebviewPanel[],
   codeLensProviders: [] as Array<{ selector: unknown; provider: unknown }>,
-  closeDocumentEmitter: new EventEmitter<{ uri: Uri }>(),
   activeTextEditor: undefined as { document: { uri: Uri } } | undefined,
   /** Answers of showOpenDialog, in order (undefined: the user cancelled). */
   openDialogAnswers: [] as Array<Uri[] | undefined>,
@@ -203,15 +242,27 @@ export function resetMock(): void {
   mock.clipboard = '';
   mock.openedExternal.length = 0;
   mock.documents.length = 0;
+  mock.tabs.length = 0;
+  mock.closeDocumentEmitter = new EventEmitter<MockDocument>();
   mock.contentProviders.clear();
   mock.closeTerminalEmitter = new EventEmitter<MockTerminal>();
   mock.treeViews.clear();
   mock.progress.length = 0;
+  mock.quickPicks.length = 0;
   mock.webviewPanels.length = 0;
   mock.codeLensProviders.length = 0;
-  mock.closeDocumentEmitter = new EventEmitter<{ uri: Uri }>();
   mock.activeTextEditor = undefined;
   mock.openDialogAnswers.length = 0;
+}
+
+/** The user closing a document's tab; VS Code then closes the document. */
+export function closeDocument(uri: Uri): void {
+  const key = uri.toString();
+  mock.tabs = mock.tabs.filter((t) => t.toString() !== key);
+  for (const document of mock.documents.filter((d) => d.uri.toString() === key && !d.closed)) {
+    document.closed = true;
+    mock.closeDocumentEmitter.fire(document);
+  }
 }
 
 /** Waits until queued work (promise chains started by the code under test) has run. */
@@ -254,8 +305,39 @@ export const window = {
     if (picked && typeof resolved[0] === 'string') return picked.label;
     return picked;
   },
-  createQuickPick() {
-    throw new Error('createQuickPick is not mocked');
+  createQuickPick<T extends { label: string }>(): MockQuickPick<T> {
+    const accepted = new EventEmitter<void>();
+    const hidden = new EventEmitter<void>();
+    const button = new EventEmitter<{ item: T; button: unknown }>();
+    const picker: MockQuickPick<T> = {
+      items: [],
+      selectedItems: [],
+      visible: false,
+      onDidAccept: (listener) => accepted.event(listener),
+      onDidHide: (listener) => hidden.event(listener),
+      onDidTriggerItemButton: (listener) => button.event(listener),
+      show() {
+        picker.visible = true;
+      },
+      hide() {
+        if (!picker.visible) return;
+        picker.visible = false;
+        // As in VS Code, onDidHide arrives after hide() returns (the workbench reports it).
+        setImmediate(() => hidden.fire());
+      },
+      dispose() {
+        picker.hide();
+      },
+      accept(index) {
+        picker.selectedItems = [picker.items[index]];
+        accepted.fire();
+      },
+      pressButton(index) {
+        button.fire({ item: picker.items[index], button: undefined });
+      },
+    };
+    mock.quickPicks.push(picker as MockQuickPick<{ label: string }>);
+    return picker;
   },
   withProgress<R>(
     options: MockProgress['options'],
@@ -345,25 +427,41 @@ export const window = {
   },
   createTreeView(id: string, options: { treeDataProvider: unknown }): MockTreeView {
     const visibility = new EventEmitter<{ visible: boolean }>();
+    const expanded = new EventEmitter<{ element: unknown }>();
+    const collapsed = new EventEmitter<{ element: unknown }>();
+    const subscribe =
+      <T>(emitter: EventEmitter<T>) =>
+      (listener: (e: T) => void) => {
+        const subscription = emitter.event(listener);
+        return new Disposable(() => subscription.dispose());
+      };
     const view: MockTreeView = {
       treeDataProvider: options.treeDataProvider,
       visible: true,
       badge: undefined,
-      onDidChangeVisibility: (listener) => {
-        const subscription = visibility.event(listener);
-        return new Disposable(() => subscription.dispose());
+      onDidChangeVisibility: subscribe(visibility),
+      onDidExpandElement: subscribe(expanded),
+      onDidCollapseElement: subscribe(collapsed),
+      toggle(element, isExpanded) {
+        (isExpanded ? expanded : collapsed).fire({ element });
       },
       dispose() {},
     };
     mock.treeViews.set(id, view);
     return view;
   },
-  async showTextDocument(document: { uri: Uri; text: string }) {
+  async showTextDocument(document: MockDocument) {
+    if (!mock.tabs.some((t) => t.toString() === document.uri.toString())) mock.tabs.push(document.uri);
     return document;
   },
   async showOpenDialog(_options?: unknown) {
     if (mock.openDialogAnswers.length === 0) throw new Error('unexpected open dialog');
     return mock.openDialogAnswers.shift();
+  },
+  tabGroups: {
+    get all() {
+      return [{ tabs: mock.tabs.map((uri) => ({ input: new TabInputText(uri) })) }];
+    },
   },
 };
 
@@ -396,11 +494,31 @@ export const workspace = {
       },
     };
   },
-  registerTextDocumentContentProvider(scheme: string, provider: { provideTextDocumentContent(uri: Uri): unknown }) {
+  /**
+   * As VS Code: the provider is asked when a document opens, and again for each open document it names in
+   * `onDidChange`; opening a document that is open already returns it as it is.
+   */
+  registerTextDocumentContentProvider(
+    scheme: string,
+    provider: { provideTextDocumentContent(uri: Uri): unknown; onDidChange?: (listener: (uri: Uri) => void) => { dispose(): void } },
+  ) {
     mock.contentProviders.set(scheme, provider);
-    return new Disposable(() => mock.contentProviders.delete(scheme));
+    const subscription = provider.onDidChange?.((uri) => {
+      for (const document of mock.documents.filter((d) => d.uri.toString() === uri.toString() && !d.closed)) {
+        void Promise.resolve(provider.provideTextDocumentContent(uri)).then(
+          (text) => {
+            document.text = String(text);
+            document.versions.push(document.text);
+          },
+          () => {},
+        );
+      }
+    });
+    return new Disposable(() => {
+      subscription?.dispose();
+      mock.contentProviders.delete(scheme);
+    });
   },
-  onDidCloseTextDocument: (listener: Listener<{ uri: Uri }>) => mock.closeDocumentEmitter.event(listener),
   /** Reads real files: tests write what a dialog picks into a temporary folder. */
   fs: {
     async readFile(uri: Uri): Promise<Uint8Array> {
@@ -408,11 +526,18 @@ export const workspace = {
     },
   },
   async openTextDocument(uri: Uri) {
+    const open = mock.documents.find((d) => d.uri.toString() === uri.toString() && !d.closed);
+    if (open) return open;
     const provider = mock.contentProviders.get(uri.scheme);
     if (!provider) throw new Error(`no content provider for ${uri.scheme}`);
-    const document = { uri, text: String(await provider.provideTextDocumentContent(uri)) };
+    const text = String(await provider.provideTextDocumentContent(uri));
+    const document: MockDocument = { uri, text, closed: false, versions: [text] };
     mock.documents.push(document);
     return document;
+  },
+  onDidCloseTextDocument: (listener: Listener<MockDocument>) => mock.closeDocumentEmitter.event(listener),
+  get textDocuments(): MockDocument[] {
+    return mock.documents.filter((d) => !d.closed);
   },
 };
 
@@ -473,6 +598,7 @@ const vscodeModule = {
   Position,
   Range,
   CodeLens,
+  TabInputText,
   window,
   commands,
   workspace,

@@ -180,7 +180,7 @@ describe('the VS Code extension in a real VS Code', () => {
     await ui.shot('session-stopped');
   });
 
-  it('the Sessions view shows the ended session and opens its log as a table', async () => {
+  it('the Sessions view shows the ended session and opens its log, one entry per command', async () => {
     const sessionRow = ui.row('orders / reader', ui.pane('Sessions'));
     await eventually('the ended session in the Sessions view', async () =>
       (await textOf(sessionRow)).includes('ended (stopped)') ? true : undefined,
@@ -193,10 +193,13 @@ describe('the VS Code extension in a real VS Code', () => {
         await sessionRow.click();
         clickedAt = Date.now();
       }
+      // The command is near the end of the log: show its last screen.
+      await editor.click({ timeout: 2000 });
+      await ui.page.keyboard.press('Control+End');
       const shown = await textOf(editor);
-      return /Time\s+Database\s+Command/.test(shown) && shown.includes('probe') ? shown : undefined;
+      return /Session\s+ended\s+\(stopped\)/.test(shown) && shown.includes('probe') ? shown : undefined;
     });
-    assert.match(text, /uitest\s+find\s+probe\s+ok/);
+    assert.match(text, /uitest\.probe\s+find:\s+ok/);
     await ui.shot('session-log');
   });
 
