@@ -149,7 +149,8 @@ describe('control plane replicas behind HAProxy on one PostgreSQL', () => {
 
   it('three replicas cold-started together all come up, register themselves, and one creates the first admin', async () => {
     for (let i = 0; i < REPLICAS; i++) replicas.push(startReplica(i));
-    await Promise.all(replicas.map((r) => r.waitFor(/listening on/)));
+    // "Press Ctrl+C" comes after the one-time sign-in, which a replica prints after "listening on".
+    await Promise.all(replicas.map((r) => r.waitFor(/Press Ctrl\+C to stop/)));
     const admins = replicas.filter((r) => /Password:/.test(r.output()));
     assert.equal(admins.length, 1, replicas.map((r) => r.output()).join('\n---\n'));
     const [, email, password] = admins[0].output().match(/Email:\s+(\S+)\s*\n\s*Password:\s+(\S+)/) ?? [];

@@ -150,8 +150,8 @@ describe('security: audit durability when the gateway or the control plane is ki
     port = await freePort();
     url = `http://127.0.0.1:${port}`;
     await startServer();
-    const sign = server.output().match(/Email:\s+(\S+)\s*\n\s*Password:\s+(\S+)/);
-    assert.ok(sign, server.output());
+    // The first start prints the one-time sign-in after "listening on": wait for it rather than read once.
+    const sign = await server.waitFor(/Email:\s+(\S+)\s*\n\s*Password:\s+(\S+)/, 60_000);
     api = new ApiClient({ server: url });
     ({ token } = await api.login({ email: sign[1], password: sign[2] }));
     api.setToken(token);
