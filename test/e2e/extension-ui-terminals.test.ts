@@ -53,6 +53,8 @@ describe('mongosh terminals, Edit Account and Test Connection in a real VS Code'
     await admin.createAccount(resource.id, { name: 'reader', username: ferret.username, password: ferret.password });
     // As an admin who mistyped it would have stored it.
     await admin.createAccount(resource.id, { name: 'broken', username: ferret.username, password: `${ferret.password}-typo` });
+    // Needs a second factor; this admin has no authenticator app and the server no SMTP.
+    await admin.createAccount(resource.id, { name: 'guarded', username: ferret.username, password: ferret.password, mfaRequired: true });
     await eventually('gateway dc1 online', async () => ((await admin.listGateways(projectId)).some((g) => g.online) ? true : undefined));
 
     codeServer = await startCodeServer({
@@ -238,5 +240,21 @@ describe('mongosh terminals, Edit Account and Test Connection in a real VS Code'
     assert.equal((await loggedFind(second.id, `${MARKER}-again`)).outcome, 'ok');
     assert.equal((await admin.getSession(first.id)).endReason, 'stopped');
     await ui.shot('terminal-reconnected');
+  });
+  it('MFA: an account that needs an authenticator app says so in VS Code terms, and its button opens Set Up Authenticator App', async () => {
+    await closeNotifications().catch(() => undefined);
+    await access('guarded');
+    const needed = ui.notification(/orders \/ guarded needs a verification code|orders \/ guarded needs a code from an authenticator app/);
+    await needed.waitFor({ timeout: 60_000 });
+    const text = await textOf(needed);
+    assert.doesNotMatch(text, /portcullis mfa/, 'no CLI command in the extension');
+    await assertShownWhole(needed);
+    await needed.locator('.monaco-button', { hasText: 'Set Up Authenticator App' }).click();
+    // The enrollment opens in an editor tab of its own (a webview with the QR code).
+    await ui.page.locator('.tabs-container .tab', { hasText: 'Set Up Authenticator App' }).first().waitFor({ timeout: 30_000 });
+    assert.equal(
+      (await admin.listSessions({ projectId, state: 'active' })).items.some((s) => s.accountName === 'guarded'),
+      false,
+    );
   });
 });
