@@ -73,6 +73,8 @@ export interface ApiClientOptions {
   fetch?: typeof fetch;
   /** PEM of the CA that issued the control plane's certificate (a private CA), instead of the system's roots. */
   ca?: string;
+  /** Where this client's user gives a CA, for certificate errors (default: the CLI's `--ca-file (or PORTCULLIS_CA_FILE)`). */
+  caHint?: string;
   /** Per-request time limit; a request that takes longer fails with `network_error`. Default 30 s. */
   timeoutMs?: number;
 }
@@ -178,6 +180,7 @@ export class ApiClient {
   private readonly fetchImpl: typeof fetch;
   /** The CA trusted for this server, for the other connections made to it (relay streams). */
   readonly ca: string | undefined;
+  private readonly caHint: string;
   private readonly timeoutMs: number;
 
   constructor(options: ApiClientOptions) {
@@ -186,6 +189,7 @@ export class ApiClient {
     this.userAgent = options.userAgent;
     this.fetchImpl = options.fetch ?? fetchTrusting(options.ca);
     this.ca = options.ca;
+    this.caHint = options.caHint ?? CLI_CA_HINT;
     this.timeoutMs = options.timeoutMs ?? 30_000;
   }
 
@@ -479,7 +483,7 @@ export class ApiClient {
   private networkError(error: unknown): ApiError {
     const cause = describeCause(error);
     if (isCertificateError(cause)) {
-      return new ApiError(0, 'network_error', untrustedCertificateMessage(this.server, cause, this.ca !== undefined));
+      return new ApiError(0, 'network_error', untrustedCertificateMessage(this.server, cause, this.ca !== undefined, this.caHint));
     }
     return new ApiError(
       0,
@@ -515,10 +519,12 @@ export function isCertificateError(code: string): boolean {
   return /CERT|SELF_SIGNED|UNABLE_TO_(VERIFY|GET_ISSUER)|ERR_TLS_CERT_ALTNAME/.test(code);
 }
 
-export function untrustedCertificateMessage(server: string, code: string, withCa: boolean): string {
+const CLI_CA_HINT = '--ca-file (or PORTCULLIS_CA_FILE)';
+
+export function untrustedCertificateMessage(server: string, code: string, withCa: boolean, hint = CLI_CA_HINT): string {
   return withCa
-    ? `the Portcullis server at ${server} presented a certificate that the given CA did not issue (${code}); check --ca-file (PORTCULLIS_CA_FILE)`
-    : `the Portcullis server at ${server} presented a certificate this machine does not trust (${code}); if your company runs its own CA, give its certificate with --ca-file (or PORTCULLIS_CA_FILE)`;
+    ? `the Portcullis server at ${server} presented a certificate that the given CA did not issue (${code}); check ${hint}`
+    : `the Portcullis server at ${server} presented a certificate this machine does not trust (${code}); if your company runs its own CA, give its certificate with ${hint}`;
 }
 
 function describeCause(error: unknown): string {

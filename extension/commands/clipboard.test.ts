@@ -35,7 +35,10 @@ it('every copy says it copied: the CLI command, the connection address, and the 
   mock.quickPickAnswers.push((items) => items.find((i) => i.label === 'Connection string'));
   await mock.commands.get('portcullis.copyConnectionUri')!();
   assert.equal(mock.clipboard, 'mongodb://127.0.0.1:27999/');
-  assert.match(infos()[2], /^Copied mongodb:\/\/127\.0\.0\.1:27999\/ \(Connection string\)\..*it needs no password while the session on .* runs\.$/);
+  assert.match(
+    infos()[2],
+    /^Copied mongodb:\/\/127\.0\.0\.1:27999\/ \(Connection string\)\..*it needs no password while the session on .* runs\.$/,
+  );
   await controller.deactivate();
 });
 

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { MeDto, ProjectDto } from '../../protocol/api';
 import { ApiClient, type ApiClientOptions, isApiError, normalizeServerUrl } from '../../proxy-core/api-client';
 import { displayText } from '../../proxy-core/display-text';
+import { readCaFile } from '../../proxy-core/server-trust';
 import { describeError } from '../commands/describe-error';
 import { CONTEXT_KEYS, EXTENSION_COMMANDS } from '../commands/index';
 import type { Settings } from '../storage/settings';
@@ -44,6 +45,15 @@ export class ConnectionController implements vscode.Disposable {
     private readonly createClient: ApiClientFactory = (options) => new ApiClient(options),
   ) {}
 
+  /**
+   * The CA of the portcullis.caFile setting (read each time a client is made, so a changed setting applies at the next
+   * sign-in); VS Code's extension host does not honour NODE_EXTRA_CA_CERTS per extension.
+   */
+  private trust(): { ca?: string; caHint: string } {
+    const file = this.settings.caFile;
+    return { caHint: 'the portcullis.caFile setting', ...(file ? { ca: readCaFile(file) } : {}) };
+  }
+
   get current(): SignedIn | undefined {
     return this.state;
   }
@@ -78,7 +88,7 @@ export class ConnectionController implements vscode.Disposable {
       await this.setState(undefined);
       return;
     }
-    const client = this.createClient({ server, token, userAgent: this.userAgent });
+    const client = this.createClient({ server, token, userAgent: this.userAgent, ...this.trust() });
     try {
       const me = await client.me();
       await this.setState({ server, token, client, me });
@@ -133,7 +143,7 @@ export class ConnectionController implements vscode.Disposable {
     });
     if (password === undefined) return false;
 
-    const client = this.createClient({ server, userAgent: this.userAgent });
+    const client = this.createClient({ server, userAgent: this.userAgent, ...this.trust() });
     let signedIn: SignedIn;
     try {
       const login = await vscode.window.withProgress(

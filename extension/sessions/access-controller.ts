@@ -104,6 +104,7 @@ export class AccessController implements vscode.Disposable {
         handle = await this.startAccess({
           server: signedIn.server,
           token: signedIn.token,
+          ca: signedIn.client.ca,
           accountId: target.accountId,
           clientAgent: this.clientAgent,
           reason,

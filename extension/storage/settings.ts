@@ -1,3 +1,5 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 
 export const SETTINGS_SECTION = 'portcullis';
@@ -18,6 +20,12 @@ export class Settings {
   /** Remembered for the next sign-in, in the user's (global) settings. */
   async setServerUrl(url: string): Promise<void> {
     await this.config.update('serverUrl', url, vscode.ConfigurationTarget.Global);
+  }
+
+  /** PEM file of the CA that issued the server's certificate (a company CA); empty: the system's roots. */
+  get caFile(): string {
+    const value = (this.config.get<string>('caFile') ?? '').trim();
+    return value.startsWith('~/') ? join(homedir(), value.slice(2)) : value;
   }
 
   get mongoshPath(): string {
