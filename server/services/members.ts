@@ -8,6 +8,18 @@ import { type Actor, nowIso, type ServiceContext } from './context';
 import { conflict, invalid, notFound } from './service-error';
 import { createUser, findUserByEmail } from './users';
 
+/** The emails of the project's admins, but `exceptUserId`'s (who to tell about a request or a risk). */
+export async function adminEmails(ctx: ServiceContext, projectId: string, exceptUserId?: string): Promise<string[]> {
+  let q = ctx.store.db
+    .selectFrom('project_members')
+    .innerJoin('users', 'users.id', 'project_members.user_id')
+    .select('users.email')
+    .where('project_members.project_id', '=', projectId)
+    .where('project_members.role', '=', 'admin');
+  if (exceptUserId) q = q.where('users.id', '!=', exceptUserId);
+  return (await q.execute()).map((row) => row.email);
+}
+
 export async function listMembers(ctx: ServiceContext, projectId: string): Promise<MemberDto[]> {
   const rows = await ctx.store.db
     .selectFrom('project_members')

@@ -16,6 +16,7 @@ import { AUDIT_ACTIONS, type AuditAction, recordAudit } from '../services/audit'
 import { projectsOf, roleIn } from '../services/authorization';
 import type { Actor, ServiceContext } from '../services/context';
 import { DEFAULT_PAGE_SIZE, decodeCursor, pageOf } from '../services/cursor';
+import { adminEmails } from '../services/members';
 import type { Notifier } from '../services/notices';
 import { forbidden, notFound, ServiceError } from '../services/service-error';
 import { newId } from '../store/ids';
@@ -127,17 +128,10 @@ export async function openAccessRequest(
     });
   });
   if (notify) {
-    const admins = await ctx.store.db
-      .selectFrom('project_members')
-      .innerJoin('users', 'users.id', 'project_members.user_id')
-      .select('users.email')
-      .where('project_members.project_id', '=', row.project_id)
-      .where('project_members.role', '=', 'admin')
-      .where('users.id', '!=', actor.userId)
-      .execute();
+    const admins = await adminEmails(ctx, row.project_id, actor.userId);
     if (admins.length > 0) {
       notify({
-        to: admins.map((a) => a.email),
+        to: admins,
         subject: `Portcullis: ${actor.email} asks for access to ${row.resource_name} / ${row.account_name}`,
         text:
           `${actor.email} asks for access to ${row.resource_name} as ${row.account_name} for ${minutes(row.duration_seconds)}.\n\n` +

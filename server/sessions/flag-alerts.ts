@@ -5,18 +5,13 @@
  */
 import type { LogBatch } from '../../protocol/gateway-channel';
 import type { ServiceContext } from '../services/context';
+import { adminEmails } from '../services/members';
 import type { Notifier } from '../services/notices';
 
 export async function alertFirstHighFlag(ctx: ServiceContext, notify: Notifier, batch: LogBatch): Promise<void> {
   const session = await ctx.store.db.selectFrom('sessions').selectAll().where('id', '=', batch.sessionId).executeTakeFirst();
   if (!session) return;
-  const admins = await ctx.store.db
-    .selectFrom('project_members')
-    .innerJoin('users', 'users.id', 'project_members.user_id')
-    .select('users.email')
-    .where('project_members.project_id', '=', session.project_id)
-    .where('project_members.role', '=', 'admin')
-    .execute();
+  const admins = await adminEmails(ctx, session.project_id);
   if (admins.length === 0) return;
   const flagged = batch.events.flatMap((event) =>
     event.kind === 'command'
@@ -24,7 +19,7 @@ export async function alertFirstHighFlag(ctx: ServiceContext, notify: Notifier, 
       : [],
   );
   notify({
-    to: admins.map((a) => a.email),
+    to: admins,
     subject: `Portcullis: high-risk command in ${session.user_email}'s session on ${session.resource_name} / ${session.account_name}`,
     text:
       `A session got its first high-severity risk flag.\n\n` +
