@@ -132,11 +132,12 @@ describe('the extension follows sessions and outages in a real VS Code', () => {
     await page.keyboard.press('ArrowDown');
     await page.keyboard.press('Enter');
     const session = await eventually('an active session from the extension', activeSession, 30_000);
-    // The local address, from Copy Connection URI (whose confirmation names it).
+    // The local address, from Copy Connection String (whose confirmation names it).
     const account = ui.row('reader', ui.pane('Resources'));
     await eventually('the account marked active', async () => ((await textOf(account)).includes('session active') ? true : undefined));
-    await ui.contextMenu(account, 'Copy Connection URI');
-    const copied = ui.notification(/Copied mongodb:\/\/127\.0\.0\.1:\d+\/: it needs no password while the session runs\./);
+    await ui.contextMenu(account, 'Copy Connection String');
+    await ui.pick('Copy Connection String', 'Connection string');
+    const copied = ui.notification(/Copied mongodb:\/\/127\.0\.0\.1:\d+\/ \(Connection string\)\..*it needs no password while the session on orders \/ reader runs\./);
     await copied.waitFor();
     const uri = (await textOf(copied)).match(/mongodb:\/\/127\.0\.0\.1:\d+\//)?.[0];
     assert.ok(uri, 'the confirmation names the address copied');
