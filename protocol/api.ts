@@ -222,6 +222,20 @@ export interface AccessRequest {
   mfa?: { challengeId: string; code: string };
   /** Why the session is needed (up to 500 characters); required when the account's policy says so. */
   reason?: string;
+  /**
+   * Required to start a session: the public key (base64 of a DER SubjectPublicKeyInfo, EC P-256) of a key pair the
+   * client made for this session. The answer carries a certificate for it; the client presents it to the gateway
+   * inside every relayed stream (end-to-end encryption, ARCHITECTURE.md). The private key never leaves the client.
+   */
+  tunnelPublicKey?: string;
+}
+
+/** What the control plane vouches for at session start, for the TLS between the client and the gateway. */
+export interface SessionTunnelDto {
+  /** PEM certificate for the request's tunnelPublicKey: subject CN=<session id>, valid until the session's end. */
+  clientCertificate: string;
+  /** SHA-256 fingerprint (`AB:CD:…`) of the gateway's certificate: the client accepts only this gateway. */
+  gatewayFingerprint: string;
 }
 
 export interface RelayTicketDto {
@@ -234,6 +248,7 @@ export interface AccessGranted {
   kind: 'session';
   session: SessionDto;
   relay: RelayTicketDto & { url: string };
+  tunnel: SessionTunnelDto;
 }
 
 export interface AccessMfaChallenge {

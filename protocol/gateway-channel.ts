@@ -39,6 +39,14 @@ export interface GatewayEnrollResponse {
   credential: string;
 }
 
+/** What the gateway pins for a session's streams: only the client holding this certificate's key gets through. */
+export interface SessionTunnelPins {
+  /** PEM of the project's tunnel CA, the issuer of session certificates. */
+  clientCa: string;
+  /** SHA-256 fingerprint of the session certificate issued at session start. */
+  clientFingerprint: string;
+}
+
 /** Log events with their per-session sequence numbers. `origin` + `seq` is unique per session. */
 export interface LogBatch {
   sessionId: string;
@@ -64,7 +72,11 @@ export type GatewayToServer =
    * channel of another instance replaces them. `replicaId`: the replica the gateway meant to reach (absent on the
    * channel to its starting address, which may be any replica).
    */
-  | { type: 'hello'; version: string; name?: string; instance?: string; replicaId?: string }
+  /**
+   * `tunnelCertificate`: the self-signed certificate (PEM) of the gateway's tunnel key; clients accept only the
+   * gateway whose fingerprint the control plane vouched for (end-to-end encryption, tunnel/tls.ts).
+   */
+  | { type: 'hello'; version: string; name?: string; instance?: string; replicaId?: string; tunnelCertificate?: string }
   | { type: 'heartbeat'; time: string }
   | { type: 'credentials.request'; requestId: string; sessionId: string }
   | { type: 'stream.failed'; streamId: string; message: string }
@@ -91,7 +103,15 @@ export type ServerToGateway =
   | { type: 'replicas'; replicas: ReplicaInfo[] }
   | { type: 'heartbeat.ack'; time: string }
   | { type: 'stream.open'; streamId: string; sessionId: string }
-  | { type: 'credentials'; requestId: string; sessionId: string; target: MongoTarget; expiresAt: string }
+  /** `tunnel`: the session certificate the gateway accepts (issued by `clientCa`, with this fingerprint). */
+  | {
+      type: 'credentials';
+      requestId: string;
+      sessionId: string;
+      target: MongoTarget;
+      expiresAt: string;
+      tunnel?: SessionTunnelPins;
+    }
   | { type: 'credentials.denied'; requestId: string; sessionId: string; message: string }
   | { type: 'session.end'; sessionId: string; reason: SessionEndReason }
   /** What these sessions may do changed (their account's policy): ask for their credentials again; running connections apply the new policy to their next command. */

@@ -8,7 +8,8 @@
  * (The relay address in AccessGranted is written ws(s)://; a client uses the http(s):// form of it.)
  *
  * The control plane answers both sides `HTTP/1.1 101 Switching Protocols` only once it has paired them, and from
- * then on each socket carries the client's MongoDB bytes as they are, both ways. Until then it does not read the
+ * then on it forwards the bytes as they are, both ways: a TLS 1.3 connection between proxy-core and the gateway
+ * (tunnel/tls.ts), whose MongoDB traffic the control plane cannot read. Until then it does not read the
  * user's socket: bytes the user sends early wait in the kernel and are delivered after pairing. A refusal is an
  * HTTP error status with the API's JSON error body (`{error: {code, message}}`) and the socket closes:
  *   401 unauthenticated      the ticket (or gateway credential) is missing, expired or not for this session

@@ -8,6 +8,7 @@
  * connection open). When the control plane cannot be reached for `networkLostAfterMs` (default 60 s) in a row, the session
  * ends locally with `network_lost`. A single relay stream that drops closes only its client connection.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import {
@@ -22,6 +23,7 @@ import {
   type SessionEndReason,
 } from '../protocol/api';
 import { RELAY_PATH } from '../protocol/relay';
+import type { TunnelClientOptions } from '../tunnel/tls';
 import { AccessRequestClosed, waitForApproval } from './access-approval';
 import { ApiClient, isApiError } from './api-client';
 import { registerExitStop } from './exit-stop';
@@ -112,14 +114,28 @@ export async function startAccess(options: AccessOptions): Promise<AccessHandle>
   });
   // Listen first: a port in use fails before a session is created or an MFA code is asked for.
   const listener = await listen(options.port ?? 0);
+  // The session's tunnel key: made here, kept in this process's memory only; the control plane certifies its public half.
+  const sessionKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const tunnelPublicKey = sessionKey.publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
   let granted: AccessGranted;
   try {
-    granted = await requestAccess(api, options);
+    granted = await requestAccess(api, options, tunnelPublicKey);
   } catch (error) {
     listener.close();
     throw error;
   }
-  return new Access(api, options, listener, granted);
+  if (!granted.tunnel?.clientCertificate || !granted.tunnel.gatewayFingerprint) {
+    listener.close();
+    throw new Error(
+      'the control plane granted a session without end-to-end encryption (no tunnel certificate): it is an older version; ask an admin to update it',
+    );
+  }
+  const tunnelOptions: TunnelClientOptions = {
+    keyPem: sessionKey.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    certificatePem: granted.tunnel.clientCertificate,
+    gatewayFingerprint: granted.tunnel.gatewayFingerprint,
+  };
+  return new Access(api, options, listener, granted, tunnelOptions);
 }
 
 function listen(port: number): Promise<Server> {
@@ -138,8 +154,8 @@ function listen(port: number): Promise<Server> {
   });
 }
 
-async function requestAccess(api: ApiClient, options: AccessOptions): Promise<AccessGranted> {
-  const base: AccessRequest = { durationSeconds: options.durationSeconds, clientAgent: options.clientAgent };
+async function requestAccess(api: ApiClient, options: AccessOptions, tunnelPublicKey: string): Promise<AccessGranted> {
+  const base: AccessRequest = { durationSeconds: options.durationSeconds, clientAgent: options.clientAgent, tunnelPublicKey };
   if (options.reason !== undefined) base.reason = options.reason;
   let answer = await api.requestAccess(options.accountId, base);
   if (answer.kind === 'approval') {
@@ -210,6 +226,7 @@ class Access extends EventEmitter<AccessEvents> implements AccessHandle {
     private readonly options: AccessOptions,
     private readonly listener: Server,
     granted: AccessGranted,
+    private readonly tunnelOptions: TunnelClientOptions,
   ) {
     super();
     const address = listener.address();
@@ -285,7 +302,13 @@ class Access extends EventEmitter<AccessEvents> implements AccessHandle {
           this.finishConnection(id, 0, 0);
           return;
         }
-        const link = tunnel(socket, { url: this.relayUrl, ticket: ticket.ticket, sessionId: this.session.id, ca: this.options.ca });
+        const link = tunnel(socket, {
+          url: this.relayUrl,
+          ticket: ticket.ticket,
+          sessionId: this.session.id,
+          ca: this.options.ca,
+          tunnel: this.tunnelOptions,
+        });
         this.live.set(id, link);
         return link.done.then(async (result) => {
           if (result.refused?.status === 401) {

@@ -1,12 +1,16 @@
 /**
  * Carries one accepted local TCP connection through its own relay data stream: an HTTP Upgrade to the raw stream
- * protocol (protocol/relay.ts), then the two sockets piped into each other. pipe() gives backpressure both ways
- * (a side whose write buffer is full pauses the other), and no bytes are framed, copied or wrapped on the way.
+ * protocol (protocol/relay.ts), then TLS with the gateway inside that stream (tunnel/tls.ts: the relay forwards
+ * only ciphertext, and the gateway must prove the certificate the control plane vouched for), then the client
+ * socket and the encrypted one piped into each other. pipe() gives backpressure both ways (a side whose write
+ * buffer is full pauses the other).
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { RELAY_SESSION_HEADER, RELAY_UPGRADE_PROTOCOL } from '../protocol/relay';
+import { connectTunnel, type TunnelClientOptions, TunnelRefused } from '../tunnel/tls';
 
 export interface RelayConnectionOptions {
   /** http(s)://…/api/v1/relay (ws(s):// is accepted and means the same). */
@@ -17,6 +21,8 @@ export interface RelayConnectionOptions {
   timeoutMs?: number;
   /** PEM of a private CA the control plane's certificate comes from. */
   ca?: string;
+  /** The session's key and certificate, and the gateway fingerprint to accept (end-to-end encryption). */
+  tunnel: TunnelClientOptions;
 }
 
 export interface RelayRefusal {
@@ -40,6 +46,8 @@ export interface RelayConnectionResult {
   error?: string;
   /** True when the failure looked like the network (no HTTP answer at all). */
   networkError: boolean;
+  /** Set when the encrypted tunnel to the gateway could not be set up (the gateway is not the one vouched for...). */
+  tunnelRefused?: TunnelRefused['code'];
 }
 
 /** Largest refusal body read. */
@@ -57,7 +65,7 @@ export function tunnel(client: Socket, options: RelayConnectionOptions): { done:
     // 'close' follows.
   });
   let closedLocally = false;
-  let upstream: Socket | undefined;
+  let upstream: Socket | TLSSocket | undefined;
 
   const url = streamUrl(options.url);
   const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, {
@@ -96,19 +104,46 @@ export function tunnel(client: Socket, options: RelayConnectionOptions): { done:
       }
     };
 
-    request.on('upgrade', (_response: IncomingMessage, socket: Socket, head: Buffer) => {
+    request.on('upgrade', (_response: IncomingMessage, raw: Socket, head: Buffer) => {
       clearTimeout(timer);
-      upstream = socket;
-      socket.setNoDelay(true);
+      upstream = raw;
+      raw.setNoDelay(true);
+      raw.on('error', () => {
+        // 'close' follows (and the TLS socket above it reports it).
+      });
+      if (closedLocally || client.destroyed) {
+        raw.destroy();
+        whenBothClosed(client, raw);
+        return;
+      }
+      if (head.length > 0) raw.unshift(head);
+      connectTunnel(raw, options.tunnel).then(
+        (secure) => {
+          upstream = secure;
+          if (closedLocally || client.destroyed) {
+            secure.destroy();
+            whenBothClosed(client, secure);
+            return;
+          }
+          relay(secure);
+        },
+        (error: Error) => {
+          if (!closedLocally) {
+            result.error ??= error.message;
+            if (error instanceof TunnelRefused) result.tunnelRefused = error.code;
+          }
+          raw.destroy();
+          client.destroy();
+          whenBothClosed(client, raw);
+        },
+      );
+    });
+
+    /** The encrypted stream is up: bytes flow both ways until one side ends. */
+    const relay = (socket: TLSSocket) => {
       socket.on('error', () => {
         // 'close' follows.
       });
-      if (closedLocally || client.destroyed) {
-        socket.destroy();
-        whenBothClosed(client, socket);
-        return;
-      }
-      if (head.length > 0) client.write(head);
       let lingering = false;
       const linger = () => {
         if (lingering) return;
@@ -149,7 +184,7 @@ export function tunnel(client: Socket, options: RelayConnectionOptions): { done:
       client.pipe(socket);
       socket.pipe(client);
       whenBothClosed(client, socket);
-    });
+    };
 
     request.on('response', (response: IncomingMessage) => {
       clearTimeout(timer);

@@ -25,7 +25,13 @@ import { deriveKey } from './secrets/derive-key';
 import { newWrappedDataKey } from './secrets/envelope';
 import { loadRootKey } from './secrets/root-key';
 import type { ServiceContext } from './services/context';
-import { authenticateGateway, endSessionsOfOfflineGateways, isGatewayOnline, setGatewayConnected } from './services/gateways';
+import {
+  authenticateGateway,
+  endSessionsOfOfflineGateways,
+  isGatewayOnline,
+  recordGatewayTunnelCertificate,
+  setGatewayConnected,
+} from './services/gateways';
 import { newProjectKeys } from './services/project-keys';
 import { type AccessDeps, type VerifiedRelayTicket, verifyRelayTicket } from './sessions/access';
 import { alertFirstHighFlag } from './sessions/flag-alerts';
@@ -45,6 +51,8 @@ export interface ControlPlaneServices {
   authenticateGateway(credential: string): Promise<{ gatewayId: string; projectId: string; name: string } | null>;
   /** Channel opened/closed, or a heartbeat (connected = true refreshes last_seen_at). */
   setGatewayConnected(gatewayId: string, connected: boolean, at: Date, version?: string): Promise<void>;
+  /** The gateway's tunnel certificate, from its hello: stored, and audited when it changed. */
+  recordTunnelCertificate(gatewayId: string, certificatePem: string): Promise<void>;
   /** How often gateways should heartbeat (send it in `welcome`); unseen for two intervals = offline. */
   gatewayHeartbeatIntervalMs: number;
   /** Null unless the ticket is genuine, unexpired, for this session, and the session is active. */
@@ -202,6 +210,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       spoolKeyFor: (gatewayId) => createHmac('sha256', spoolKeys).update(gatewayId).digest(),
       authenticateGateway: (credential) => authenticateGateway(store.db, credential),
       setGatewayConnected: (gatewayId, connected, at, version) => setGatewayConnected(store.db, gatewayId, connected, at, version),
+      recordTunnelCertificate: (gatewayId, certificatePem) => recordGatewayTunnelCertificate(ctx, gatewayId, certificatePem),
       gatewayHeartbeatIntervalMs: config.gatewayHeartbeatSeconds * 1000,
       verifyRelayTicket: (ticket, sessionId) => verifyRelayTicket(access, ticket, sessionId),
       getSessionTarget: (sessionId, gatewayId) => getSessionTarget(ctx, sessionId, gatewayId),

@@ -11,6 +11,8 @@ import { normalizeServerUrl } from '../../proxy-core/api-client';
 import { displayMessage, displayText } from '../../proxy-core/display-text';
 import { readCaFile } from '../../proxy-core/server-trust';
 import { SECRET_PREFIXES } from '../../server/auth/secret-tokens';
+import type { PemKeyPair } from '../../tunnel/certificates';
+import { certificateFingerprint } from '../../tunnel/fingerprint';
 import { configDir, resolveProject, signedInClient } from '../context';
 import { ensureConfigDir } from '../credentials/config-dir';
 import { CliError } from '../errors';
@@ -35,6 +37,7 @@ interface StartFlags {
   maxPendingMib?: string;
   messageTimeout?: string;
   maxNestingDepth?: string;
+  rotateTunnelKey?: boolean;
 }
 
 export function registerGatewayCommands(program: Command): void {
@@ -85,6 +88,10 @@ export function registerGatewayCommands(program: Command): void {
       `time a message may take to arrive, plus 1 s per MiB (default 30, or $${LIMIT_ENV.messageTimeoutSeconds})`,
     )
     .option('--max-nesting-depth <n>', `deepest nesting of documents in a command (default 200, or $${LIMIT_ENV.maxNestingDepth})`)
+    .option(
+      '--rotate-tunnel-key',
+      'make a new tunnel key pair (end-to-end encryption) before starting; sessions started before must be started again',
+    )
     .action(async (flags: StartFlags) => {
       let limits: ReturnType<typeof limitsFromSettings>;
       try {
@@ -108,8 +115,18 @@ export function registerGatewayCommands(program: Command): void {
         file,
       );
       const ca = caFile ? caOf(caFile) : undefined;
+      const tunnelIdentity = await tunnelIdentityOf(file, flags.rotateTunnelKey === true, flags.name ?? gatewayId);
+      printStatus(`Gateway ${gatewayId}: tunnel certificate ${certificateFingerprint(tunnelIdentity.certificatePem)}`);
       printStatus(`Gateway ${gatewayId}: connecting to ${server}${caFile ? ` (trusting the CA in ${caFile})` : ''}…`);
-      const agent = await runAgent({ server, credential, ca, name: flags.name, limits, spoolDir: join(dirname(file), 'gateway-spool') });
+      const agent = await runAgent({
+        server,
+        credential,
+        ca,
+        name: flags.name,
+        limits,
+        spoolDir: join(dirname(file), 'gateway-spool'),
+        tunnelIdentity,
+      });
       printText(`Gateway ${gatewayId} is running (${agent.status()}). Press Ctrl+C to stop.`);
       const signal = await untilSignal();
       exitOnSecondSignal();
@@ -207,6 +224,21 @@ export async function obtainCredential(
   return { server, credential: enrolled.credential, gatewayId: enrolled.gatewayId, caFile: given.caFile };
 }
 
+/**
+ * The gateway's tunnel key pair from its credential file, made (or replaced, when rotating) and saved there first.
+ * The private key stays in that file (mode 0600) on this machine; the control plane learns only the certificate.
+ */
+async function tunnelIdentityOf(file: string, rotate: boolean, name: string): Promise<PemKeyPair> {
+  const stored = readCredentialFile(file);
+  if (!rotate && stored.tunnelKey && stored.tunnelCertificate)
+    return { keyPem: stored.tunnelKey, certificatePem: stored.tunnelCertificate };
+  const { createGatewayIdentity } = await import('../../tunnel/certificates');
+  const identity = await createGatewayIdentity(name);
+  writeCredentialFile(file, { ...stored, tunnelKey: identity.keyPem, tunnelCertificate: identity.certificatePem });
+  if (rotate) printStatus(`New tunnel key made and saved in ${file}; sessions started before must be started again.`);
+  return identity;
+}
+
 function caOf(file: string): string {
   try {
     return readCaFile(file);
@@ -224,6 +256,7 @@ export async function runAgent(options: {
   limits?: Partial<GatewayLimits>;
   /** Where the write-ahead log spool lives (the gateway's state folder). */
   spoolDir: string;
+  tunnelIdentity?: PemKeyPair;
 }): Promise<GatewayAgent> {
   const stamp = () => new Date().toISOString();
   // Log lines quote upstream errors and the control plane's reasons, which can carry names other users chose.

@@ -7,9 +7,12 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import type { ServerToGateway } from '../../protocol/gateway-channel';
+import type { ServerToGateway, SessionTunnelPins } from '../../protocol/gateway-channel';
 import type { SessionLogEvent } from '../../protocol/session-log';
 import type { MongoTarget } from '../../protocol/target';
+import { createGatewayIdentity, type PemKeyPair } from '../../tunnel/certificates';
+import { certificateFingerprint } from '../../tunnel/fingerprint';
+import { acceptTunnel } from '../../tunnel/tls';
 import { DEFAULT_GATEWAY_LIMITS, type GatewayLimits, PendingBytesBudget } from '../engine/limits';
 import { serveClient } from '../engine/serve-client';
 import { testConnection } from '../upstream/test-connection';
@@ -37,6 +40,12 @@ export interface GatewayAgentOptions {
   /** PEM of a private CA that issued the control plane's certificate (instead of the system's roots). */
   ca?: string;
   name?: string;
+  /**
+   * The gateway's tunnel key and certificate (end-to-end encryption: every client stream is TLS inside the relay,
+   * with this gateway as the server). `portcullis gateway start` keeps them in the credential file; without them
+   * the agent makes a pair for this process run (announced in hello, so sessions started after it pin it).
+   */
+  tunnelIdentity?: PemKeyPair;
   maskPatterns?: RegExp[];
   resolver?: ServeOptions['resolver'];
   logger?: GatewayLogger;
@@ -94,7 +103,8 @@ interface PendingCredentials {
  * (the control plane may start later). Rejects when the control plane refuses the credential.
  */
 export async function startGatewayAgent(options: GatewayAgentOptions): Promise<GatewayAgent> {
-  const agent = new Agent(options);
+  const tunnelIdentity = options.tunnelIdentity ?? (await createGatewayIdentity(options.name ?? 'gateway'));
+  const agent = new Agent({ ...options, tunnelIdentity });
   await agent.firstAttempt();
   return agent;
 }
@@ -112,9 +122,14 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
   private readonly pendingBudget: PendingBytesBudget;
   private stopped = false;
 
-  constructor(private readonly options: GatewayAgentOptions) {
+  private readonly tunnelIdentity: PemKeyPair;
+  readonly tunnelFingerprint: string;
+
+  constructor(private readonly options: GatewayAgentOptions & { tunnelIdentity: PemKeyPair }) {
     super();
     this.logger = options.logger ?? { info() {}, warn() {}, error() {} };
+    this.tunnelIdentity = options.tunnelIdentity;
+    this.tunnelFingerprint = certificateFingerprint(options.tunnelIdentity.certificatePem);
     this.pendingBudget = new PendingBytesBudget(options.limits?.maxPendingBytes ?? DEFAULT_GATEWAY_LIMITS.maxPendingBytes);
     this.channel = new ReplicaChannels({
       server: options.server,
@@ -122,6 +137,7 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
       ca: options.ca,
       name: options.name,
       version: GATEWAY_AGENT_VERSION,
+      tunnelCertificate: options.tunnelIdentity.certificatePem,
       reconnect: options.reconnect,
       log: (level, message) => this.logger[level](message),
     });
@@ -243,7 +259,7 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
           pending.reject(new Error('the session has expired'));
           return;
         }
-        this.sessions.setTarget(message.sessionId, message.target, expiresAt);
+        this.sessions.setTarget(message.sessionId, message.target, expiresAt, message.tunnel);
         pending.resolve(message.target);
         return;
       }
@@ -344,7 +360,19 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
       origin.send({ type: 'stream.failed', streamId, message: `could not open the data stream: ${opened.error.message}` });
       return false;
     }
-    const { socket } = opened;
+    const tunnel = this.sessions.tunnel(sessionId);
+    if (!tunnel) {
+      // Never served in clear: the control plane did not vouch for a session certificate.
+      origin.send({
+        type: 'stream.failed',
+        streamId,
+        message: 'the session has no certificate for end-to-end encryption; start a new session with a current client',
+      });
+      opened.socket.destroy();
+      return false;
+    }
+    const socket = await this.encrypt(streamId, sessionId, opened.socket, tunnel);
+    if (!socket) return false;
     const lateRefusal = this.stopped
       ? 'the gateway is stopping'
       : (this.sessions.refusal(sessionId) ?? (socket.destroyed ? 'the data stream closed before it could be served' : undefined));
@@ -354,9 +382,33 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
       return false;
     }
     this.serve(streamId, sessionId, target, socket);
-    // The engine listens to the socket's errors from here on.
-    socket.off('error', onEarlyError);
+    // The engine listens to the encrypted socket's errors from here on (the raw socket's reach it too).
+    opened.socket.off('error', onEarlyError);
+    opened.socket.on('error', () => {});
     return true;
+  }
+
+  /**
+   * The TLS server end of the stream: only the client holding the session certificate the control plane vouched
+   * for gets through (tunnel/tls.ts). Each accepted certificate is logged here, on the gateway's own machine, as a
+   * record the control plane cannot rewrite.
+   */
+  private async encrypt(streamId: string, sessionId: string, socket: Duplex, tunnel: SessionTunnelPins): Promise<Duplex | undefined> {
+    try {
+      const secure = await acceptTunnel(socket, {
+        keyPem: this.tunnelIdentity.keyPem,
+        certificatePem: this.tunnelIdentity.certificatePem,
+        clientCaPem: tunnel.clientCa,
+        clientFingerprint: tunnel.clientFingerprint,
+        sessionId,
+      });
+      this.logger.info(`session ${sessionId} stream ${streamId}: encrypted, client certificate ${tunnel.clientFingerprint}`);
+      return secure;
+    } catch (error) {
+      this.logger.warn(`session ${sessionId} stream ${streamId}: refused: ${(error as Error).message}`);
+      socket.destroy();
+      return undefined;
+    }
   }
 
   private serve(streamId: string, sessionId: string, target: MongoTarget, socket: Duplex): void {

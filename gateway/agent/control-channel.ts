@@ -32,6 +32,8 @@ export interface ControlChannelOptions {
   instance?: string;
   /** The replica this channel is meant for (told in hello); absent for the starting address. */
   replicaId?: string;
+  /** The gateway's tunnel certificate (PEM), told in hello: clients accept only this gateway at the end of a stream. */
+  tunnelCertificate?: string;
   reconnect?: ReconnectOptions;
   log(level: 'info' | 'warn' | 'error', message: string): void;
 }
@@ -136,8 +138,8 @@ export class ControlChannel extends EventEmitter<ControlChannelEvents> {
     });
     ws.on('open', () => {
       this.lastHeard = Date.now();
-      const { version, name, instance, replicaId } = this.options;
-      ws.send(JSON.stringify({ type: 'hello', version, name, instance, replicaId } satisfies GatewayToServer));
+      const { version, name, instance, replicaId, tunnelCertificate } = this.options;
+      ws.send(JSON.stringify({ type: 'hello', version, name, instance, replicaId, tunnelCertificate } satisfies GatewayToServer));
     });
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       this.lastHeard = Date.now();

@@ -13,6 +13,9 @@ export interface GatewayCredentialFile {
   credential: string;
   /** Absolute path of the PEM file of the CA that issued the control plane's certificate (gateway start --ca-file). */
   caFile?: string;
+  /** The gateway's tunnel key (PKCS#8 PEM; end-to-end encryption) and its self-signed certificate; made on first start. */
+  tunnelKey?: string;
+  tunnelCertificate?: string;
 }
 
 export function writeCredentialFile(path: string, content: GatewayCredentialFile): void {
@@ -60,5 +63,8 @@ export function readCredentialFile(path: string): GatewayCredentialFile {
     gatewayId: parsed.gatewayId,
     credential: parsed.credential,
     ...(typeof parsed.caFile === 'string' ? { caFile: parsed.caFile } : {}),
+    ...(typeof parsed.tunnelKey === 'string' && typeof parsed.tunnelCertificate === 'string'
+      ? { tunnelKey: parsed.tunnelKey, tunnelCertificate: parsed.tunnelCertificate }
+      : {}),
   };
 }

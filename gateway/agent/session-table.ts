@@ -3,6 +3,7 @@
  * is active, its live client connections, its counters, and a timer at expiresAt that ends it here even if the
  * control plane never says so. Ended sessions are remembered for a while so that a late stream is refused.
  */
+import type { SessionTunnelPins } from '../../protocol/gateway-channel';
 import type { MongoTarget } from '../../protocol/target';
 import { CommandPolicy } from '../policy/command-policy';
 
@@ -13,6 +14,8 @@ export interface LiveConnection {
 
 interface SessionEntry {
   target?: MongoTarget;
+  /** The session certificate its streams must present (from the same credentials message as the target). */
+  tunnel?: SessionTunnelPins;
   /** The target's policy, compiled once; every connection of the session asks for it on each command. */
   policy?: CommandPolicy;
   expiresAt?: Date;
@@ -46,6 +49,11 @@ export class SessionTable {
     return this.sessions.get(sessionId)?.target;
   }
 
+  /** What a stream of this session must present inside its TLS; undefined for a session without a certificate. */
+  tunnel(sessionId: string): SessionTunnelPins | undefined {
+    return this.sessions.get(sessionId)?.tunnel;
+  }
+
   /** The session's current policy (undefined: none received yet, or the default, which allows everything). */
   policy(sessionId: string): CommandPolicy | undefined {
     return this.sessions.get(sessionId)?.policy;
@@ -57,9 +65,10 @@ export class SessionTable {
   }
 
   /** Keeps the target until the session ends or expiresAt passes (then onExpired runs). */
-  setTarget(sessionId: string, target: MongoTarget, expiresAt: Date): void {
+  setTarget(sessionId: string, target: MongoTarget, expiresAt: Date, tunnel?: SessionTunnelPins): void {
     const entry = this.entry(sessionId);
     entry.target = target;
+    entry.tunnel = tunnel;
     entry.policy = target.policy ? new CommandPolicy(target.policy, target.accountName ?? 'of this session') : undefined;
     entry.expiresAt = expiresAt;
     clearTimeout(entry.timer);

@@ -25,6 +25,7 @@ export function relayDepsFromServices(services: ControlPlaneServices, log?: Rela
       return found ? { gatewayId: found.gatewayId, projectId: found.projectId } : null;
     },
     setGatewayConnected: (gatewayId, connected, at, version) => services.setGatewayConnected(gatewayId, connected, at, version),
+    recordTunnelCertificate: (gatewayId, certificatePem) => services.recordTunnelCertificate(gatewayId, certificatePem),
     verifyRelayTicket: async (ticket, sessionId) => {
       const grant = await services.verifyRelayTicket(ticket, sessionId);
       return grant ? { sessionId: grant.sessionId, userId: grant.userId, gatewayId: grant.gatewayId } : null;

@@ -6,7 +6,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type { ConnectionTestDto, SessionEndReason } from '../../protocol/api';
-import type { LogBatch, ReplicaInfo } from '../../protocol/gateway-channel';
+import type { LogBatch, ReplicaInfo, SessionTunnelPins } from '../../protocol/gateway-channel';
 import type { MongoTarget } from '../../protocol/target';
 
 type MaybePromise<T> = T | Promise<T>;
@@ -26,7 +26,8 @@ export interface RelayTicketGrant {
 /** Null when the gateway has no channel to this replica. */
 export type ConnectionTester = (gatewayId: string, target: MongoTarget) => Promise<ConnectionTestDto> | null;
 
-export type SessionTargetAnswer = { target: MongoTarget; expiresAt: Date | string } | { denied: string };
+/** `tunnel`: the session certificate the gateway accepts; absent for sessions from before end-to-end encryption. */
+export type SessionTargetAnswer = { target: MongoTarget; expiresAt: Date | string; tunnel?: SessionTunnelPins } | { denied: string };
 
 export type SessionEndedListener = (sessionId: string, reason: SessionEndReason, gatewayId: string) => void;
 
@@ -58,6 +59,8 @@ export interface RelayDeps {
   authenticateGateway(credential: string): MaybePromise<GatewayIdentity | null>;
   /** Records the gateway's channel state and last-seen time (called on connect, on heartbeats, on disconnect). */
   setGatewayConnected(gatewayId: string, connected: boolean, at: Date, version?: string): MaybePromise<void>;
+  /** The gateway presented its tunnel certificate in hello (stored and audited when it changed). Optional. */
+  recordTunnelCertificate?(gatewayId: string, certificatePem: string): MaybePromise<void>;
   /** The ticket's grant when it is valid, unexpired and for this session (which must be active); otherwise null. */
   verifyRelayTicket(ticket: string, sessionId: string): MaybePromise<RelayTicketGrant | null>;
   /** The key `gatewayId` encrypts its log spool with (32 bytes, the same on every connect). Optional. */

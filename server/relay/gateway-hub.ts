@@ -239,6 +239,16 @@ export class GatewayHub {
       case 'hello': {
         if (channel.helloReceived) return;
         this.join(channel, message);
+        // Before the welcome (the gateway is online from then on): sessions started after it are vouched this certificate.
+        if (typeof message.tunnelCertificate === 'string' && this.deps.recordTunnelCertificate) {
+          const certificate = message.tunnelCertificate.slice(0, 16_384);
+          await this.call(
+            () => this.deps.recordTunnelCertificate?.(gatewayId, certificate),
+            "recording the gateway's tunnel certificate",
+            gatewayId,
+          );
+        }
+        if (channel.ws.readyState !== WebSocket.OPEN) return;
         const replicas = this.deps.replicas;
         channel.ws.send(
           JSON.stringify({
@@ -314,7 +324,14 @@ export class GatewayHub {
       return;
     }
     const expiresAt = answer.expiresAt instanceof Date ? answer.expiresAt.toISOString() : answer.expiresAt;
-    reply({ type: 'credentials', requestId, sessionId, target: answer.target, expiresAt });
+    reply({
+      type: 'credentials',
+      requestId,
+      sessionId,
+      target: answer.target,
+      expiresAt,
+      ...(answer.tunnel ? { tunnel: answer.tunnel } : {}),
+    });
   }
 
   private async storeLogs(channel: Channel, batchId: string, batch: LogBatch): Promise<void> {

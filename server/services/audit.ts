@@ -19,6 +19,7 @@ export const AUDIT_ACTIONS = Object.freeze({
   enrollmentTokenCreated: 'gateway.enrollment_token.created',
   gatewayEnrolled: 'gateway.enrolled',
   gatewayDeleted: 'gateway.deleted',
+  gatewayTunnelKeyChanged: 'gateway.tunnel_key.changed',
   resourceCreated: 'resource.created',
   resourceUpdated: 'resource.updated',
   resourceDeleted: 'resource.deleted',

@@ -2,6 +2,7 @@
  * Gateways: one-time enrollment tokens, enrollment (token -> the gateway's own credential), the gateway's
  * online state as the relay reports it, listing and deletion.
  */
+import { X509Certificate } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { EnrollmentTokenDto, GatewayDto } from '../../protocol/api';
 import type { GatewayEnrollRequest, GatewayEnrollResponse } from '../../protocol/gateway-channel';
@@ -150,6 +151,50 @@ export async function setGatewayConnected(
  * heartbeats every replica receives), with reason gateway_offline. One replica sweeps at a time (the others skip
  * the round); the ends themselves are conditional updates, so a session ends once whatever happens.
  */
+/**
+ * The gateway presented its tunnel certificate (hello). Stored when it differs from the one on record; a change
+ * (first start with end-to-end encryption, or a rotated key) is audited with both fingerprints, once even when
+ * every replica hears the same hello. A certificate that does not parse is ignored and logged by the caller.
+ */
+export async function recordGatewayTunnelCertificate(ctx: ServiceContext, gatewayId: string, certificatePem: string): Promise<void> {
+  let fingerprint: string;
+  try {
+    const certificate = new X509Certificate(certificatePem);
+    if (certificate.publicKey.asymmetricKeyType !== 'ec') throw new Error('not an EC key');
+    fingerprint = certificate.fingerprint256;
+  } catch (error) {
+    throw new Error(`the gateway's tunnel certificate is not usable (${(error as Error).message})`);
+  }
+  const time = nowIso(ctx);
+  await ctx.store.transaction(async (trx) => {
+    const gateway = await trx
+      .selectFrom('gateways')
+      .select(['project_id', 'name', 'tunnel_fingerprint'])
+      .where('id', '=', gatewayId)
+      .executeTakeFirst();
+    if (!gateway || gateway.tunnel_fingerprint === fingerprint) return;
+    const changed = await trx
+      .updateTable('gateways')
+      .set({ tunnel_certificate: certificatePem, tunnel_fingerprint: fingerprint })
+      .where('id', '=', gatewayId)
+      .where((eb) =>
+        gateway.tunnel_fingerprint === null
+          ? eb('tunnel_fingerprint', 'is', null)
+          : eb('tunnel_fingerprint', '=', gateway.tunnel_fingerprint),
+      )
+      .executeTakeFirst();
+    if (Number(changed.numUpdatedRows) !== 1) return;
+    await recordAudit(trx, time, {
+      projectId: gateway.project_id,
+      actor: null,
+      action: AUDIT_ACTIONS.gatewayTunnelKeyChanged,
+      targetType: 'gateway',
+      targetId: gatewayId,
+      details: { name: gateway.name, previousFingerprint: gateway.tunnel_fingerprint, fingerprint },
+    });
+  });
+}
+
 export async function endSessionsOfOfflineGateways(
   ctx: ServiceContext,
   graceMs: number,

@@ -2,7 +2,10 @@
  * `POST /accounts/:id/access`: membership, gateway online, MFA, duration cap, then a new active session and
  * a relay ticket. Also fresh tickets for a running session, and checking a ticket for the relay.
  */
+import type { KeyObject } from 'node:crypto';
 import type { AccessRequest, AccessResponse, RelayTicketDto } from '../../protocol/api';
+import { issueSessionCertificate, parseSessionPublicKey } from '../../tunnel/certificates';
+import { certificateFingerprint } from '../../tunnel/fingerprint';
 import { policyOf } from '../services/accounts';
 import { AUDIT_ACTIONS, recordAudit } from '../services/audit';
 import { requireRole } from '../services/authorization';
@@ -13,6 +16,7 @@ import { ServiceError } from '../services/service-error';
 import { fromFlag } from '../store/flags';
 import { newId } from '../store/ids';
 import type { SessionRow } from '../store/schema';
+import { tunnelCaFor } from '../tunnel/tunnel-ca';
 import { countGrantSession, findGrant, openAccessRequest } from './access-requests';
 import type { MfaProvider } from './mfa';
 import { checkRelayTicket, issueRelayTicket } from './relay-ticket';
@@ -64,6 +68,7 @@ export async function requestAccess(
       'gateways.name as gateway_name',
       'gateways.connected',
       'gateways.last_seen_at',
+      'gateways.tunnel_fingerprint',
     ])
     .where('resources.id', '=', account.resource_id)
     .executeTakeFirstOrThrow();
@@ -73,6 +78,15 @@ export async function requestAccess(
       `the gateway ${resource.gateway_name} of ${resource.name} is offline: ask an admin to start it, then try again`,
     );
   }
+  const gatewayFingerprint = resource.tunnel_fingerprint;
+  if (!gatewayFingerprint) {
+    throw new ServiceError(
+      'gateway_offline',
+      `the gateway ${resource.gateway_name} of ${resource.name} has not presented its tunnel key yet (it runs a version without end-to-end encryption): ask an admin to update and restart it`,
+    );
+  }
+  // Checked before anything is asked of the user: a client that cannot encrypt cannot use a session.
+  const tunnelKey = sessionPublicKey(request.tunnelPublicKey);
   // Before MFA: a user without a reason (or without approval) is told so before being asked for a code.
   const policy = policyOf(account);
   let reason = request.reason?.trim() || null;
@@ -155,7 +169,20 @@ export async function requestAccess(
     flag_count: 0,
     high_flag_count: 0,
     access_request_id: grant?.id ?? null,
+    tunnel_client_fingerprint: null,
+    tunnel_gateway_fingerprint: gatewayFingerprint,
   };
+  const ca = await tunnelCaFor(ctx.rootKey, row.project_id);
+  const clientCertificate = await issueSessionCertificate({
+    caKey: ca.key,
+    projectId: row.project_id,
+    publicKey: tunnelKey,
+    sessionId: row.id,
+    // Five minutes early, for a gateway whose clock is a little behind this one.
+    notBefore: new Date(now.getTime() - 5 * 60 * 1000),
+    notAfter: new Date(expiresMs),
+  });
+  row.tunnel_client_fingerprint = certificateFingerprint(clientCertificate);
   await ctx.store.transaction(async (trx) => {
     await trx.insertInto('sessions').values(row).execute();
     await recordAudit(trx, time, {
@@ -171,12 +198,35 @@ export async function requestAccess(
         mfaMethod,
         reason,
         ...(grant ? { accessRequestId: grant.id, approvedBy: grant.decided_by_email } : {}),
+        // Who may speak at either end of the encrypted tunnel: a session certificate the control plane issued
+        // appears here (and in the gateway's own log when used), so an unexplained one stands out.
+        tunnelClientFingerprint: row.tunnel_client_fingerprint,
+        tunnelGatewayFingerprint: gatewayFingerprint,
       },
     });
   });
   if (grant) await countGrantSession(ctx, grant.id);
   const ticket = issueRelayTicket(deps.ticketKey, { sessionId: row.id, userId: actor.userId }, now);
-  return { kind: 'session', session: toSessionDto(row, now), relay: { ...ticket, url: client.relayUrl } };
+  return {
+    kind: 'session',
+    session: toSessionDto(row, now),
+    relay: { ...ticket, url: client.relayUrl },
+    tunnel: { clientCertificate, gatewayFingerprint },
+  };
+}
+
+function sessionPublicKey(base64: string | undefined): KeyObject {
+  if (!base64) {
+    throw new ServiceError(
+      'bad_request',
+      'tunnelPublicKey is required: sessions are encrypted end to end, so the client must send the public key of a key pair it made for the session (update your Portcullis client)',
+    );
+  }
+  try {
+    return parseSessionPublicKey(base64);
+  } catch (error) {
+    throw new ServiceError('bad_request', (error as Error).message);
+  }
 }
 
 /** `POST /sessions/:id/relay-tickets`: the session's user, while it is active. */

@@ -83,6 +83,10 @@ export interface GatewaysTable {
   /** Defaults to 0. */
   connected: Generated<Flag>;
   version: string | null;
+  /** The self-signed certificate of the gateway's tunnel key, as it last presented it (hello); null until then. */
+  tunnel_certificate: string | null;
+  /** Its SHA-256 fingerprint (`AB:CD:…`), vouched to clients at session start. */
+  tunnel_fingerprint: string | null;
 }
 
 export interface ResourcesTable {
@@ -155,6 +159,10 @@ export interface SessionsTable {
   high_flag_count: Generated<number>;
   /** The approved access request (grant) it started under, for accounts that require approval. */
   access_request_id: string | null;
+  /** What the control plane vouched for at the start (end-to-end encryption): the session certificate's fingerprint… */
+  tunnel_client_fingerprint: string | null;
+  /** …and the gateway certificate's. */
+  tunnel_gateway_fingerprint: string | null;
 }
 
 /** An access request, and once approved the grant it became (see AccessRequestDto). */

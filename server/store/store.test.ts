@@ -66,6 +66,8 @@ function gatewayRow(projectId: string, overrides: Partial<NewGatewayRow> = {}): 
     created_at: T0,
     last_seen_at: null,
     version: null,
+    tunnel_certificate: null,
+    tunnel_fingerprint: null,
     ...overrides,
   };
 }
@@ -281,6 +283,8 @@ describeOnBothDialects('store', ({ dialect, freshStore }) => {
       flag_count: 0,
       high_flag_count: 0,
       access_request_id: null,
+      tunnel_client_fingerprint: null,
+      tunnel_gateway_fingerprint: null,
     });
 
     const details = { name: 'orders-db', changed: ['tlsEnabled'], nested: { n: 1, none: null } };

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { AccessRequestDto, AccessResponse, AuditEventDto } from '../../protocol/api';
 import { type SmtpTestServer, startSmtpServer } from '../bed/smtp';
+import { accessBody } from '../bed/tunnel-key';
 import { type ApiDialect, type ApiServer, MEMBER_PASSWORD, seedWorld, startApiServer, type World } from './api-harness';
 
 const TTL_SECONDS = 600;
@@ -49,7 +50,7 @@ for (const dialect of ['sqlite', 'postgres'] as ApiDialect[]) {
     });
 
     const access = (token: string, body: Record<string, unknown> = {}) =>
-      s.call<AccessResponse>('POST', `/accounts/${accountId}/access`, { token, body });
+      s.call<AccessResponse>('POST', `/accounts/${accountId}/access`, { token, body: accessBody(body) });
     const requestOf = (answer: { status: number; body: AccessResponse }): AccessRequestDto => {
       assert.equal(answer.status, 202, JSON.stringify(answer.body));
       assert.equal(answer.body.kind, 'approval');

@@ -17,6 +17,7 @@ import { loadRootKey } from '../../server/secrets/root-key';
 import { openStore } from '../../server/store/open-store';
 import { startPostgres } from '../bed/postgres';
 import { trackTempDir } from '../bed/processes';
+import { accessBody } from '../bed/tunnel-key';
 import {
   type ApiServer,
   type ControlPlaneProcess,
@@ -88,7 +89,7 @@ describeApi('sign-in tokens and audit', ['sqlite'], (server) => {
       201,
     );
     assert.equal((await s.call('DELETE', `/projects/${w.projectId}/members/${w.spareUserId}`, { token: t })).status, 204);
-    assert.equal((await s.call('POST', `/accounts/${w.account.id}/access`, { token: w.memberToken, body: {} })).status, 201);
+    assert.equal((await s.call('POST', `/accounts/${w.account.id}/access`, { token: w.memberToken, body: accessBody() })).status, 201);
 
     const events: AuditEventDto[] = [];
     let cursor: string | undefined;

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
 import { TOTP_PERIOD_SECONDS, totpCode } from '../../server/mfa/totp';
+import { accessBody } from '../bed/tunnel-key';
 import { type ApiServer, describeApi, MEMBER_PASSWORD, seedWorld, type World } from './api-harness';
 
 type Caller = 'anonymous' | 'outsider' | 'member' | 'admin';
@@ -47,7 +48,7 @@ async function ok<T = any>(promise: Promise<{ status: number; body: T }>, status
 }
 
 async function memberSession(w: World, s: ApiServer): Promise<string> {
-  const access = await ok(s.call('POST', `/accounts/${w.account.id}/access`, { token: w.memberToken, body: {} }), 201);
+  const access = await ok(s.call('POST', `/accounts/${w.account.id}/access`, { token: w.memberToken, body: accessBody() }), 201);
   return access.session.id;
 }
 
@@ -55,7 +56,10 @@ async function memberSession(w: World, s: ApiServer): Promise<string> {
 async function memberRequest(w: World, s: ApiServer): Promise<string> {
   const body = { name: unique('approved'), username: 'u', password: 'p', policy: { approvalRequired: true } };
   const account = await ok(s.call('POST', `/resources/${w.resource.id}/accounts`, { token: w.adminToken, body }), 201);
-  const answer = await ok(s.call('POST', `/accounts/${account.id}/access`, { token: w.memberToken, body: { reason: 'matrix' } }), 202);
+  const answer = await ok(
+    s.call('POST', `/accounts/${account.id}/access`, { token: w.memberToken, body: accessBody({ reason: 'matrix' }) }),
+    202,
+  );
   return answer.request.id;
 }
 
@@ -196,7 +200,7 @@ const MATRIX: Record<string, Entry> = {
   'POST /api/v1/accounts/:id/access': {
     who: 'member',
     ok: 201,
-    prepare: async (w) => ({ path: `/accounts/${w.account.id}/access`, body: {} }),
+    prepare: async (w) => ({ path: `/accounts/${w.account.id}/access`, body: accessBody() }),
   },
   'GET /api/v1/sessions': { who: 'member', ok: 200, prepare: async (w) => ({ path: `/sessions?projectId=${w.projectId}` }) },
   // Searches only the sessions the caller may see: an outsider gets an empty page, not an error.

@@ -11,6 +11,7 @@ import type { AccountDto, LoginResponse, MemberDto, ProjectDto, ResourceDto } fr
 import type { GatewayEnrollResponse } from '../../protocol/gateway-channel';
 import { type ControlPlaneConfig, resolveConfig } from '../../server/config';
 import { type ControlPlane, type StartOptions, startControlPlane } from '../../server/control-plane';
+import { createGatewayIdentity, type PemKeyPair } from '../../tunnel/certificates';
 import { type PostgresDatabase, startPostgres } from '../bed/postgres';
 import { captureOutput, spawnTracked, stopProcess } from '../bed/processes';
 
@@ -258,8 +259,21 @@ export async function enrollGateway(
   expectStatus(token, 201, 'creating an enrollment token');
   const enrolled = await server.call<GatewayEnrollResponse>('POST', '/gateway/enroll', { body: { token: token.body.token } });
   expectStatus(enrolled, 201, 'enrolling a gateway');
+  await presentTunnelCertificate(server, enrolled.body.gatewayId);
   await server.cp.services.setGatewayConnected(enrolled.body.gatewayId, true, new Date(Date.now() + server.clock.offsetMs));
   return enrolled.body;
+}
+
+/** The gateway's tunnel certificate, as its hello would bring it: sessions on it are vouched this gateway. */
+export async function presentTunnelCertificate(server: ApiServer, gatewayId: string): Promise<void> {
+  await server.cp.services.recordTunnelCertificate(gatewayId, (await testGatewayIdentity()).certificatePem);
+}
+
+let gatewayIdentity: Promise<PemKeyPair> | undefined;
+/** One tunnel key pair for the gateways these tests enroll without running them. */
+function testGatewayIdentity(): Promise<PemKeyPair> {
+  gatewayIdentity ??= createGatewayIdentity('api-test-gateway');
+  return gatewayIdentity;
 }
 
 export interface ControlPlaneProcess {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import type { AccessGranted, AccountDto, ResourceDto } from '../../protocol/api';
 import { makeTestCerts, type TestCerts } from '../bed/certs';
+import { accessBody } from '../bed/tunnel-key';
 import { type CallOptions, type CallResult, describeApi, enrollGateway, seedWorld, type World } from './api-harness';
 
 const SECRET_ACCOUNT_PASSWORD = 'Zq8-account-secret-ALPHA-7731';
@@ -99,7 +100,8 @@ describeApi('resources, accounts and secrets', ['sqlite'], (server) => {
       token: w.adminToken,
       body: { name: 'ca-user', username: 'u', password: 'p' },
     });
-    const granted: AccessGranted = (await call('POST', `/accounts/${account.body.id}/access`, { token: w.memberToken, body: {} })).body;
+    const granted: AccessGranted = (await call('POST', `/accounts/${account.body.id}/access`, { token: w.memberToken, body: accessBody() }))
+      .body;
     const target = await server().cp.services.getSessionTarget(granted.session.id, w.gateway.gatewayId);
     assert.ok('target' in target);
     assert.ok(target.target.tls.caCertificate?.includes(certs.ca.certPem.trim().split('\n')[1]));
@@ -229,7 +231,8 @@ describeApi('resources, accounts and secrets', ['sqlite'], (server) => {
 
     const changed = await call('PATCH', `/accounts/${account.id}`, { token: w.adminToken, body: { password: CHANGED_ACCOUNT_PASSWORD } });
     assert.equal(changed.status, 200);
-    const granted: AccessGranted = (await call('POST', `/accounts/${account.id}/access`, { token: w.memberToken, body: {} })).body;
+    const granted: AccessGranted = (await call('POST', `/accounts/${account.id}/access`, { token: w.memberToken, body: accessBody() }))
+      .body;
     const target = await server().cp.services.getSessionTarget(granted.session.id, w.gateway.gatewayId);
     assert.ok('target' in target);
     assert.equal(target.target.password, CHANGED_ACCOUNT_PASSWORD);
@@ -281,11 +284,11 @@ describeApi('resources, accounts and secrets', ['sqlite'], (server) => {
     // A member sees it (it tells them what the account may do); only an admin changes it.
     assert.deepEqual((await call('GET', `/accounts/${account.id}`, { token: w.memberToken })).body.policy, account.policy);
     assert.equal((await call('PATCH', `/accounts/${account.id}`, { token: w.memberToken, body: { policy: {} } })).status, 403);
-    const noReason = await call('POST', `/accounts/${account.id}/access`, { token: w.memberToken, body: {} });
+    const noReason = await call('POST', `/accounts/${account.id}/access`, { token: w.memberToken, body: accessBody() });
     assert.equal(noReason.status, 400);
     assert.equal(noReason.body.error.code, 'reason_required');
     const granted: AccessGranted = (
-      await call('POST', `/accounts/${account.id}/access`, { token: w.memberToken, body: { reason: ' INC-7 ' } })
+      await call('POST', `/accounts/${account.id}/access`, { token: w.memberToken, body: accessBody({ reason: ' INC-7 ' }) })
     ).body;
     assert.equal(granted.session.reason, 'INC-7');
     const target = await server().cp.services.getSessionTarget(granted.session.id, w.gateway.gatewayId);

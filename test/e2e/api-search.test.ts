@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
 import type { AccessGranted, SessionSearchHit } from '../../protocol/api';
 import type { SessionLogEvent } from '../../protocol/session-log';
+import { accessBody } from '../bed/tunnel-key';
 import { describeApi, seedWorld, type World } from './api-harness';
 
 function command(seq: number, input: string, extra: Partial<SessionLogEvent> = {}): SessionLogEvent & { seq: number } {
@@ -41,7 +42,7 @@ describeApi('search across session logs', ['sqlite', 'postgres'], (server) => {
   before(async () => {
     w = await seedWorld(server());
     const start = async (token: string) =>
-      ((await server().call('POST', `/accounts/${w.account.id}/access`, { token, body: {} })).body as AccessGranted).session.id;
+      ((await server().call('POST', `/accounts/${w.account.id}/access`, { token, body: accessBody() })).body as AccessGranted).session.id;
     adminSession = await start(w.adminToken);
     memberSession = await start(w.memberToken);
     const upload = (sessionId: string, events: Array<SessionLogEvent & { seq: number }>) =>

@@ -7,10 +7,11 @@ import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
 import type { AccessGranted, AccountDto, Page, SessionDto, SessionEndReason } from '../../protocol/api';
 import type { LogBatch } from '../../protocol/gateway-channel';
+import { accessBody } from '../bed/tunnel-key';
 import { ACCOUNT_PASSWORD, type ApiServer, describeApi, enrollGateway, MEMBER_PASSWORD, seedWorld, type World } from './api-harness';
 
 async function access(s: ApiServer, token: string, accountId: string, body: object = {}): Promise<AccessGranted> {
-  const result = await s.call<AccessGranted>('POST', `/accounts/${accountId}/access`, { token, body });
+  const result = await s.call<AccessGranted>('POST', `/accounts/${accountId}/access`, { token, body: accessBody(body) });
   assert.equal(result.status, 201, JSON.stringify(result.body));
   return result.body;
 }
@@ -285,7 +286,7 @@ describeApi('sessions', ['sqlite', 'postgres'], (server) => {
     const granted = await access(s, w.memberToken, w.account.id);
     await s.cp.services.setGatewayConnected(w.gateway.gatewayId, false, new Date(Date.now() + s.clock.offsetMs));
     try {
-      const refused = await s.call('POST', `/accounts/${w.account.id}/access`, { token: w.memberToken, body: {} });
+      const refused = await s.call('POST', `/accounts/${w.account.id}/access`, { token: w.memberToken, body: accessBody() });
       assert.equal(refused.status, 503);
       assert.equal(refused.body.error.code, 'gateway_offline');
       assert.match(refused.body.error.message, /offline/);

@@ -18,6 +18,7 @@ import { resolveConfig } from '../../server/config';
 import { runServer } from '../../server/run-server';
 import { type CodeServer, eventually, packageExtension, startCodeServer, textOf, Workbench } from '../bed/code-server';
 import { removeTempDir, trackTempDir } from '../bed/processes';
+import { accessBody } from '../bed/tunnel-key';
 
 const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts', 'extension-ui-admin');
 const MEMBER = { email: 'member@example.com', password: 'Member-Pa55word-never-shown' };
@@ -145,7 +146,7 @@ describe('admin actions in the VS Code extension', () => {
     const asked = await fetch(`${server.url}/api/v1/accounts/${ledger.id}/access`, {
       method: 'POST',
       headers: { authorization: `Bearer ${memberToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ reason: 'INC-7: reconcile the ledger' }),
+      body: JSON.stringify(accessBody({ reason: 'INC-7: reconcile the ledger' })),
     });
     assert.equal(asked.status, 202);
     const answer = (await asked.json()) as AccessResponse;

@@ -23,6 +23,7 @@ import { type FerretDBServer, startFerretDB } from '../bed/ferretdb';
 import { runMongosh } from '../bed/mongosh';
 import { removeTempDir, trackTempDir } from '../bed/processes';
 import { type SmtpTestServer, startSmtpServer } from '../bed/smtp';
+import { accessBody } from '../bed/tunnel-key';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -147,7 +148,7 @@ describe('MFA on access, end to end', () => {
   it('emails a code through the real SMTP server; a wrong code is explained and the right one opens the session', async () => {
     const user = await stack.newUser('mailed');
     // Before the code: a challenge, not a session, and nothing for the gateway.
-    const first = await user.client.requestAccess(stack.mfaAccountId, {});
+    const first = await user.client.requestAccess(stack.mfaAccountId, accessBody());
     assert.equal(first.kind, 'mfa');
     assert.equal((await user.client.listSessions({ projectId: stack.projectId })).items.length, 0);
 
@@ -217,17 +218,20 @@ describe('MFA on access, end to end', () => {
       await handle.stop();
     }
     // The same code again, within its 30-second window: refused.
-    const again = await user.client.requestAccess(stack.mfaAccountId, {});
+    const again = await user.client.requestAccess(stack.mfaAccountId, accessBody());
     assert.equal(again.kind, 'mfa');
     await assert.rejects(
-      user.client.requestAccess(stack.mfaAccountId, { mfa: { challengeId: again.kind === 'mfa' ? again.challengeId : '', code } }),
+      user.client.requestAccess(stack.mfaAccountId, {
+        ...accessBody(),
+        mfa: { challengeId: again.kind === 'mfa' ? again.challengeId : '', code },
+      }),
       (e: ApiError) => e.code === 'mfa_invalid' && /already used/.test(e.message),
     );
 
     // Removing it needs a valid code; then access falls back to email.
     await nextTotpStep();
     await user.client.removeTotp(appCode(secret));
-    const fallback = await user.client.requestAccess(stack.mfaAccountId, {});
+    const fallback = await user.client.requestAccess(stack.mfaAccountId, accessBody());
     assert.equal(fallback.kind === 'mfa' && fallback.method, 'email');
   });
 
@@ -237,11 +241,11 @@ describe('MFA on access, end to end', () => {
     assert.deepEqual(await stack.admin.setMfaPolicy(stack.projectId, 'totp'), { enforcedMethod: 'totp' });
     try {
       await assert.rejects(
-        user.client.requestAccess(stack.mfaAccountId, {}),
+        user.client.requestAccess(stack.mfaAccountId, accessBody()),
         (e: ApiError) => e.code === 'mfa_not_configured' && /portcullis mfa enroll totp/.test(e.message),
       );
       // Enforcement chooses how, not whether: the account without MFA still opens directly.
-      const open = await user.client.requestAccess(stack.plainAccountId, {});
+      const open = await user.client.requestAccess(stack.plainAccountId, accessBody());
       assert.equal(open.kind, 'session');
       if (open.kind === 'session') await user.client.stopSession(open.session.id);
       const status = await user.client.getMfaStatus();
@@ -302,7 +306,7 @@ describe('MFA without an SMTP server', () => {
   it('email fallback is an explicit error naming the setting, never a session', async () => {
     const user = await stack.newUser('nomail');
     await assert.rejects(
-      user.client.requestAccess(stack.mfaAccountId, {}),
+      user.client.requestAccess(stack.mfaAccountId, accessBody()),
       (e: ApiError) => e.code === 'mfa_not_configured' && /PORTCULLIS_SMTP_HOST/.test(e.message),
     );
     assert.equal((await user.client.listSessions({ projectId: stack.projectId })).items.length, 0);

@@ -11,6 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import { serialize } from 'bson';
 import type { AccessGranted } from '../../protocol/api';
 import { RELAY_SESSION_HEADER, RELAY_UPGRADE_PROTOCOL } from '../../protocol/relay';
+import { connectTunnel } from '../../tunnel/tls';
+import { accessBody, TEST_TUNNEL_PRIVATE_KEY_PEM } from '../bed/tunnel-key';
 import { startTunnelBed, type TunnelBed } from './tunnel-harness';
 
 const CLOCK_SKEW_MS = 57_000;
@@ -30,7 +32,14 @@ function openRaw(granted: AccessGranted): Promise<{ socket: Socket } | { status:
         [RELAY_SESSION_HEADER]: granted.session.id,
       },
     });
-    req.on('upgrade', (_res, socket: Socket) => resolve({ socket }));
+    // Inside the stream, the TLS every client speaks to the gateway, with the session's certificate.
+    req.on('upgrade', (_res, socket: Socket) =>
+      connectTunnel(socket, {
+        keyPem: TEST_TUNNEL_PRIVATE_KEY_PEM,
+        certificatePem: granted.tunnel.clientCertificate,
+        gatewayFingerprint: granted.tunnel.gatewayFingerprint,
+      }).then((secure) => resolve({ socket: secure }), reject),
+    );
     req.on('response', (res) => {
       let body = '';
       res.on('data', (chunk) => {
@@ -63,7 +72,7 @@ describe('tunnel: expiry enforced at the gateway', () => {
   after(() => bed?.stop());
 
   it('closes a stream that outlives expiresAt, and refuses new ones for the session', async () => {
-    const granted = (await bed.api.requestAccess(bed.account.id, { durationSeconds: 60 })) as AccessGranted;
+    const granted = (await bed.api.requestAccess(bed.account.id, accessBody({ durationSeconds: 60 }))) as AccessGranted;
     assert.equal(granted.kind, 'session');
     const expiresAt = Date.parse(granted.session.expiresAt);
     assert.ok(expiresAt - Date.now() < 10_000, 'by the real clock the session ends within seconds');

@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { Secret, TOTP } from 'otpauth';
 import { makeTestCerts } from '../bed/certs';
-import { type ApiServer, type CallOptions, type CallResult, describeApi } from '../e2e/api-harness';
+import { accessBody } from '../bed/tunnel-key';
+import { type ApiServer, type CallOptions, type CallResult, describeApi, presentTunnelCertificate } from '../e2e/api-harness';
 
 /** Generous for a loaded 2-core machine (sign-ins hash with argon2); a hang is forever. */
 const DEADLINE_MS = 15_000;
@@ -64,6 +65,7 @@ describeApi('every mutating route answers in time, on fresh projects (issue 12)'
         body: { projectId: project.body.id, name: `${name}-gw` },
       });
       const gateway = await expect(201, 'POST', '/gateway/enroll', { body: { token: enrollment.body.token, name: `${name}-gw` } });
+      await presentTunnelCertificate(s, gateway.body.gatewayId);
       await s.cp.services.setGatewayConnected(gateway.body.gatewayId, true, serverNow(s));
       return { projectId: project.body.id as string, gatewayId: gateway.body.gatewayId as string };
     };
@@ -139,17 +141,17 @@ describeApi('every mutating route answers in time, on fresh projects (issue 12)'
     await expect(200, 'PUT', `/projects/${first.projectId}/mfa-policy`, { token: admin, body: { enforcedMethod: 'totp' } });
     const challenge = await expect(200, 'POST', `/accounts/${mfaAccount.body.id}/access`, {
       token: memberToken,
-      body: { durationSeconds: 600, clientAgent: 'no-hang-test/1' },
+      body: accessBody({ durationSeconds: 600, clientAgent: 'no-hang-test/1' }),
     });
     assert.equal(challenge.body.kind, 'mfa');
     nextTotpStep(s);
     const granted = await expect(201, 'POST', `/accounts/${mfaAccount.body.id}/access`, {
       token: memberToken,
-      body: {
+      body: accessBody({
         durationSeconds: 600,
         clientAgent: 'no-hang-test/1',
         mfa: { challengeId: challenge.body.challengeId, code: totpCode(secret, s) },
-      },
+      }),
     });
     const sessionId = granted.body.session.id as string;
     await expect(201, 'POST', `/sessions/${sessionId}/relay-tickets`, { token: memberToken });
@@ -159,7 +161,7 @@ describeApi('every mutating route answers in time, on fresh projects (issue 12)'
     await expect(200, 'PUT', `/projects/${first.projectId}/mfa-policy`, { token: admin, body: { enforcedMethod: null } });
 
     // A session an admin terminates.
-    const other = await expect(201, 'POST', `/accounts/${account.body.id}/access`, { token: admin, body: {} });
+    const other = await expect(201, 'POST', `/accounts/${account.body.id}/access`, { token: admin, body: accessBody() });
     await expect(200, 'POST', `/sessions/${other.body.session.id}/terminate`, { token: admin });
 
     // Deletions, down to the gateway.

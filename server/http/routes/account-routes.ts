@@ -103,6 +103,8 @@ export function accountRoutes(api: FastifyInstance, deps: AppDeps): void {
           clientAgent: text(200),
           mfa: object({ challengeId: text(200, 1), code: text(100, 1) }, ['challengeId', 'code']),
           reason: text(500),
+          // base64 of a DER EC P-256 SubjectPublicKeyInfo (91 bytes: 124 characters).
+          tunnelPublicKey: text(400, 1),
         }),
       },
     },
