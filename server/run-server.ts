@@ -42,7 +42,13 @@ export async function runServer(config: ControlPlaneConfig, options: RunServerOp
   );
   controlPlane.services.setRelayStatus(() => {
     const stats = relay.stats();
-    return { gateways: stats.gateways, streams: stats.pairedStreams };
+    return {
+      gateways: stats.gateways,
+      streams: stats.pairedStreams,
+      bytesFromClients: stats.bytesFromClients,
+      bytesToClients: stats.bytesToClients,
+      refusals: stats.refusals,
+    };
   });
   let closing: Promise<void> | undefined;
   return {

@@ -12,6 +12,7 @@ import type { SessionLogEvent } from '../../protocol/session-log';
 import type { MongoTarget } from '../../protocol/target';
 import { DEFAULT_GATEWAY_LIMITS, type GatewayLimits, PendingBytesBudget } from '../engine/limits';
 import { serveClient } from '../engine/serve-client';
+import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { testConnection } from '../upstream/test-connection';
 import type { ChannelStatus, ReconnectOptions } from './control-channel';
 import { openDataStream } from './data-stream';
@@ -69,6 +70,8 @@ export interface GatewayAgentEvents {
 
 export interface GatewayAgent extends EventEmitter<GatewayAgentEvents> {
   readonly origin: string;
+  /** Its Prometheus metrics (served by metrics-listener.ts when a metrics port is set). */
+  readonly metrics: GatewayMetrics;
   status(): ChannelStatus;
   stats(): { activeConnections: number; bufferedLogEvents: number };
   /**
@@ -106,6 +109,7 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
   private readonly pendingCredentials = new Map<string, PendingCredentials>();
   private readonly statsTimer: NodeJS.Timeout;
   private readonly logger: GatewayLogger;
+  readonly metrics: GatewayMetrics;
   /** Opened on the first welcome, which brings the key; undefined without spoolDir. */
   private spool: LogSpool | undefined;
   /** Partly received messages of all this gateway's connections share one budget. */
@@ -125,9 +129,16 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
       reconnect: options.reconnect,
       log: (level, message) => this.logger[level](message),
     });
+    this.metrics = new GatewayMetrics({
+      connected: () => this.status() === 'online',
+      activeSessions: () => this.sessions.activeSessions,
+      streams: () => this.sessions.activeConnections,
+      logBacklog: () => this.uploader.buffered,
+    });
     this.uploader = new LogUploader({
       send: (message) => this.channel.send(message),
       ...options.logs,
+      onUploadLatency: (ms) => this.metrics.onLogsAcknowledged(ms / 1000),
       onAcknowledged: (batch) =>
         this.spool?.acknowledge(
           batch.sessionId,
@@ -314,6 +325,7 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
         ? 'the gateway cannot record commands right now (log buffer full)'
         : this.sessions.refusal(sessionId);
     if (refusal) {
+      this.metrics.onStreamRefused(this.stopped ? 'stopping' : this.uploader.isFull ? 'log_buffer_full' : 'session_ended');
       origin.send({ type: 'stream.failed', streamId, message: refusal });
       return false;
     }
@@ -335,12 +347,14 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
     } catch (error) {
       // Told over the channel (the relay refuses a waiting user stream with this message); a stream already
       // paired is simply closed.
+      this.metrics.onStreamRefused('credentials');
       origin.send({ type: 'stream.failed', streamId, message: (error as Error).message });
       void opening.then((opened) => ('socket' in opened ? opened.socket.destroy() : undefined));
       return false;
     }
     const opened = await opening;
     if ('error' in opened) {
+      this.metrics.onStreamRefused('stream_failed');
       origin.send({ type: 'stream.failed', streamId, message: `could not open the data stream: ${opened.error.message}` });
       return false;
     }
@@ -349,6 +363,7 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
       ? 'the gateway is stopping'
       : (this.sessions.refusal(sessionId) ?? (socket.destroyed ? 'the data stream closed before it could be served' : undefined));
     if (lateRefusal) {
+      this.metrics.onStreamRefused(this.stopped ? 'stopping' : 'session_ended');
       origin.send({ type: 'stream.failed', streamId, message: lateRefusal });
       socket.destroy();
       return false;
@@ -381,6 +396,7 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
         : undefined,
       onEvent: (event: SessionLogEvent, started?: number) => {
         if (event.kind === 'command') this.sessions.countCommand(sessionId);
+        this.metrics.onEvent(event);
         const seq = started ?? this.uploader.nextSeq(sessionId);
         try {
           this.spool?.event(sessionId, seq, event);
@@ -398,12 +414,14 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
       },
     };
     this.sessions.addConnection(sessionId, connection);
+    this.metrics.onConnectionOpened(socket);
     this.emit('connection-opened', { sessionId, connectionId: streamId });
     served.done
       .catch((error) => this.logger.warn(`connection ${streamId} ended with an error: ${(error as Error).message}`))
       .then(() => {
         this.sessions.removeConnection(sessionId, connection);
         socket.destroy();
+        this.metrics.onConnectionClosed(socket);
         this.emit('connection-closed', { sessionId, connectionId: streamId });
       })
       // A listener that throws must not become an unhandled rejection (which would end the process).

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { LoginRequest, MeDto } from '../../../protocol/api';
 import { signIn, signOut } from '../../auth/sign-in';
 import { listProjects } from '../../services/projects';
+import { ServiceError } from '../../services/service-error';
 import { findUserById, toUserDto } from '../../services/users';
 import type { AppDeps } from '../app-deps';
 import { actorOf } from '../authentication';
@@ -18,6 +19,11 @@ export function authRoutes(api: FastifyInstance, deps: AppDeps): void {
         password: request.body.password,
         clientAddress: request.ip,
         userAgent: request.headers['user-agent'],
+      }).catch((error: unknown) => {
+        if (error instanceof ServiceError && (error.code === 'unauthenticated' || error.code === 'rate_limited')) {
+          deps.metrics.signInFailed(error.code === 'rate_limited' ? 'rate_limited' : 'wrong_credentials');
+        }
+        throw error;
       }),
   );
 
