@@ -10,7 +10,7 @@ import { API_PREFIX } from '../../protocol/api';
 import type { ControlPlaneConfig, LoggerSetting } from '../config';
 import type { AppDeps } from './app-deps';
 import { addAuthentication } from './authentication';
-import { addErrorHandling } from './error-handling';
+import { addErrorHandling, frameworkErrors } from './error-handling';
 import { addOpenApi, openApiRoutes } from './openapi/openapi-document';
 import { accessRequestRoutes } from './routes/access-request-routes';
 import { accountRoutes } from './routes/account-routes';
@@ -61,6 +61,7 @@ export function buildApp(config: ControlPlaneConfig, deps: AppDeps): FastifyInst
   const options: FastifyServerOptions = {
     logger: loggerOptions(config.logger),
     bodyLimit: 1024 * 1024,
+    frameworkErrors,
     // request.ip is the client's (from X-Forwarded-For) only when the request came through a trusted balancer.
     ...(config.trustedProxies.length > 0 ? { trustProxy: config.trustedProxies } : {}),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },

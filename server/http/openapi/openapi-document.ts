@@ -14,8 +14,11 @@ export const OPENAPI_PATH = '/openapi.json';
 export const BEARER_SCHEME = 'bearerAuth';
 export const METRICS_SCHEME = 'metricsToken';
 
-/** Statuses every operation may answer with an error body (a body or a query can always be malformed or refused). */
-const COMMON_ERROR_STATUSES = [400, 403, 404, 409, 413, 415, 429, 500, 503];
+/**
+ * Statuses every operation may answer with an error body: a body or a query can always be malformed or refused, and
+ * 401 comes from the sign-in, the enrollment and the metrics token too, not only from a missing bearer token.
+ */
+const ERROR_STATUSES = [400, 401, 403, 404, 409, 413, 415, 429, 500, 503];
 
 /** The codes that go with each status: STATUS_OF_CODE, plus Fastify's own 413/415 (bad_request, see error-handling.ts). */
 function codesByStatus(): Map<number, ApiErrorCode[]> {
@@ -50,8 +53,7 @@ type Auth = 'none' | 'user' | 'metrics';
 function documentRoute(schema: FastifySchema | undefined, auth: Auth): FastifySchema & Record<string, unknown> {
   const codes = codesByStatus();
   const responses: Record<string, unknown> = { ...((schema?.response as Record<string, unknown> | undefined) ?? {}) };
-  const statuses = auth === 'none' ? COMMON_ERROR_STATUSES : [401, ...COMMON_ERROR_STATUSES];
-  for (const status of statuses) {
+  for (const status of ERROR_STATUSES) {
     const key = String(status);
     if (responses[key]) continue;
     responses[key] = {

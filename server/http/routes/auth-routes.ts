@@ -7,7 +7,7 @@ import { ServiceError } from '../../services/service-error';
 import { findUserById, toUserDto } from '../../services/users';
 import type { AppDeps } from '../app-deps';
 import { actorOf } from '../authentication';
-import { emailSchema, object, passwordSchema } from '../schemas';
+import { emailSchema, noContentResponse, object, passwordSchema } from '../schemas';
 
 export function authRoutes(api: FastifyInstance, deps: AppDeps): void {
   api.post<{ Body: LoginRequest }>(
@@ -27,7 +27,7 @@ export function authRoutes(api: FastifyInstance, deps: AppDeps): void {
       }),
   );
 
-  api.post('/auth/logout', async (request, reply) => {
+  api.post('/auth/logout', { schema: { response: noContentResponse } }, async (request, reply) => {
     await signOut(deps.ctx, actorOf(request).tokenId);
     return reply.code(204).send();
   });
