@@ -7,6 +7,7 @@ import type { GatewayAgent } from '../../gateway/agent/agent';
 import { readCredentialFile, writeCredentialFile } from '../../gateway/agent/credential-file';
 import { enrollGateway } from '../../gateway/agent/enroll';
 import { type GatewayLimits, LIMIT_ENV, limitsFromSettings } from '../../gateway/engine/limits';
+import { listenForMetrics, METRICS_HOST, METRICS_PORT_ENV, metricsPortFrom } from '../../gateway/metrics/metrics-listener';
 import { normalizeServerUrl } from '../../proxy-core/api-client';
 import { displayMessage, displayText } from '../../proxy-core/display-text';
 import { readCaFile } from '../../proxy-core/server-trust';
@@ -35,6 +36,7 @@ interface StartFlags {
   maxPendingMib?: string;
   messageTimeout?: string;
   maxNestingDepth?: string;
+  metricsPort?: string;
 }
 
 export function registerGatewayCommands(program: Command): void {
@@ -85,7 +87,17 @@ export function registerGatewayCommands(program: Command): void {
       `time a message may take to arrive, plus 1 s per MiB (default 30, or $${LIMIT_ENV.messageTimeoutSeconds})`,
     )
     .option('--max-nesting-depth <n>', `deepest nesting of documents in a command (default 200, or $${LIMIT_ENV.maxNestingDepth})`)
+    .option(
+      '--metrics-port <port>',
+      `serve Prometheus metrics at http://${METRICS_HOST}:PORT/metrics (loopback only; off by default, or $${METRICS_PORT_ENV})`,
+    )
     .action(async (flags: StartFlags) => {
+      let metricsPort: number | undefined;
+      try {
+        metricsPort = metricsPortFrom(flags.metricsPort ?? process.env[METRICS_PORT_ENV]);
+      } catch (error) {
+        throw new CliError((error as Error).message, EXIT_CODES.failure);
+      }
       let limits: ReturnType<typeof limitsFromSettings>;
       try {
         limits = limitsFromSettings({
@@ -110,10 +122,19 @@ export function registerGatewayCommands(program: Command): void {
       const ca = caFile ? caOf(caFile) : undefined;
       printStatus(`Gateway ${gatewayId}: connecting to ${server}${caFile ? ` (trusting the CA in ${caFile})` : ''}…`);
       const agent = await runAgent({ server, credential, ca, name: flags.name, limits, spoolDir: join(dirname(file), 'gateway-spool') });
+      const metrics =
+        metricsPort === undefined
+          ? undefined
+          : await listenForMetrics(agent.metrics, metricsPort).catch(async (error: Error) => {
+              await agent.stop();
+              throw new CliError(error.message);
+            });
+      if (metrics) printStatus(`Metrics: http://${METRICS_HOST}:${metrics.port}/metrics`);
       printText(`Gateway ${gatewayId} is running (${agent.status()}). Press Ctrl+C to stop.`);
       const signal = await untilSignal();
       exitOnSecondSignal();
       printStatus(`${signal}: stopping the gateway (closing connections, sending the last logs)…`);
+      await metrics?.close();
       await agent.stop();
       printStatus('Gateway stopped.');
     });

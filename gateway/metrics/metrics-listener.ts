@@ -7,6 +7,17 @@ import type { AddressInfo } from 'node:net';
 import type { GatewayMetrics } from './gateway-metrics';
 
 export const METRICS_HOST = '127.0.0.1';
+export const METRICS_PORT_ENV = 'PORTCULLIS_GATEWAY_METRICS_PORT';
+
+/** The `--metrics-port` setting: undefined (off) when not given; a port number (0 picks a free one) otherwise. */
+export function metricsPortFrom(raw: string | undefined): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`--metrics-port (${METRICS_PORT_ENV}) must be a port number from 0 to 65535, got "${raw}"`);
+  }
+  return port;
+}
 
 export interface MetricsListener {
   port: number;
