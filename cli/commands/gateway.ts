@@ -37,6 +37,7 @@ interface StartFlags {
   messageTimeout?: string;
   maxNestingDepth?: string;
   metricsPort?: string;
+  logFormat?: string;
 }
 
 export function registerGatewayCommands(program: Command): void {
@@ -91,7 +92,12 @@ export function registerGatewayCommands(program: Command): void {
       '--metrics-port <port>',
       `serve Prometheus metrics at http://${METRICS_HOST}:PORT/metrics (loopback only; off by default, or $${METRICS_PORT_ENV})`,
     )
+    .option('--log-format <format>', 'text (default) or json: one JSON line per event on stderr (or $PORTCULLIS_LOG_FORMAT)')
     .action(async (flags: StartFlags) => {
+      const logFormat = flags.logFormat ?? (process.env.PORTCULLIS_LOG_FORMAT || 'text');
+      if (logFormat !== 'text' && logFormat !== 'json') {
+        throw new CliError(`--log-format (PORTCULLIS_LOG_FORMAT) must be text or json, got "${logFormat}"`, EXIT_CODES.failure);
+      }
       let metricsPort: number | undefined;
       try {
         metricsPort = metricsPortFrom(flags.metricsPort ?? process.env[METRICS_PORT_ENV]);
@@ -121,7 +127,15 @@ export function registerGatewayCommands(program: Command): void {
       );
       const ca = caFile ? caOf(caFile) : undefined;
       printStatus(`Gateway ${gatewayId}: connecting to ${server}${caFile ? ` (trusting the CA in ${caFile})` : ''}…`);
-      const agent = await runAgent({ server, credential, ca, name: flags.name, limits, spoolDir: join(dirname(file), 'gateway-spool') });
+      const agent = await runAgent({
+        server,
+        credential,
+        ca,
+        name: flags.name,
+        limits,
+        spoolDir: join(dirname(file), 'gateway-spool'),
+        logFormat,
+      });
       const metrics =
         metricsPort === undefined
           ? undefined
@@ -245,12 +259,24 @@ export async function runAgent(options: {
   limits?: Partial<GatewayLimits>;
   /** Where the write-ahead log spool lives (the gateway's state folder). */
   spoolDir: string;
+  /** `json`: one JSON line per event on stderr (protocol/log-line.ts) instead of text lines. */
+  logFormat?: 'text' | 'json';
 }): Promise<GatewayAgent> {
+  const { logFormat, ...agentOptions } = options;
+  if (logFormat === 'json') {
+    const { startGatewayAgent } = await import('../../gateway/agent/agent');
+    const { jsonGatewayLogger } = await import('../../gateway/agent/json-logger');
+    const logger = jsonGatewayLogger(process.stderr);
+    const agent = await startGatewayAgent({ ...agentOptions, logger });
+    agent.on('status', (status) => logger.info(`gateway is ${status}`));
+    agent.on('rejected', (why) => logger.error(`the control plane refused this gateway's credential: ${why}`));
+    return agent;
+  }
   const stamp = () => new Date().toISOString();
   // Log lines quote upstream errors and the control plane's reasons, which can carry names other users chose.
   const { startGatewayAgent } = await import('../../gateway/agent/agent');
   const agent = await startGatewayAgent({
-    ...options,
+    ...agentOptions,
     logger: {
       info: (m) => printStatus(`${stamp()} gateway: ${displayMessage(m)}`),
       warn: (m) => printStatus(`${stamp()} gateway warning: ${displayMessage(m)}`),

@@ -25,10 +25,15 @@ export const GATEWAY_AGENT_VERSION = '0.1.0';
 
 type ServeOptions = Parameters<typeof serveClient>[1];
 
+/** What a log line is about, beyond its message (the session, when there is one: see protocol/log-line.ts). */
+export interface GatewayLogFields {
+  sessionId?: string;
+}
+
 export interface GatewayLogger {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
+  info(message: string, fields?: GatewayLogFields): void;
+  warn(message: string, fields?: GatewayLogFields): void;
+  error(message: string, fields?: GatewayLogFields): void;
 }
 
 export interface GatewayAgentOptions {
@@ -243,7 +248,7 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
         this.openStream(origin, message.streamId, message.sessionId, () =>
           openDataStream({ server: origin.server, credential: this.options.credential, streamId: message.streamId, ca: this.options.ca }),
         ).catch((error) => {
-          this.logger.error(`stream ${message.streamId} failed: ${(error as Error).message}`);
+          this.logger.error(`stream ${message.streamId} failed: ${(error as Error).message}`, { sessionId: message.sessionId });
         });
         return;
       case 'credentials': {
@@ -271,7 +276,7 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
         // connection once it is here, new credentials to the next connection.
         for (const sessionId of this.sessions.known(Array.isArray(message.sessionIds) ? message.sessionIds : [])) {
           this.credentials(sessionId, origin, { fresh: true }).catch((error) =>
-            this.logger.warn(`session ${sessionId}: could not fetch its new policy: ${(error as Error).message}`),
+            this.logger.warn(`session ${sessionId}: could not fetch its new policy: ${(error as Error).message}`, { sessionId }),
           );
         }
         return;
@@ -309,7 +314,7 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
       })
       .catch((error) => {
         socket.destroy();
-        this.logger.error(`stream ${streamId} failed: ${(error as Error).message}`);
+        this.logger.error(`stream ${streamId} failed: ${(error as Error).message}`, { sessionId });
       });
   }
 
@@ -333,7 +338,8 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
     // stream's outcome is taken at once, as a value: it can fail (404, 503, a closed connection) or its socket
     // can be reset while the credentials are still awaited, and a rejection or an 'error' event nobody listens
     // to yet would end the process, and every session of this gateway with it.
-    const onEarlyError = (error: Error) => this.logger.warn(`data stream ${streamId} failed before it was served: ${error.message}`);
+    const onEarlyError = (error: Error) =>
+      this.logger.warn(`data stream ${streamId} failed before it was served: ${error.message}`, { sessionId });
     const opening: Promise<{ socket: Duplex } | { error: Error }> = open().then(
       (socket) => {
         socket.on('error', onEarlyError);
@@ -385,7 +391,7 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
       resolver: this.options.resolver,
       limits: this.options.limits,
       pendingBudget: this.pendingBudget,
-      onDetail: (detail) => this.logger.warn(`session ${sessionId} connection ${streamId}: ${detail}`),
+      onDetail: (detail) => this.logger.warn(`session ${sessionId} connection ${streamId}: ${detail}`, { sessionId }),
       onCommandStart: this.options.spoolDir
         ? (event) => {
             if (!this.spool) throw new SpoolWriteError('the gateway has no log spool yet (it waits for the control plane)');
@@ -417,7 +423,7 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
     this.metrics.onConnectionOpened(socket);
     this.emit('connection-opened', { sessionId, connectionId: streamId });
     served.done
-      .catch((error) => this.logger.warn(`connection ${streamId} ended with an error: ${(error as Error).message}`))
+      .catch((error) => this.logger.warn(`connection ${streamId} ended with an error: ${(error as Error).message}`, { sessionId }))
       .then(() => {
         this.sessions.removeConnection(sessionId, connection);
         socket.destroy();
@@ -425,7 +431,7 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
         this.emit('connection-closed', { sessionId, connectionId: streamId });
       })
       // A listener that throws must not become an unhandled rejection (which would end the process).
-      .catch((error) => this.logger.error(`connection ${streamId}: ${(error as Error).message}`));
+      .catch((error) => this.logger.error(`connection ${streamId}: ${(error as Error).message}`, { sessionId }));
   }
 
   /**

@@ -7,6 +7,7 @@ import type https from 'node:https';
 import Fastify, { type FastifyHttpsOptions, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { version } from '../../package.json';
 import { API_PREFIX } from '../../protocol/api';
+import { redactSecrets } from '../../protocol/log-line';
 import type { ControlPlaneConfig, LoggerSetting } from '../config';
 import type { AppDeps } from './app-deps';
 import { addAuthentication } from './authentication';
@@ -51,9 +52,30 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * Pino, shaped to the log line every part writes (protocol/log-line.ts): ISO `time`, `level` as a word, `component`,
+ * `sessionId` (null unless the event names one) and `msg`, secrets redacted from fields and from the message.
+ */
 function loggerOptions(setting: LoggerSetting | undefined): FastifyServerOptions['logger'] {
   if (!setting) return false;
-  const options = { level: 'info', redact: { paths: [...REDACTED_LOG_PATHS], censor: '[redacted]' } };
+  const options = {
+    level: 'info',
+    redact: { paths: [...REDACTED_LOG_PATHS], censor: '[redacted]' },
+    timestamp: () => `,"time":"${new Date().toISOString()}"`,
+    formatters: {
+      level: (label: string) => ({ level: label }),
+      bindings: () => ({ component: 'control-plane' }),
+    },
+    mixin: (merged: object) => ({ sessionId: (merged as { sessionId?: unknown }).sessionId ?? null }),
+    hooks: {
+      logMethod(this: unknown, args: unknown[], method: (...a: unknown[]) => void) {
+        method.apply(
+          this,
+          args.map((arg) => (typeof arg === 'string' ? redactSecrets(arg) : arg)),
+        );
+      },
+    },
+  };
   return setting === true ? options : { ...options, stream: setting };
 }
 
