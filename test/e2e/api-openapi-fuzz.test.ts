@@ -127,7 +127,7 @@ describe('Schemathesis against a live control plane', () => {
   });
 
   for (const who of ['member', 'admin'] as const) {
-    it(`finds no 5xx and no answer that breaks the document, with a ${who}'s token`, async () => {
+    it(`finds no 5xx and no answer that breaks the document, with the ${who}'s token`, async () => {
       const token = who === 'admin' ? world.adminToken : world.memberToken;
       const run = await fuzz(server, dir, token, who);
       const tail = run.output.slice(-6000);
