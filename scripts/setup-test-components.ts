@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { CODE_SERVER_DEBIAN_PACKAGES, ensureCodeServer } from '../test/bed/code-server';
 import { ensureFerretDB } from '../test/bed/ferretdb-install';
+import { ensureSchemathesis } from '../test/bed/schemathesis-install';
 
 const log = (line: string) => console.log(`[test setup] ${line}`);
 
@@ -23,6 +24,8 @@ const debianPackages: Record<string, string> = {
 const filters = process.argv.slice(2);
 const uiTestsSelected = filters.length === 0 || filters.some((f) => 'test/e2e/extension-ui.test.ts'.includes(f));
 if (uiTestsSelected) Object.assign(debianPackages, CODE_SERVER_DEBIAN_PACKAGES);
+// Schemathesis (PyPI, in a cached virtual environment) only for the API fuzzing test.
+const fuzzTestSelected = filters.length === 0 || filters.some((f) => 'test/e2e/api-openapi-fuzz.test.ts'.includes(f));
 
 function ensureDebianPackages(): void {
   const missing = Object.entries(debianPackages)
@@ -45,3 +48,4 @@ function ensureDebianPackages(): void {
 ensureDebianPackages();
 ensureFerretDB(log);
 if (uiTestsSelected) ensureCodeServer(log);
+if (fuzzTestSelected) ensureSchemathesis(log);

@@ -1,6 +1,7 @@
 /**
  * The control plane's settings, and how they are read from PORTCULLIS_* environment variables.
  */
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 
@@ -65,6 +66,11 @@ export interface ControlPlaneConfig {
    * the bench's before/after figure. PostgreSQL always stores them on the main thread (its driver does not block).
    */
   logWriterThread: boolean;
+  /**
+   * The bearer token `GET /metrics` (Prometheus) requires. Unset: the endpoint answers 404, metrics are off.
+   * Read from PORTCULLIS_METRICS_TOKEN_FILE (or PORTCULLIS_METRICS_TOKEN), never from a command line.
+   */
+  metricsToken?: string;
   logger?: LoggerSetting;
 }
 
@@ -121,7 +127,8 @@ export function keyFileOf(config: ControlPlaneConfig): string {
  * PORTCULLIS_TOKEN_TTL_SECONDS, PORTCULLIS_IDLE_TIMEOUT_SECONDS, PORTCULLIS_DEFAULT_SESSION_SECONDS,
  * PORTCULLIS_MAX_SESSION_SECONDS, PORTCULLIS_GATEWAY_HEARTBEAT_SECONDS, PORTCULLIS_GATEWAY_OFFLINE_GRACE_SECONDS, PORTCULLIS_ADMIN_EMAIL,
  * PORTCULLIS_ACCESS_REQUEST_TTL_SECONDS, PORTCULLIS_FLAG_EMAILS (`on` emails admins about a session's first high-risk flag),
- * PORTCULLIS_LOG (`off` turns logging off), PORTCULLIS_LOG_WRITER_THREAD (`off` stores log batches on the main thread).
+ * PORTCULLIS_LOG (`off` turns logging off), PORTCULLIS_LOG_WRITER_THREAD (`off` stores log batches on the main thread),
+ * PORTCULLIS_METRICS_TOKEN_FILE or PORTCULLIS_METRICS_TOKEN (turns on `GET /metrics` with that bearer token).
  */
 export function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ControlPlaneConfig {
   const certFile = env.PORTCULLIS_TLS_CERT_FILE;
@@ -149,7 +156,32 @@ export function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Control
     flagEmails: onOff(env, 'PORTCULLIS_FLAG_EMAILS'),
     logger: env.PORTCULLIS_LOG !== 'off',
     logWriterThread: onOff(env, 'PORTCULLIS_LOG_WRITER_THREAD'),
+    metricsToken: metricsToken(env),
   });
+}
+
+/** At least 16 characters: Prometheus sends it on every scrape, and a short one could be guessed. */
+const MIN_METRICS_TOKEN = 16;
+
+function metricsToken(env: NodeJS.ProcessEnv): string | undefined {
+  const file = env.PORTCULLIS_METRICS_TOKEN_FILE;
+  let token = env.PORTCULLIS_METRICS_TOKEN;
+  let from = 'PORTCULLIS_METRICS_TOKEN';
+  if (file) {
+    try {
+      token = readFileSync(file, 'utf8').trim();
+    } catch (error) {
+      throw new Error(`PORTCULLIS_METRICS_TOKEN_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    from = `the file ${file} (PORTCULLIS_METRICS_TOKEN_FILE)`;
+  }
+  if (token === undefined || token === '') return undefined;
+  if (token.length < MIN_METRICS_TOKEN || /\s/.test(token)) {
+    throw new Error(
+      `the metrics token in ${from} must be at least ${MIN_METRICS_TOKEN} characters without spaces; make one with: openssl rand -hex 24`,
+    );
+  }
+  return token;
 }
 
 /** A comma-separated list of IP addresses and CIDR ranges (checked, so that a typo fails the start). */

@@ -16,6 +16,7 @@ import { type ControlPlaneConfig, keyFileOf } from './config';
 import { buildApp } from './http/app';
 import type { AppDeps, GatewayEvents } from './http/app-deps';
 import { listenError } from './http/listen-error';
+import { ControlPlaneMetrics, type RelayCounts } from './metrics/control-plane-metrics';
 import { createMfa } from './mfa/create-mfa';
 import type { SmtpConfig } from './mfa/smtp-config';
 import type { ConnectionTester } from './relay/deps';
@@ -74,8 +75,8 @@ export interface ControlPlaneServices {
   sessions: SessionLifecycle;
   /** `on('event', ...)`: what happened on any replica; `gateway.deleted` closes that gateway's channels. */
   replicaEvents: ReplicaEvents;
-  /** What the relay attached to this replica carries, for the health answer; set once the relay is attached. */
-  setRelayStatus(status: () => { gateways: number; streams: number }): void;
+  /** What the relay attached to this replica carries, for the health answer and the metrics; set once the relay is attached. */
+  setRelayStatus(status: () => RelayCounts): void;
   /** The relay's way to ask a gateway for a connection test (Test Connection in the API); set once attached. */
   setConnectionTester(tester: ConnectionTester): void;
 }
@@ -136,14 +137,16 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     const gatewayEvents = new EventEmitter<GatewayEvents>();
     // A gateway deleted through this replica has its channels closed on every replica.
     gatewayEvents.on('deleted', (gatewayId) => void replicaEvents.publish({ type: 'gateway.deleted', gatewayId }));
-    let relayStatus = () => ({ gateways: 0, streams: 0 });
+    let relayStatus = (): RelayCounts => ({ gateways: 0, streams: 0, bytesFromClients: 0, bytesToClients: 0, refusals: {} });
     let connectionTester: ConnectionTester | undefined;
     let registry: ReplicaRegistry | undefined;
+    const metrics = new ControlPlaneMetrics();
     const deps: AppDeps = {
       ctx,
       sessions,
       access,
       gatewayEvents,
+      metrics,
       policyChanged: async (accountId) => {
         const rows = await store.db
           .selectFrom('sessions')
@@ -161,6 +164,19 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
         return { replicaId, replicas: registry?.live() ?? [], connectedGateways: relay.gateways, streams: relay.streams };
       },
     };
+    metrics.setSource({
+      activeSessions: async () =>
+        Number(
+          (
+            await store.db
+              .selectFrom('sessions')
+              .select((eb) => eb.fn.countAll().as('n'))
+              .where('state', '=', 'active')
+              .executeTakeFirstOrThrow()
+          ).n,
+        ),
+      relay: () => relayStatus(),
+    });
     const app = buildApp(config, deps);
     started = { app, mfa, replicaEvents };
     replicaEvents.log = (level, message) => app.log[level](message);
@@ -215,7 +231,9 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       verifyRelayTicket: (ticket, sessionId) => verifyRelayTicket(access, ticket, sessionId),
       getSessionTarget: (sessionId, gatewayId) => getSessionTarget(ctx, sessionId, gatewayId),
       appendLogBatch: async (batch, gatewayId) => {
+        const started = performance.now();
         const result = await logWriter.append(batch, gatewayId);
+        metrics.logBatchStored(result.stored, (performance.now() - started) / 1000);
         if (result.firstHighFlag && config.flagEmails && access.notify) {
           const notify = access.notify;
           void alertFirstHighFlag(ctx, notify, batch).catch((error: Error) => log(`could not prepare a risk alert: ${error.message}`));

@@ -6,6 +6,7 @@
 import type { BootstrapResult } from './auth/bootstrap';
 import type { ControlPlaneConfig } from './config';
 import { type ControlPlane, type StartOptions, startControlPlane } from './control-plane';
+import type { RelayCounts } from './metrics/control-plane-metrics';
 import { relayDepsFromServices } from './relay/control-plane-deps';
 import type { LocalGateways } from './relay/deps';
 import { attachRelay, type Relay, type RelayOptions } from './relay/relay';
@@ -27,6 +28,18 @@ export interface RunServerOptions extends StartOptions {
   localGateways?: LocalGateways;
 }
 
+/** What the health answer and the metrics read from the relay. */
+export function relayCounts(relay: Relay): RelayCounts {
+  const stats = relay.stats();
+  return {
+    gateways: stats.gateways,
+    streams: stats.pairedStreams,
+    bytesFromClients: stats.bytesFromClients,
+    bytesToClients: stats.bytesToClients,
+    refusals: stats.refusals,
+  };
+}
+
 export async function runServer(config: ControlPlaneConfig, options: RunServerOptions = {}): Promise<RunningServer> {
   const controlPlane = await startControlPlane(config, options);
   const log = controlPlane.fastify.log;
@@ -40,10 +53,7 @@ export async function runServer(config: ControlPlaneConfig, options: RunServerOp
       localGateways: options.localGateways ?? options.relay?.localGateways,
     },
   );
-  controlPlane.services.setRelayStatus(() => {
-    const stats = relay.stats();
-    return { gateways: stats.gateways, streams: stats.pairedStreams };
-  });
+  controlPlane.services.setRelayStatus(() => relayCounts(relay));
   let closing: Promise<void> | undefined;
   return {
     url: controlPlane.url,

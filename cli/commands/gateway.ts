@@ -7,6 +7,7 @@ import type { GatewayAgent } from '../../gateway/agent/agent';
 import { readCredentialFile, writeCredentialFile } from '../../gateway/agent/credential-file';
 import { enrollGateway } from '../../gateway/agent/enroll';
 import { type GatewayLimits, LIMIT_ENV, limitsFromSettings } from '../../gateway/engine/limits';
+import { listenForMetrics, METRICS_HOST, METRICS_PORT_ENV, metricsPortFrom } from '../../gateway/metrics/metrics-listener';
 import { normalizeServerUrl } from '../../proxy-core/api-client';
 import { displayMessage, displayText } from '../../proxy-core/display-text';
 import { readCaFile } from '../../proxy-core/server-trust';
@@ -38,6 +39,8 @@ interface StartFlags {
   messageTimeout?: string;
   maxNestingDepth?: string;
   rotateTunnelKey?: boolean;
+  metricsPort?: string;
+  logFormat?: string;
 }
 
 export function registerGatewayCommands(program: Command): void {
@@ -92,7 +95,22 @@ export function registerGatewayCommands(program: Command): void {
       '--rotate-tunnel-key',
       'make a new tunnel key pair (end-to-end encryption) before starting; sessions started before must be started again',
     )
+    .option(
+      '--metrics-port <port>',
+      `serve Prometheus metrics at http://${METRICS_HOST}:PORT/metrics (loopback only; off by default, or $${METRICS_PORT_ENV})`,
+    )
+    .option('--log-format <format>', 'text (default) or json: one JSON line per event on stderr (or $PORTCULLIS_LOG_FORMAT)')
     .action(async (flags: StartFlags) => {
+      const logFormat = flags.logFormat ?? (process.env.PORTCULLIS_LOG_FORMAT || 'text');
+      if (logFormat !== 'text' && logFormat !== 'json') {
+        throw new CliError(`--log-format (PORTCULLIS_LOG_FORMAT) must be text or json, got "${logFormat}"`, EXIT_CODES.failure);
+      }
+      let metricsPort: number | undefined;
+      try {
+        metricsPort = metricsPortFrom(flags.metricsPort ?? process.env[METRICS_PORT_ENV]);
+      } catch (error) {
+        throw new CliError((error as Error).message, EXIT_CODES.failure);
+      }
       let limits: ReturnType<typeof limitsFromSettings>;
       try {
         limits = limitsFromSettings({
@@ -126,11 +144,21 @@ export function registerGatewayCommands(program: Command): void {
         limits,
         spoolDir: join(dirname(file), 'gateway-spool'),
         tunnelIdentity,
+        logFormat,
       });
+      const metrics =
+        metricsPort === undefined
+          ? undefined
+          : await listenForMetrics(agent.metrics, metricsPort).catch(async (error: Error) => {
+              await agent.stop();
+              throw new CliError(error.message);
+            });
+      if (metrics) printStatus(`Metrics: http://${METRICS_HOST}:${metrics.port}/metrics`);
       printText(`Gateway ${gatewayId} is running (${agent.status()}). Press Ctrl+C to stop.`);
       const signal = await untilSignal();
       exitOnSecondSignal();
       printStatus(`${signal}: stopping the gateway (closing connections, sending the last logs)…`);
+      await metrics?.close();
       await agent.stop();
       printStatus('Gateway stopped.');
     });
@@ -257,12 +285,24 @@ export async function runAgent(options: {
   /** Where the write-ahead log spool lives (the gateway's state folder). */
   spoolDir: string;
   tunnelIdentity?: PemKeyPair;
+  /** `json`: one JSON line per event on stderr (protocol/log-line.ts) instead of text lines. */
+  logFormat?: 'text' | 'json';
 }): Promise<GatewayAgent> {
+  const { logFormat, ...agentOptions } = options;
+  if (logFormat === 'json') {
+    const { startGatewayAgent } = await import('../../gateway/agent/agent');
+    const { jsonGatewayLogger } = await import('../../gateway/agent/json-logger');
+    const logger = jsonGatewayLogger(process.stderr);
+    const agent = await startGatewayAgent({ ...agentOptions, logger });
+    agent.on('status', (status) => logger.info(`gateway is ${status}`));
+    agent.on('rejected', (why) => logger.error(`the control plane refused this gateway's credential: ${why}`));
+    return agent;
+  }
   const stamp = () => new Date().toISOString();
   // Log lines quote upstream errors and the control plane's reasons, which can carry names other users chose.
   const { startGatewayAgent } = await import('../../gateway/agent/agent');
   const agent = await startGatewayAgent({
-    ...options,
+    ...agentOptions,
     logger: {
       info: (m) => printStatus(`${stamp()} gateway: ${displayMessage(m)}`),
       warn: (m) => printStatus(`${stamp()} gateway warning: ${displayMessage(m)}`),

@@ -15,6 +15,7 @@ import { certificateFingerprint } from '../../tunnel/fingerprint';
 import { acceptTunnel } from '../../tunnel/tls';
 import { DEFAULT_GATEWAY_LIMITS, type GatewayLimits, PendingBytesBudget } from '../engine/limits';
 import { serveClient } from '../engine/serve-client';
+import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { testConnection } from '../upstream/test-connection';
 import type { ChannelStatus, ReconnectOptions } from './control-channel';
 import { openDataStream } from './data-stream';
@@ -27,10 +28,15 @@ export const GATEWAY_AGENT_VERSION = '0.1.0';
 
 type ServeOptions = Parameters<typeof serveClient>[1];
 
+/** What a log line is about, beyond its message (the session, when there is one: see protocol/log-line.ts). */
+export interface GatewayLogFields {
+  sessionId?: string;
+}
+
 export interface GatewayLogger {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
+  info(message: string, fields?: GatewayLogFields): void;
+  warn(message: string, fields?: GatewayLogFields): void;
+  error(message: string, fields?: GatewayLogFields): void;
 }
 
 export interface GatewayAgentOptions {
@@ -78,6 +84,8 @@ export interface GatewayAgentEvents {
 
 export interface GatewayAgent extends EventEmitter<GatewayAgentEvents> {
   readonly origin: string;
+  /** Its Prometheus metrics (served by metrics-listener.ts when a metrics port is set). */
+  readonly metrics: GatewayMetrics;
   status(): ChannelStatus;
   stats(): { activeConnections: number; bufferedLogEvents: number };
   /**
@@ -116,6 +124,7 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
   private readonly pendingCredentials = new Map<string, PendingCredentials>();
   private readonly statsTimer: NodeJS.Timeout;
   private readonly logger: GatewayLogger;
+  readonly metrics: GatewayMetrics;
   /** Opened on the first welcome, which brings the key; undefined without spoolDir. */
   private spool: LogSpool | undefined;
   /** Partly received messages of all this gateway's connections share one budget. */
@@ -141,9 +150,16 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
       reconnect: options.reconnect,
       log: (level, message) => this.logger[level](message),
     });
+    this.metrics = new GatewayMetrics({
+      connected: () => this.status() === 'online',
+      activeSessions: () => this.sessions.activeSessions,
+      streams: () => this.sessions.activeConnections,
+      logBacklog: () => this.uploader.buffered,
+    });
     this.uploader = new LogUploader({
       send: (message) => this.channel.send(message),
       ...options.logs,
+      onUploadLatency: (ms) => this.metrics.onLogsAcknowledged(ms / 1000),
       onAcknowledged: (batch) =>
         this.spool?.acknowledge(
           batch.sessionId,
@@ -248,7 +264,7 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
         this.openStream(origin, message.streamId, message.sessionId, () =>
           openDataStream({ server: origin.server, credential: this.options.credential, streamId: message.streamId, ca: this.options.ca }),
         ).catch((error) => {
-          this.logger.error(`stream ${message.streamId} failed: ${(error as Error).message}`);
+          this.logger.error(`stream ${message.streamId} failed: ${(error as Error).message}`, { sessionId: message.sessionId });
         });
         return;
       case 'credentials': {
@@ -276,7 +292,7 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
         // connection once it is here, new credentials to the next connection.
         for (const sessionId of this.sessions.known(Array.isArray(message.sessionIds) ? message.sessionIds : [])) {
           this.credentials(sessionId, origin, { fresh: true }).catch((error) =>
-            this.logger.warn(`session ${sessionId}: could not fetch its new policy: ${(error as Error).message}`),
+            this.logger.warn(`session ${sessionId}: could not fetch its new policy: ${(error as Error).message}`, { sessionId }),
           );
         }
         return;
@@ -314,7 +330,7 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
       })
       .catch((error) => {
         socket.destroy();
-        this.logger.error(`stream ${streamId} failed: ${(error as Error).message}`);
+        this.logger.error(`stream ${streamId} failed: ${(error as Error).message}`, { sessionId });
       });
   }
 
@@ -330,6 +346,7 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
         ? 'the gateway cannot record commands right now (log buffer full)'
         : this.sessions.refusal(sessionId);
     if (refusal) {
+      this.metrics.onStreamRefused(this.stopped ? 'stopping' : this.uploader.isFull ? 'log_buffer_full' : 'session_ended');
       origin.send({ type: 'stream.failed', streamId, message: refusal });
       return false;
     }
@@ -337,7 +354,8 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
     // stream's outcome is taken at once, as a value: it can fail (404, 503, a closed connection) or its socket
     // can be reset while the credentials are still awaited, and a rejection or an 'error' event nobody listens
     // to yet would end the process, and every session of this gateway with it.
-    const onEarlyError = (error: Error) => this.logger.warn(`data stream ${streamId} failed before it was served: ${error.message}`);
+    const onEarlyError = (error: Error) =>
+      this.logger.warn(`data stream ${streamId} failed before it was served: ${error.message}`, { sessionId });
     const opening: Promise<{ socket: Duplex } | { error: Error }> = open().then(
       (socket) => {
         socket.on('error', onEarlyError);
@@ -351,12 +369,14 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
     } catch (error) {
       // Told over the channel (the relay refuses a waiting user stream with this message); a stream already
       // paired is simply closed.
+      this.metrics.onStreamRefused('credentials');
       origin.send({ type: 'stream.failed', streamId, message: (error as Error).message });
       void opening.then((opened) => ('socket' in opened ? opened.socket.destroy() : undefined));
       return false;
     }
     const opened = await opening;
     if ('error' in opened) {
+      this.metrics.onStreamRefused('stream_failed');
       origin.send({ type: 'stream.failed', streamId, message: `could not open the data stream: ${opened.error.message}` });
       return false;
     }
@@ -377,6 +397,7 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
       ? 'the gateway is stopping'
       : (this.sessions.refusal(sessionId) ?? (socket.destroyed ? 'the data stream closed before it could be served' : undefined));
     if (lateRefusal) {
+      this.metrics.onStreamRefused(this.stopped ? 'stopping' : 'session_ended');
       origin.send({ type: 'stream.failed', streamId, message: lateRefusal });
       socket.destroy();
       return false;
@@ -422,7 +443,7 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
       resolver: this.options.resolver,
       limits: this.options.limits,
       pendingBudget: this.pendingBudget,
-      onDetail: (detail) => this.logger.warn(`session ${sessionId} connection ${streamId}: ${detail}`),
+      onDetail: (detail) => this.logger.warn(`session ${sessionId} connection ${streamId}: ${detail}`, { sessionId }),
       onCommandStart: this.options.spoolDir
         ? (event) => {
             if (!this.spool) throw new SpoolWriteError('the gateway has no log spool yet (it waits for the control plane)');
@@ -433,6 +454,7 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
         : undefined,
       onEvent: (event: SessionLogEvent, started?: number) => {
         if (event.kind === 'command') this.sessions.countCommand(sessionId);
+        this.metrics.onEvent(event);
         const seq = started ?? this.uploader.nextSeq(sessionId);
         try {
           this.spool?.event(sessionId, seq, event);
@@ -450,16 +472,18 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
       },
     };
     this.sessions.addConnection(sessionId, connection);
+    this.metrics.onConnectionOpened(socket);
     this.emit('connection-opened', { sessionId, connectionId: streamId });
     served.done
-      .catch((error) => this.logger.warn(`connection ${streamId} ended with an error: ${(error as Error).message}`))
+      .catch((error) => this.logger.warn(`connection ${streamId} ended with an error: ${(error as Error).message}`, { sessionId }))
       .then(() => {
         this.sessions.removeConnection(sessionId, connection);
         socket.destroy();
+        this.metrics.onConnectionClosed(socket);
         this.emit('connection-closed', { sessionId, connectionId: streamId });
       })
       // A listener that throws must not become an unhandled rejection (which would end the process).
-      .catch((error) => this.logger.error(`connection ${streamId}: ${(error as Error).message}`));
+      .catch((error) => this.logger.error(`connection ${streamId}: ${(error as Error).message}`, { sessionId }));
   }
 
   /**

@@ -25,6 +25,8 @@ export interface LogUploaderOptions {
   resendAfterMs?: number;
   /** Called when the buffer becomes full (true) and when it has room again (false). */
   onFull?(full: boolean): void;
+  /** Called with how long the control plane took to acknowledge a batch since it was (last) sent. */
+  onUploadLatency?(ms: number): void;
   /** Called with each batch the control plane acknowledged (the spool forgets its events). */
   onAcknowledged?(batch: LogBatch): void;
 }
@@ -116,6 +118,7 @@ export class LogUploader {
     if (!entry) return;
     this.unacked.delete(batchId);
     this.unackedCount -= entry.events;
+    if (entry.sentAt > 0) this.options.onUploadLatency?.(Date.now() - entry.sentAt);
     this.options.onAcknowledged?.(entry.message.batch);
     this.updateFull();
     if (this.buffered === 0) {

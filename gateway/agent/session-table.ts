@@ -145,6 +145,13 @@ export class SessionTable {
     return changed;
   }
 
+  /** Sessions whose target (credentials) this gateway holds. */
+  get activeSessions(): number {
+    let count = 0;
+    for (const [id, entry] of this.sessions) if (entry.target && !this.ended.has(id)) count++;
+    return count;
+  }
+
   get activeConnections(): number {
     let count = 0;
     for (const entry of this.sessions.values()) count += entry.connections.size;

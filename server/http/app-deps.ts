@@ -3,6 +3,7 @@ import type { EventEmitter } from 'node:events';
 import type { ConnectionTestDto } from '../../protocol/api';
 import type { ReplicaInfo } from '../../protocol/gateway-channel';
 import type { MongoTarget } from '../../protocol/target';
+import type { ControlPlaneMetrics } from '../metrics/control-plane-metrics';
 import type { ServiceContext } from '../services/context';
 import type { AccessDeps } from '../sessions/access';
 import type { SessionLifecycle } from '../sessions/lifecycle';
@@ -25,6 +26,7 @@ export interface AppDeps {
   sessions: SessionLifecycle;
   access: AccessDeps;
   gatewayEvents: EventEmitter<GatewayEvents>;
+  metrics: ControlPlaneMetrics;
   replicaStatus(): ReplicaStatus;
   /** An account's policy or credentials changed: its running sessions' gateways fetch it again (within a second). */
   policyChanged(accountId: string): Promise<void>;

@@ -9,8 +9,8 @@ import { ServiceError } from '../services/service-error';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** `none`: no sign-in needed. Default: a user's bearer token. */
-    auth?: 'none' | 'user';
+    /** `none`: no sign-in needed; `metrics`: the route checks the metrics token itself. Default: a user's bearer token. */
+    auth?: 'none' | 'user' | 'metrics';
   }
   interface FastifyRequest {
     user?: AuthenticatedUser;
@@ -21,7 +21,8 @@ const NOT_SIGNED_IN = 'sign in first: send Authorization: Bearer <token> (from P
 
 export function addAuthentication(app: FastifyInstance, ctx: ServiceContext): void {
   app.addHook('onRequest', async (request) => {
-    if (request.routeOptions.config?.auth === 'none' || request.routeOptions.url === undefined) return;
+    const auth = request.routeOptions.config?.auth;
+    if (auth === 'none' || auth === 'metrics' || request.routeOptions.url === undefined) return;
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
     if (!match) throw new ServiceError('unauthenticated', NOT_SIGNED_IN);

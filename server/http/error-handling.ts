@@ -3,7 +3,7 @@
  * errors stay in the log: the client gets `internal_error` without internals. Parser errors are rewritten,
  * since Node's JSON errors quote the body (which may hold a password).
  */
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { API_ERROR_CODES, type ApiErrorBody, type ApiErrorCode } from '../../protocol/api';
 import { ServiceError } from '../services/service-error';
 import { STATUS_OF_CODE } from './error-status';
@@ -21,6 +21,20 @@ const FASTIFY_CLIENT_ERRORS: Readonly<Record<string, string>> = Object.freeze({
 export function sendError(reply: FastifyReply, code: ApiErrorCode, message: string, status = STATUS_OF_CODE[code]): FastifyReply {
   const body: ApiErrorBody = { error: { code, message } };
   return reply.code(status).type('application/json; charset=utf-8').send(body);
+}
+
+/**
+ * Errors the router raises before any route runs (Fastify's `frameworkErrors`): without this they leave in
+ * Fastify's own shape, quoting the path. A path part over the router's length limit is a malformed id: 400.
+ */
+export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    return sendError(reply, API_ERROR_CODES.badRequest, 'a part of the URL path is too long to be an id: check the URL');
+  }
+  if (error.code === 'FST_ERR_BAD_URL') {
+    return sendError(reply, API_ERROR_CODES.badRequest, 'the URL path is not valid (a bad percent-encoding): check the URL');
+  }
+  return sendError(reply, API_ERROR_CODES.internal, 'something went wrong on the server; the details are in its log');
 }
 
 export function addErrorHandling(app: FastifyInstance): void {

@@ -31,6 +31,9 @@ export const pageQueryProperties: Record<string, JsonSchema> = {
   cursor: { type: 'string', minLength: 1, maxLength: 1024 },
 };
 
+/** The answer of a route that answers 204: no body (so the OpenAPI document promises none). */
+export const noContentResponse = Object.freeze({ 204: { description: 'done; no body', type: 'null' } });
+
 export function idParams(name: string, prefix: IdPrefix): JsonSchema {
   return object({ [name]: idSchema(prefix) }, [name]);
 }

@@ -48,6 +48,11 @@ export interface RelayStats {
   localStreams: number;
   /** Bytes held in the relay's socket buffers right now (both sides of every stream). */
   bufferedBytes: number;
+  /** Bytes read from and written to clients' stream sockets since start (the metrics). */
+  bytesFromClients: number;
+  bytesToClients: number;
+  /** Client streams refused since start, by error code. */
+  refusals: Readonly<Record<string, number>>;
 }
 
 export interface Relay {
@@ -238,6 +243,7 @@ export function attachRelay(server: HttpServer | HttpsServer, deps: RelayDeps, o
     const sessionId = headerValue(req, RELAY_SESSION_HEADER);
     const grant: RelayTicketGrant | null = ticket && sessionId ? await deps.verifyRelayTicket(ticket, sessionId) : null;
     if (!grant || grant.sessionId !== sessionId) {
+      countRefusal(API_ERROR_CODES.unauthenticated);
       refuseUpgrade(socket, 401, API_ERROR_CODES.unauthenticated, 'the relay ticket is missing, expired, or not for this session');
       return;
     }
@@ -335,6 +341,13 @@ export function attachRelay(server: HttpServer | HttpsServer, deps: RelayDeps, o
    * Forgets the stream and closes it: a pending one is refused with `refusal` (or just cut), a paired one is cut
    * when `refusal` is given (the session ended, the gateway went away) and otherwise was closed by one of its sides.
    */
+  // For the metrics: bytes of streams that closed (live ones are read from their sockets), and refusals by code.
+  const closedBytes = { fromClients: 0, toClients: 0 };
+  const refusals: Record<string, number> = {};
+  function countRefusal(code: string): void {
+    refusals[code] = (refusals[code] ?? 0) + 1;
+  }
+
   function closeStream(stream: Stream, refusal?: Refusal): void {
     if (stream.closed) return;
     stream.closed = true;
@@ -344,9 +357,12 @@ export function attachRelay(server: HttpServer | HttpsServer, deps: RelayDeps, o
     set?.delete(stream);
     if (set?.size === 0) bySession.delete(stream.sessionId);
     if (stream.pipe) {
+      closedBytes.fromClients += stream.user.socket.bytesRead;
+      closedBytes.toClients += stream.user.socket.bytesWritten;
       if (refusal) stream.pipe.destroy();
       call(() => deps.connectionClosed(stream.sessionId), 'recording a connection closed');
     } else if (refusal) {
+      countRefusal(refusal[1]);
       refuseUpgrade(stream.user.socket, ...refusal);
     } else {
       stream.user.socket.destroy();
@@ -379,8 +395,11 @@ export function attachRelay(server: HttpServer | HttpsServer, deps: RelayDeps, o
       let bufferedBytes = 0;
       let paired = 0;
       let local = 0;
+      let { fromClients, toClients } = closedBytes;
       for (const stream of streams.values()) {
         if (stream.pipe) {
+          fromClients += stream.user.socket.bytesRead;
+          toClients += stream.user.socket.bytesWritten;
           paired++;
           if (stream.local) local++;
           bufferedBytes += stream.pipe.buffered();
@@ -388,7 +407,16 @@ export function attachRelay(server: HttpServer | HttpsServer, deps: RelayDeps, o
           bufferedBytes += stream.user.head.length + stream.user.socket.readableLength;
         }
       }
-      return { gateways: hub.size, pendingStreams: streams.size - paired, pairedStreams: paired, localStreams: local, bufferedBytes };
+      return {
+        gateways: hub.size,
+        pendingStreams: streams.size - paired,
+        pairedStreams: paired,
+        localStreams: local,
+        bufferedBytes,
+        bytesFromClients: fromClients,
+        bytesToClients: toClients,
+        refusals: { ...refusals },
+      };
     },
     async close() {
       if (closing) return;

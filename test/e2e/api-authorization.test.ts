@@ -73,6 +73,9 @@ const tokenOf = (w: World, caller: Caller): string | undefined =>
 
 const MATRIX: Record<string, Entry> = {
   'GET /api/v1/health': { who: 'anyone', ok: 200, prepare: async () => ({ path: '/health' }) },
+  'GET /api/v1/openapi.json': { who: 'anyone', ok: 200, prepare: async () => ({ path: '/openapi.json' }) },
+  // Outside /api/v1; with no metrics token configured (as here) it does not exist for anyone.
+  'GET /metrics': { who: 'anyone', ok: 404, prepare: async () => ({ path: '/../../metrics' }) },
   'POST /api/v1/auth/login': {
     who: 'anyone',
     ok: 200,

@@ -16,6 +16,7 @@ import { type ControlPlane, startControlPlane } from '../../server/control-plane
 import type { SmtpConfig } from '../../server/mfa/smtp-config';
 import { relayDepsFromServices } from '../../server/relay/control-plane-deps';
 import { attachRelay, type Relay, type RelayOptions } from '../../server/relay/relay';
+import { relayCounts } from '../../server/run-server';
 import { type FerretDBOptions, type FerretDBServer, startFerretDB } from '../bed/ferretdb';
 import { removeTempDir, trackTempDir } from '../bed/processes';
 
@@ -57,6 +58,8 @@ export async function startTunnelBed(options: TunnelBedOptions = {}): Promise<Tu
   const relayOptions: RelayOptions = { offlineGraceMs: 30_000, ...options.relay };
   let cp = await startControlPlane(config, { now: options.now, smtp });
   let relay = attachRelay(cp.httpServer, relayDepsFromServices(cp.services), { heartbeatIntervalMs: 1000, ...relayOptions });
+  // As runServer does: the health answer and the metrics read the relay's counts.
+  cp.services.setRelayStatus(() => relayCounts(relay));
   const server = cp.url;
   const bootstrap = cp.bootstrapResult;
   if (!bootstrap) throw new Error('the control plane did not bootstrap an admin');
@@ -109,6 +112,7 @@ export async function startTunnelBed(options: TunnelBedOptions = {}): Promise<Tu
       await between?.();
       cp = await startControlPlane({ ...config, listenPort: port }, { now: options.now, smtp });
       relay = attachRelay(cp.httpServer, relayDepsFromServices(cp.services), { heartbeatIntervalMs: 1000, ...relayOptions });
+      cp.services.setRelayStatus(() => relayCounts(relay));
     },
     logs(sessionId) {
       return collectPages((cursor) => api.getSessionLogs(sessionId, { cursor, limit: 500 }));

@@ -36,7 +36,7 @@ describeApi('every mutating route answers in time, on fresh projects (issue 12)'
     if (result.status !== status) {
       // The server logs the cause of an internal error (e.g. the store's connection deadline); show it.
       const logged = server()
-        .logs.filter((line) => line.includes('"level":50'))
+        .logs.filter((line) => line.includes('"level":"error"'))
         .slice(-2);
       assert.fail(`${method} ${path}: expected ${status}, got ${result.status} ${JSON.stringify(result.body)}\n${logged.join('\n')}`);
     }

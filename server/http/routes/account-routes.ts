@@ -9,7 +9,7 @@ import { ServiceError } from '../../services/service-error';
 import { requestAccess } from '../../sessions/access';
 import type { AppDeps } from '../app-deps';
 import { actorOf } from '../authentication';
-import { booleanSchema, idParams, nameSchema, object, pageQueryProperties, passwordSchema, text } from '../schemas';
+import { booleanSchema, idParams, nameSchema, noContentResponse, object, pageQueryProperties, passwordSchema, text } from '../schemas';
 import { resourceFor } from './resource-routes';
 
 const accountFields = {
@@ -78,7 +78,7 @@ export function accountRoutes(api: FastifyInstance, deps: AppDeps): void {
     },
   );
 
-  api.delete<{ Params: { id: string } }>('/accounts/:id', { schema: { params } }, async (request, reply) => {
+  api.delete<{ Params: { id: string } }>('/accounts/:id', { schema: { params, response: noContentResponse } }, async (request, reply) => {
     const actor = actorOf(request);
     const account = await accountFor(actor, request.params.id, 'admin');
     await deleteAccount(ctx, actor, account);

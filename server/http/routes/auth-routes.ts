@@ -3,10 +3,11 @@ import type { FastifyInstance } from 'fastify';
 import type { LoginRequest, MeDto } from '../../../protocol/api';
 import { signIn, signOut } from '../../auth/sign-in';
 import { listProjects } from '../../services/projects';
+import { ServiceError } from '../../services/service-error';
 import { findUserById, toUserDto } from '../../services/users';
 import type { AppDeps } from '../app-deps';
 import { actorOf } from '../authentication';
-import { emailSchema, object, passwordSchema } from '../schemas';
+import { emailSchema, noContentResponse, object, passwordSchema } from '../schemas';
 
 export function authRoutes(api: FastifyInstance, deps: AppDeps): void {
   api.post<{ Body: LoginRequest }>(
@@ -18,10 +19,15 @@ export function authRoutes(api: FastifyInstance, deps: AppDeps): void {
         password: request.body.password,
         clientAddress: request.ip,
         userAgent: request.headers['user-agent'],
+      }).catch((error: unknown) => {
+        if (error instanceof ServiceError && (error.code === 'unauthenticated' || error.code === 'rate_limited')) {
+          deps.metrics.signInFailed(error.code === 'rate_limited' ? 'rate_limited' : 'wrong_credentials');
+        }
+        throw error;
       }),
   );
 
-  api.post('/auth/logout', async (request, reply) => {
+  api.post('/auth/logout', { schema: { response: noContentResponse } }, async (request, reply) => {
     await signOut(deps.ctx, actorOf(request).tokenId);
     return reply.code(204).send();
   });

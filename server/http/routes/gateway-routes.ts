@@ -8,7 +8,7 @@ import { createEnrollmentToken, deleteGateway, enrollGateway, findGateway, listG
 import { ServiceError } from '../../services/service-error';
 import type { AppDeps } from '../app-deps';
 import { actorOf } from '../authentication';
-import { idParams, idSchema, nameSchema, object, text } from '../schemas';
+import { idParams, idSchema, nameSchema, noContentResponse, object, text } from '../schemas';
 
 export function gatewayRoutes(api: FastifyInstance, deps: AppDeps): void {
   const { ctx } = deps;
@@ -52,13 +52,17 @@ export function gatewayRoutes(api: FastifyInstance, deps: AppDeps): void {
     },
   );
 
-  api.delete<{ Params: { id: string } }>('/gateways/:id', { schema: { params: idParams('id', 'gw_') } }, async (request, reply) => {
-    const actor = actorOf(request);
-    const gateway = await findGateway(ctx, request.params.id);
-    if (!gateway) throw new ServiceError('not_found', 'gateway not found');
-    await requireRole(ctx, actor, gateway.project_id, 'admin', 'gateway');
-    await deleteGateway(ctx, actor, gateway);
-    deps.gatewayEvents.emit('deleted', gateway.id);
-    return reply.code(204).send();
-  });
+  api.delete<{ Params: { id: string } }>(
+    '/gateways/:id',
+    { schema: { params: idParams('id', 'gw_'), response: noContentResponse } },
+    async (request, reply) => {
+      const actor = actorOf(request);
+      const gateway = await findGateway(ctx, request.params.id);
+      if (!gateway) throw new ServiceError('not_found', 'gateway not found');
+      await requireRole(ctx, actor, gateway.project_id, 'admin', 'gateway');
+      await deleteGateway(ctx, actor, gateway);
+      deps.gatewayEvents.emit('deleted', gateway.id);
+      return reply.code(204).send();
+    },
+  );
 }

@@ -7,7 +7,17 @@ import { addMember, listMembers, removeMember, updateMember } from '../../servic
 import { createProject, listProjects } from '../../services/projects';
 import type { AppDeps } from '../app-deps';
 import { actorOf } from '../authentication';
-import { emailSchema, idSchema, nameSchema, object, pageQueryProperties, passwordSchema, roleSchema, text } from '../schemas';
+import {
+  emailSchema,
+  idSchema,
+  nameSchema,
+  noContentResponse,
+  object,
+  pageQueryProperties,
+  passwordSchema,
+  roleSchema,
+  text,
+} from '../schemas';
 
 const projectParams = object({ projectId: idSchema('prj_') }, ['projectId']);
 const memberParams = object({ projectId: idSchema('prj_'), userId: idSchema('usr_') }, ['projectId', 'userId']);
@@ -58,7 +68,7 @@ export function projectRoutes(api: FastifyInstance, deps: AppDeps): void {
 
   api.delete<{ Params: { projectId: string; userId: string } }>(
     '/projects/:projectId/members/:userId',
-    { schema: { params: memberParams } },
+    { schema: { params: memberParams, response: noContentResponse } },
     async (request, reply) => {
       const actor = actorOf(request);
       await requireRole(ctx, actor, request.params.projectId, 'admin', 'project');

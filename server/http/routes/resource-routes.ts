@@ -8,7 +8,17 @@ import { createResource, deleteResource, findResource, listResources, toResource
 import { ServiceError } from '../../services/service-error';
 import type { AppDeps } from '../app-deps';
 import { actorOf } from '../authentication';
-import { booleanSchema, idParams, idSchema, nameSchema, object, pageQueryProperties, passwordSchema, text } from '../schemas';
+import {
+  booleanSchema,
+  idParams,
+  idSchema,
+  nameSchema,
+  noContentResponse,
+  object,
+  pageQueryProperties,
+  passwordSchema,
+  text,
+} from '../schemas';
 
 const resourceFields = {
   name: nameSchema,
@@ -101,7 +111,7 @@ export function resourceRoutes(api: FastifyInstance, deps: AppDeps): void {
     },
   );
 
-  api.delete<{ Params: { id: string } }>('/resources/:id', { schema: { params } }, async (request, reply) => {
+  api.delete<{ Params: { id: string } }>('/resources/:id', { schema: { params, response: noContentResponse } }, async (request, reply) => {
     const actor = actorOf(request);
     const resource = await resourceFor(ctx, actor, request.params.id, 'admin');
     await deleteResource(ctx, actor, resource);
