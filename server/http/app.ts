@@ -4,15 +4,18 @@
  */
 import { readFileSync } from 'node:fs';
 import type https from 'node:https';
+import fastifyCookie from '@fastify/cookie';
 import Fastify, { type FastifyHttpsOptions, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { API_PREFIX } from '../../protocol/api';
 import type { ControlPlaneConfig, LoggerSetting } from '../config';
 import type { AppDeps } from './app-deps';
 import { addAuthentication } from './authentication';
+import { addConsole, defaultConsoleDir } from './console-static';
 import { addErrorHandling } from './error-handling';
 import { accessRequestRoutes } from './routes/access-request-routes';
 import { accountRoutes } from './routes/account-routes';
 import { authRoutes } from './routes/auth-routes';
+import { consoleRoutes } from './routes/console-routes';
 import { gatewayRoutes } from './routes/gateway-routes';
 import { healthRoutes } from './routes/health-routes';
 import { projectRoutes } from './routes/project-routes';
@@ -68,11 +71,15 @@ export function buildApp(config: ControlPlaneConfig, deps: AppDeps): FastifyInst
     : Fastify(options)) as unknown as FastifyInstance;
   const routes: RegisteredRoute[] = [];
   app.addHook('onRoute', (route) => {
+    // The API's routes; the console's files outside it are public (server/http/console-static.ts).
+    if (!route.url.startsWith(`${API_PREFIX}/`)) return;
     for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url });
   });
   app.decorate('registeredRoutes', routes);
   addErrorHandling(app);
+  app.register(fastifyCookie);
   addAuthentication(app, deps.ctx);
+  addConsole(app, config.consoleDir === undefined ? defaultConsoleDir() : config.consoleDir || undefined);
   app.register(
     async (api) => {
       healthRoutes(api, deps);
@@ -83,6 +90,7 @@ export function buildApp(config: ControlPlaneConfig, deps: AppDeps): FastifyInst
       accountRoutes(api, deps);
       sessionRoutes(api, deps);
       accessRequestRoutes(api, deps);
+      consoleRoutes(api, deps);
     },
     { prefix: API_PREFIX },
   );

@@ -137,7 +137,9 @@ describe('the extension follows sessions and outages in a real VS Code', () => {
     await eventually('the account marked active', async () => ((await textOf(account)).includes('session active') ? true : undefined));
     await ui.contextMenu(account, 'Copy Connection String');
     await ui.pick('Copy Connection String', 'Connection string');
-    const copied = ui.notification(/Copied mongodb:\/\/127\.0\.0\.1:\d+\/ \(Connection string\)\..*it needs no password while the session on orders \/ reader runs\./);
+    const copied = ui.notification(
+      /Copied mongodb:\/\/127\.0\.0\.1:\d+\/ \(Connection string\)\..*it needs no password while the session on orders \/ reader runs\./,
+    );
     await copied.waitFor();
     const uri = (await textOf(copied)).match(/mongodb:\/\/127\.0\.0\.1:\d+\//)?.[0];
     assert.ok(uri, 'the confirmation names the address copied');
