@@ -2,7 +2,7 @@
 // Each step is idempotent and cheap when its component is already there.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { CODE_SERVER_DEBIAN_PACKAGES, ensureCodeServer } from '../test/bed/code-server';
+import { CHROMIUM_PATH, CODE_SERVER_DEBIAN_PACKAGES, ensureCodeServer } from '../test/bed/code-server';
 import { ensureFerretDB } from '../test/bed/ferretdb-install';
 
 const log = (line: string) => console.log(`[test setup] ${line}`);
@@ -23,6 +23,9 @@ const debianPackages: Record<string, string> = {
 const filters = process.argv.slice(2);
 const uiTestsSelected = filters.length === 0 || filters.some((f) => 'test/e2e/extension-ui.test.ts'.includes(f));
 if (uiTestsSelected) Object.assign(debianPackages, CODE_SERVER_DEBIAN_PACKAGES);
+// The web console's browser tests need only Chromium (no code-server).
+const consoleTestsSelected = filters.length === 0 || filters.some((f) => 'test/e2e/console-admin.test.ts'.includes(f));
+if (consoleTestsSelected) debianPackages[CHROMIUM_PATH] = 'chromium';
 
 function ensureDebianPackages(): void {
   const missing = Object.entries(debianPackages)

@@ -49,3 +49,10 @@ export function addConsole(app: FastifyInstance, consoleDir: string | undefined)
   // Pages are routed after `#`, so the files are all there is: index.html at `/`, the bundle and its styles.
   app.register(fastifyStatic, { root: consoleDir, prefix: '/', wildcard: false, index: ['index.html'], cacheControl: false });
 }
+
+/** The line `portcullis start` and `portcullis server` print about the console. */
+export function consoleNotice(url: string, consoleDir: string | undefined = defaultConsoleDir()): string {
+  return consoleDir
+    ? `Web console: ${url}/ (open it in a browser; same sign-in as the CLI)`
+    : 'Web console: not built, so not served (run npm run build, which writes dist/console, then start again)';
+}
