@@ -64,21 +64,23 @@ export function AccountForm({
         Database user
         <input name="username" required autoComplete="off" value={username} onInput={(e) => setUsername(e.currentTarget.value)} />
       </label>
-      <label>
-        {initial ? 'New password (empty: keep the stored one)' : 'Password'}
-        <input
-          type="password"
-          name="password"
-          autoComplete="new-password"
-          required={!initial}
-          value={password}
-          onInput={(e) => setPassword(e.currentTarget.value)}
-          aria-describedby={`${idPrefix}-pw-help`}
-        />
+      <div class="field">
+        <label>
+          {initial ? 'New password (empty: keep the stored one)' : 'Password'}
+          <input
+            type="password"
+            name="password"
+            autoComplete="new-password"
+            required={!initial}
+            value={password}
+            onInput={(e) => setPassword(e.currentTarget.value)}
+            aria-describedby={`${idPrefix}-pw-help`}
+          />
+        </label>
         <span id={`${idPrefix}-pw-help`} class="help">
           Encrypted at rest; only ever sent to the gateway for a running session. Nobody can read it back.
         </span>
-      </label>
+      </div>
       <label class="wide">
         Description
         <input name="description" maxLength={1000} value={description} onInput={(e) => setDescription(e.currentTarget.value)} />

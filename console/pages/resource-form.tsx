@@ -76,20 +76,22 @@ export function ResourceForm({
           ))}
         </select>
       </label>
-      <label class="wide">
-        Connection string
-        <input
-          name="connectionString"
-          required
-          value={input.connectionString}
-          onInput={text('connectionString')}
-          placeholder="mongodb://db.internal:27017 (no user, password or database)"
-          aria-describedby="cs-help"
-        />
+      <div class="field wide">
+        <label>
+          Connection string
+          <input
+            name="connectionString"
+            required
+            value={input.connectionString}
+            onInput={text('connectionString')}
+            placeholder="mongodb://db.internal:27017 (no user, password or database)"
+            aria-describedby="cs-help"
+          />
+        </label>
         <span id="cs-help" class="help">
           mongodb:// or mongodb+srv://, as the gateway reaches the database; credentials belong to accounts.
         </span>
-      </label>
+      </div>
       <label>
         Auth database
         <input name="authDatabase" required value={input.authDatabase} onInput={text('authDatabase')} />

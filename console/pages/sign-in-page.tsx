@@ -62,23 +62,25 @@ export function SignInPage({ onSignedIn }: { onSignedIn(session: ConsoleSessionD
           />
         </label>
         {needCode && (
-          <label>
-            Authenticator code
-            <input
-              ref={codeInput}
-              name="code"
-              inputMode="numeric"
-              autoComplete="one-time-code"
-              pattern="[0-9 ]{6,8}"
-              required
-              value={code}
-              onInput={(e) => setCode(e.currentTarget.value)}
-              aria-describedby="code-help"
-            />
+          <div class="field">
+            <label>
+              Authenticator code
+              <input
+                ref={codeInput}
+                name="code"
+                inputMode="numeric"
+                autoComplete="one-time-code"
+                pattern="[0-9 ]{6,8}"
+                required
+                value={code}
+                onInput={(e) => setCode(e.currentTarget.value)}
+                aria-describedby="code-help"
+              />
+            </label>
             <span id="code-help" class="help">
               The 6-digit code your authenticator app shows for Portcullis.
             </span>
-          </label>
+          </div>
         )}
         <button type="submit" class="primary" disabled={busy}>
           {needCode ? 'Verify and sign in' : 'Sign in'}

@@ -92,17 +92,16 @@ export async function signIn(page: Page, url: string, email: string, password: s
  */
 export async function assertAccessible(page: Page, what: string): Promise<void> {
   await page.evaluate(AXE_SOURCE);
-  const violations = await page.evaluate(async () => {
-    // biome-ignore lint/suspicious/noExplicitAny: axe is defined by the script evaluated above
-    const axe = (window as any).axe;
-    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-    return (result.violations as Array<{ id: string; impact: string; help: string; nodes: Array<{ target: string[] }> }>).map((v) => ({
+  // A string, not a function: this file is compiled without the DOM's types.
+  const violations = (await page.evaluate(`(async () => {
+    const result = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return result.violations.map((v) => ({
       id: v.id,
       impact: v.impact,
       help: v.help,
       targets: v.nodes.map((n) => n.target.join(' ')).slice(0, 5),
     }));
-  });
+  })()`)) as Array<{ id: string; impact: string; help: string; targets: string[] }>;
   const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   assert.deepEqual(serious, [], `${what}: accessibility violations (axe-core): ${JSON.stringify(serious, null, 2)}`);
 }
