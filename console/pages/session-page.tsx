@@ -180,7 +180,7 @@ export function SessionPage({ sessionId }: { sessionId: string }) {
         </>
       )}
       <h2>Command log {running && <span class="live">(live)</span>}</h2>
-      {log.error && <ErrorMessage text={log.error} />}
+      {log.error && log.error !== error && <ErrorMessage text={log.error} />}
       <LogTable events={log.events} />
       {log.more && !running && (
         <button type="button" onClick={() => void log.loadMore()}>
