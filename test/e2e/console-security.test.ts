@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import type { Page } from 'playwright-core';
 import type { AccessResponse } from '../../protocol/api';
 import { ApiClient } from '../../proxy-core/api-client';
 import { TOTP_PERIOD_SECONDS, totpCode } from '../../server/mfa/totp';
