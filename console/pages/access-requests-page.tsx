@@ -3,9 +3,11 @@ import { useState } from 'preact/hooks';
 import type { AccessRequestDto, AccessRequestState } from '../../protocol/api';
 import { api, errorText } from '../api/console-api';
 import { useApp } from '../app-state';
+import { AnyOptions } from '../components/any-options';
 import { ListFrame, useCursorList } from '../components/cursor-list';
 import { ErrorMessage, Notice } from '../components/messages';
 import { PageTitle } from '../components/page-title';
+import { TableHead } from '../components/table-head';
 import { durationText, TimeText } from '../components/time-text';
 
 const STATES: AccessRequestState[] = ['pending', 'approved', 'denied', 'cancelled', 'expired'];
@@ -43,28 +45,15 @@ export function AccessRequestsPage() {
       <label>
         State
         <select name="requestState" value={state} onChange={(e) => setState(e.currentTarget.value as AccessRequestState | '')}>
-          <option value="">Any</option>
-          {STATES.map((s) => (
-            <option key={s} value={s}>
-              {s}
-            </option>
-          ))}
+          <AnyOptions values={STATES} />
         </select>
       </label>
       <ListFrame list={list} label="Access requests" empty="No access requests.">
         <table>
-          <caption class="visually-hidden">Access requests, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Requester</th>
-              <th scope="col">Resource / account</th>
-              <th scope="col">For</th>
-              <th scope="col">Reason</th>
-              <th scope="col">Asked</th>
-              <th scope="col">State</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
+          <TableHead
+            caption="Access requests, newest first"
+            columns={['Requester', 'Resource / account', 'For', 'Reason', 'Asked', 'State', 'Actions']}
+          />
           <tbody>
             {list.items.map((r) => {
               const own = r.requesterUserId === session.user.id;

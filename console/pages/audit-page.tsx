@@ -5,6 +5,7 @@ import { api } from '../api/console-api';
 import { useApp } from '../app-state';
 import { ListFrame, useCursorList } from '../components/cursor-list';
 import { PageTitle } from '../components/page-title';
+import { TableHead } from '../components/table-head';
 import { TimeText } from '../components/time-text';
 
 function detailsText(details: Record<string, unknown>): string {
@@ -43,16 +44,7 @@ export function AuditPage() {
       </form>
       <ListFrame list={list} label="Audit log" empty="Nothing recorded.">
         <table>
-          <caption class="visually-hidden">Audit events, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Time</th>
-              <th scope="col">Actor</th>
-              <th scope="col">Action</th>
-              <th scope="col">Target</th>
-              <th scope="col">Details</th>
-            </tr>
-          </thead>
+          <TableHead caption="Audit events, newest first" columns={['Time', 'Actor', 'Action', 'Target', 'Details']} />
           <tbody>
             {list.items.map((e) => (
               <tr key={e.id}>

@@ -6,6 +6,7 @@ import { useApp } from '../app-state';
 import { ConfirmButton } from '../components/confirm-button';
 import { ErrorMessage } from '../components/messages';
 import { PageTitle } from '../components/page-title';
+import { TableHead } from '../components/table-head';
 import { TimeText } from '../components/time-text';
 
 export function GatewaysPage() {
@@ -49,16 +50,7 @@ export function GatewaysPage() {
       </p>
       {error && <ErrorMessage text={error} />}
       <table>
-        <caption class="visually-hidden">Gateways of the project</caption>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Status</th>
-            <th scope="col">Last seen</th>
-            <th scope="col">Created</th>
-            <th scope="col">Actions</th>
-          </tr>
-        </thead>
+        <TableHead caption="Gateways of the project" columns={['Name', 'Status', 'Last seen', 'Created', 'Actions']} />
         <tbody>
           {gateways.map((g) => (
             <tr key={g.id}>

@@ -6,6 +6,7 @@ import { useApp } from '../app-state';
 import { ConfirmButton } from '../components/confirm-button';
 import { ErrorMessage, Notice } from '../components/messages';
 import { PageTitle } from '../components/page-title';
+import { TableHead } from '../components/table-head';
 import { TimeText } from '../components/time-text';
 
 export function MembersPage() {
@@ -50,16 +51,7 @@ export function MembersPage() {
       {error && <ErrorMessage text={error} />}
       {notice && <Notice text={notice} />}
       <table>
-        <caption class="visually-hidden">Members of the project</caption>
-        <thead>
-          <tr>
-            <th scope="col">Email</th>
-            <th scope="col">Name</th>
-            <th scope="col">Role</th>
-            <th scope="col">Since</th>
-            <th scope="col">Actions</th>
-          </tr>
-        </thead>
+        <TableHead caption="Members of the project" columns={['Email', 'Name', 'Role', 'Since', 'Actions']} />
         <tbody>
           {members.map((m) => (
             <tr key={m.userId}>

@@ -102,7 +102,7 @@ export function MfaPage() {
         </button>
       )}
       {enrollment && (
-        <form class="card form" onSubmit={confirm} aria-labelledby="enroll-title">
+        <form class="card stack" onSubmit={confirm} aria-labelledby="enroll-title">
           <h2 id="enroll-title">Scan this code with your authenticator app</h2>
           <img
             class="qr"
@@ -123,7 +123,7 @@ export function MfaPage() {
         </form>
       )}
       {status?.totp.enrolled && (
-        <form class="card form" onSubmit={remove} aria-labelledby="remove-title">
+        <form class="card stack" onSubmit={remove} aria-labelledby="remove-title">
           <h2 id="remove-title">Remove the authenticator app</h2>
           {codeField}
           <div class="actions">

@@ -8,6 +8,7 @@ import { ConnectionTestButton } from '../components/connection-test';
 import { ListFrame, useCursorList } from '../components/cursor-list';
 import { ErrorMessage, Notice } from '../components/messages';
 import { PageTitle } from '../components/page-title';
+import { TableHead } from '../components/table-head';
 import { durationText } from '../components/time-text';
 import { href, navigate } from '../router';
 import { AccountForm } from './account-form';
@@ -131,18 +132,10 @@ export function ResourcePage({ resourceId }: { resourceId: string }) {
         ))}
       <ListFrame list={accounts} label="Accounts" empty="No accounts yet.">
         <table>
-          <caption class="visually-hidden">Accounts of this resource</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Database user</th>
-              <th scope="col">MFA</th>
-              <th scope="col">Longest session</th>
-              <th scope="col">Policy</th>
-              <th scope="col">Description</th>
-              {isAdmin && <th scope="col">Actions</th>}
-            </tr>
-          </thead>
+          <TableHead
+            caption="Accounts of this resource"
+            columns={[...['Name', 'Database user', 'MFA', 'Longest session', 'Policy', 'Description'], ...(isAdmin ? ['Actions'] : [])]}
+          />
           <tbody>
             {accounts.items.map((a) => (
               <tr key={a.id}>

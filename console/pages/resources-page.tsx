@@ -5,6 +5,7 @@ import { api } from '../api/console-api';
 import { useApp } from '../app-state';
 import { ListFrame, useCursorList } from '../components/cursor-list';
 import { PageTitle } from '../components/page-title';
+import { TableHead } from '../components/table-head';
 import { TimeText } from '../components/time-text';
 import { href, navigate } from '../router';
 import { ResourceForm } from './resource-form';
@@ -42,16 +43,7 @@ export function ResourcesPage() {
         ))}
       <ListFrame list={list} label="Resources" empty={isAdmin ? 'No resources yet: add one.' : 'No resources yet: an admin adds them.'}>
         <table>
-          <caption class="visually-hidden">Resources</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Gateway</th>
-              <th scope="col">Connection string</th>
-              <th scope="col">TLS</th>
-              <th scope="col">Created</th>
-            </tr>
-          </thead>
+          <TableHead caption="Resources" columns={['Name', 'Gateway', 'Connection string', 'TLS', 'Created']} />
           <tbody>
             {list.items.map((r) => (
               <tr key={r.id}>

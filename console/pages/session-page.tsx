@@ -7,9 +7,11 @@ import type { SessionDto, SessionLogPage } from '../../protocol/api';
 import type { StoredSessionLogEvent } from '../../protocol/session-log';
 import { api, errorText } from '../api/console-api';
 import { useApp } from '../app-state';
+import { ConfirmButton } from '../components/confirm-button';
 import { outcomeText, sessionStateText } from '../components/labels';
 import { ErrorMessage, Notice } from '../components/messages';
 import { PageTitle } from '../components/page-title';
+import { TableHead } from '../components/table-head';
 import { durationText, TimeText } from '../components/time-text';
 
 const FOLLOW_MS = 1000;
@@ -78,7 +80,6 @@ export function SessionPage({ sessionId }: { sessionId: string }) {
   const { isAdmin } = useApp();
   const [session, setSession] = useState<SessionDto>();
   const [error, setError] = useState<string>();
-  const [confirming, setConfirming] = useState(false);
   const [notice, setNotice] = useState<string>();
   const running = session?.state === 'active' || session?.state === 'starting';
   const log = useSessionLog(sessionId, running);
@@ -105,7 +106,6 @@ export function SessionPage({ sessionId }: { sessionId: string }) {
   }, [sessionId]);
 
   async function terminate() {
-    setConfirming(false);
     try {
       setSession(await api.post<SessionDto>(`/sessions/${sessionId}/terminate`));
       setNotice('The session was terminated; its connections are closed.');
@@ -160,21 +160,11 @@ export function SessionPage({ sessionId }: { sessionId: string }) {
           </dl>
           {isAdmin && running && (
             <div class="actions danger-zone">
-              {confirming ? (
-                <>
-                  <span id="terminate-question">Terminate this session and cut its connections now?</span>
-                  <button type="button" class="danger" onClick={() => void terminate()} aria-describedby="terminate-question">
-                    Yes, terminate
-                  </button>
-                  <button type="button" onClick={() => setConfirming(false)}>
-                    Cancel
-                  </button>
-                </>
-              ) : (
-                <button type="button" class="danger" onClick={() => setConfirming(true)}>
-                  Terminate session
-                </button>
-              )}
+              <ConfirmButton
+                label="Terminate session"
+                question="Terminate this session and cut its connections now?"
+                onConfirm={() => void terminate()}
+              />
             </div>
           )}
         </>
@@ -195,23 +185,19 @@ function LogTable({ events }: { events: StoredSessionLogEvent[] }) {
   if (events.length === 0) return <p class="empty">Nothing recorded yet.</p>;
   return (
     <table class="log" aria-live="polite" aria-relevant="additions">
-      <caption class="visually-hidden">Recorded commands and connections, oldest first</caption>
-      <thead>
-        <tr>
-          <th scope="col">Time</th>
-          <th scope="col">Database</th>
-          <th scope="col">Command</th>
-          <th scope="col">Collection</th>
-          <th scope="col">Outcome</th>
-          <th scope="col" class="num">
-            Docs
-          </th>
-          <th scope="col" class="num">
-            ms
-          </th>
-          <th scope="col">Flags</th>
-        </tr>
-      </thead>
+      <TableHead
+        caption="Recorded commands and connections, oldest first"
+        columns={[
+          'Time',
+          'Database',
+          'Command',
+          'Collection',
+          'Outcome',
+          { label: 'Docs', num: true },
+          { label: 'ms', num: true },
+          'Flags',
+        ]}
+      />
       <tbody>
         {events.map((e, i) =>
           e.kind === 'command' ? (

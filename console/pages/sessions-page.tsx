@@ -7,9 +7,11 @@ import type { AccountDto, MemberDto, Page, ResourceDto, SessionDto, SessionSearc
 import { RISK_FLAG_IDS } from '../../protocol/session-log';
 import { api } from '../api/console-api';
 import { useApp } from '../app-state';
+import { AnyOptions } from '../components/any-options';
 import { ListFrame, useCursorList } from '../components/cursor-list';
 import { sessionStateText } from '../components/labels';
 import { PageTitle } from '../components/page-title';
+import { TableHead } from '../components/table-head';
 import { durationText, TimeText } from '../components/time-text';
 import { href, navigate } from '../router';
 
@@ -150,23 +152,13 @@ export function SessionsPage({ query }: { query: URLSearchParams }) {
         <label>
           State
           <select name="state" value={draft.state ?? ''} onChange={set('state')} disabled={Boolean(draft.q)}>
-            <option value="">Any</option>
-            {STATES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
+            <AnyOptions values={STATES} />
           </select>
         </label>
         <label>
           Flag
           <select name="flag" value={draft.flag ?? ''} onChange={set('flag')} disabled={Boolean(draft.q)}>
-            <option value="">Any</option>
-            {RISK_FLAG_IDS.map((f) => (
-              <option key={f} value={f}>
-                {f}
-              </option>
-            ))}
+            <AnyOptions values={RISK_FLAG_IDS} />
           </select>
         </label>
         <label>
@@ -195,23 +187,19 @@ function SessionTable({ list }: { list: ReturnType<typeof useCursorList<SessionD
   return (
     <ListFrame list={list} label="Sessions" empty="No sessions match.">
       <table>
-        <caption class="visually-hidden">Sessions, newest first</caption>
-        <thead>
-          <tr>
-            <th scope="col">Session</th>
-            <th scope="col">State</th>
-            <th scope="col">User</th>
-            <th scope="col">Resource / account</th>
-            <th scope="col">Started</th>
-            <th scope="col">Duration</th>
-            <th scope="col" class="num">
-              Commands
-            </th>
-            <th scope="col" class="num">
-              Flags
-            </th>
-          </tr>
-        </thead>
+        <TableHead
+          caption="Sessions, newest first"
+          columns={[
+            'Session',
+            'State',
+            'User',
+            'Resource / account',
+            'Started',
+            'Duration',
+            { label: 'Commands', num: true },
+            { label: 'Flags', num: true },
+          ]}
+        />
         <tbody>
           {list.items.map((s) => (
             <tr key={s.id}>
@@ -243,17 +231,10 @@ function SearchHits({ list }: { list: ReturnType<typeof useCursorList<SessionSea
   return (
     <ListFrame list={list} label="Search results" empty="No recorded command matches.">
       <table>
-        <caption class="visually-hidden">Recorded commands that match, newest first</caption>
-        <thead>
-          <tr>
-            <th scope="col">Time</th>
-            <th scope="col">Session</th>
-            <th scope="col">User</th>
-            <th scope="col">Resource / account</th>
-            <th scope="col">Command</th>
-            <th scope="col">Input</th>
-          </tr>
-        </thead>
+        <TableHead
+          caption="Recorded commands that match, newest first"
+          columns={['Time', 'Session', 'User', 'Resource / account', 'Command', 'Input']}
+        />
         <tbody>
           {list.items.map((hit) => (
             <tr key={`${hit.sessionId}-${hit.seq}`}>
