@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type BrowserContextOptions, chromium, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../bed/code-server';
 import { removeTempDir, trackTempDir } from '../bed/processes';
 import { startTunnelBed, type TunnelBed, type TunnelBedOptions } from './tunnel-harness';
@@ -24,8 +24,8 @@ export interface ConsoleBed {
   /** The console's address (`http://127.0.0.1:PORT/`). */
   url: string;
   admin: { email: string; password: string };
-  /** A fresh browser profile (its own cookies) with one page. */
-  newPage(): Promise<Page>;
+  /** A fresh browser profile (its own cookies) with one page; `options` e.g. `{ colorScheme: 'dark' }`. */
+  newPage(options?: BrowserContextOptions): Promise<Page>;
   /** A screenshot in test-artifacts/<name>/, and in docs/images when the README's images are being renewed. */
   shot(page: Page, name: string, docImage?: string): Promise<void>;
   stop(): Promise<void>;
@@ -57,8 +57,8 @@ export async function startConsoleBed(artifactsName: string, options: TunnelBedO
     browser,
     url: `${bed.server}/`,
     admin: { email: bootstrap.email, password: bootstrap.password },
-    async newPage() {
-      const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, timezoneId: 'Europe/Berlin' });
+    async newPage(options) {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, timezoneId: 'Europe/Berlin', ...options });
       contexts.push(context);
       return context.newPage();
     },
