@@ -42,12 +42,14 @@ export function AccessRequestsPage() {
       <PageTitle>Access requests</PageTitle>
       {error && <ErrorMessage text={error} />}
       {notice && <Notice text={notice} />}
-      <label>
-        State
-        <select name="requestState" value={state} onChange={(e) => setState(e.currentTarget.value as AccessRequestState | '')}>
-          <AnyOptions values={STATES} />
-        </select>
-      </label>
+      <div class="filters">
+        <label>
+          State
+          <select name="requestState" value={state} onChange={(e) => setState(e.currentTarget.value as AccessRequestState | '')}>
+            <AnyOptions values={STATES} />
+          </select>
+        </label>
+      </div>
       <ListFrame list={list} label="Access requests" empty="No access requests.">
         <table>
           <TableHead
