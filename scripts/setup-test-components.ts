@@ -24,7 +24,7 @@ const filters = process.argv.slice(2);
 const uiTestsSelected = filters.length === 0 || filters.some((f) => 'test/e2e/extension-ui.test.ts'.includes(f));
 if (uiTestsSelected) Object.assign(debianPackages, CODE_SERVER_DEBIAN_PACKAGES);
 // The web console's browser tests need only Chromium (no code-server).
-const consoleTests = ['admin', 'security', 'pages'].map((name) => `test/e2e/console-${name}.test.ts`);
+const consoleTests = ['admin', 'security', 'pages', 'https'].map((name) => `test/e2e/console-${name}.test.ts`);
 const consoleTestsSelected = filters.length === 0 || filters.some((f) => consoleTests.some((path) => path.includes(f)));
 if (consoleTestsSelected) debianPackages[CHROMIUM_PATH] = 'chromium';
 
