@@ -2,11 +2,12 @@
  * Lists page with the API's cursors: the current page's cursor, the ones before it (for Previous), and the
  * `nextCursor` the API gave (for Next). A change of filters starts again at the first page.
  */
-import type { ComponentChildren } from 'preact';
+import type { ComponentChildren, JSX } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { Page } from '../../protocol/api';
 import { errorText } from '../api/console-api';
 import { ErrorMessage } from './messages';
+import { type Column, TableHead } from './table-head';
 
 export interface CursorList<T> {
   items: T[];
@@ -88,5 +89,24 @@ export function ListFrame<T>({
         </button>
       </nav>
     </div>
+  );
+}
+
+/** A paged list as a table: its head, one row per item (`row`), and the pager. */
+export function ListTable<T>(props: {
+  list: CursorList<T>;
+  label: string;
+  empty: string;
+  caption: string;
+  columns: readonly Column[];
+  row(item: T): JSX.Element;
+}) {
+  return (
+    <ListFrame list={props.list} label={props.label} empty={props.empty}>
+      <table>
+        <TableHead caption={props.caption} columns={props.columns} />
+        <tbody>{props.list.items.map(props.row)}</tbody>
+      </table>
+    </ListFrame>
   );
 }

@@ -4,10 +4,9 @@ import type { AccessRequestDto, AccessRequestState } from '../../protocol/api';
 import { api, errorText } from '../api/console-api';
 import { useApp } from '../app-state';
 import { AnyOptions } from '../components/any-options';
-import { ListFrame, useCursorList } from '../components/cursor-list';
+import { ListTable, useCursorList } from '../components/cursor-list';
 import { ErrorMessage, Notice } from '../components/messages';
 import { PageTitle } from '../components/page-title';
-import { TableHead } from '../components/table-head';
 import { durationText, TimeText } from '../components/time-text';
 
 const STATES: AccessRequestState[] = ['pending', 'approved', 'denied', 'cancelled', 'expired'];
@@ -50,60 +49,57 @@ export function AccessRequestsPage() {
           </select>
         </label>
       </div>
-      <ListFrame list={list} label="Access requests" empty="No access requests.">
-        <table>
-          <TableHead
-            caption="Access requests, newest first"
-            columns={['Requester', 'Resource / account', 'For', 'Reason', 'Asked', 'State', 'Actions']}
-          />
-          <tbody>
-            {list.items.map((r) => {
-              const own = r.requesterUserId === session.user.id;
-              return (
-                <tr key={r.id}>
-                  <td>{r.requesterEmail}</td>
-                  <td>
-                    {r.resourceName} / {r.accountName}
-                  </td>
-                  <td>{durationText(r.durationSeconds)}</td>
-                  <td>{r.reason}</td>
-                  <td>
-                    <TimeText iso={r.createdAt} />
-                  </td>
-                  <td>
-                    {r.state}
-                    {r.decidedByEmail ? ` by ${r.decidedByEmail}` : ''}
-                    {r.note ? `: ${r.note}` : ''}
-                  </td>
-                  <td class="row-actions">
-                    {r.state === 'pending' && isAdmin && !own && (
-                      <>
-                        <input
-                          aria-label={`Note for ${r.requesterEmail}`}
-                          placeholder="Note (optional)"
-                          value={notes[r.id] ?? ''}
-                          onInput={(e) => setNotes({ ...notes, [r.id]: e.currentTarget.value })}
-                        />
-                        <button type="button" class="primary" onClick={() => void decide(r, 'approve')}>
-                          Approve
-                        </button>
-                        <button type="button" class="danger" onClick={() => void decide(r, 'deny')}>
-                          Deny
-                        </button>
-                      </>
-                    )}
-                    {r.state === 'pending' && own && (
-                      <button type="button" onClick={() => void decide(r, 'cancel')}>
-                        Cancel request
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </ListFrame>
+      <ListTable
+        list={list}
+        label="Access requests"
+        empty="No access requests."
+        caption="Access requests, newest first"
+        columns={['Requester', 'Resource / account', 'For', 'Reason', 'Asked', 'State', 'Actions']}
+        row={(r) => {
+          const own = r.requesterUserId === session.user.id;
+          return (
+            <tr key={r.id}>
+              <td>{r.requesterEmail}</td>
+              <td>
+                {r.resourceName} / {r.accountName}
+              </td>
+              <td>{durationText(r.durationSeconds)}</td>
+              <td>{r.reason}</td>
+              <td>
+                <TimeText iso={r.createdAt} />
+              </td>
+              <td>
+                {r.state}
+                {r.decidedByEmail ? ` by ${r.decidedByEmail}` : ''}
+                {r.note ? `: ${r.note}` : ''}
+              </td>
+              <td class="row-actions">
+                {r.state === 'pending' && isAdmin && !own && (
+                  <>
+                    <input
+                      aria-label={`Note for ${r.requesterEmail}`}
+                      placeholder="Note (optional)"
+                      value={notes[r.id] ?? ''}
+                      onInput={(e) => setNotes({ ...notes, [r.id]: e.currentTarget.value })}
+                    />
+                    <button type="button" class="primary" onClick={() => void decide(r, 'approve')}>
+                      Approve
+                    </button>
+                    <button type="button" class="danger" onClick={() => void decide(r, 'deny')}>
+                      Deny
+                    </button>
+                  </>
+                )}
+                {r.state === 'pending' && own && (
+                  <button type="button" onClick={() => void decide(r, 'cancel')}>
+                    Cancel request
+                  </button>
+                )}
+              </td>
+            </tr>
+          );
+        }}
+      />
     </>
   );
 }

@@ -3,9 +3,8 @@ import { useState } from 'preact/hooks';
 import type { AuditEventDto } from '../../protocol/api';
 import { api } from '../api/console-api';
 import { useApp } from '../app-state';
-import { ListFrame, useCursorList } from '../components/cursor-list';
+import { ListTable, useCursorList } from '../components/cursor-list';
 import { PageTitle } from '../components/page-title';
-import { TableHead } from '../components/table-head';
 import { TimeText } from '../components/time-text';
 
 function detailsText(details: Record<string, unknown>): string {
@@ -42,28 +41,28 @@ export function AuditPage() {
           </button>
         </div>
       </form>
-      <ListFrame list={list} label="Audit log" empty="Nothing recorded.">
-        <table>
-          <TableHead caption="Audit events, newest first" columns={['Time', 'Actor', 'Action', 'Target', 'Details']} />
-          <tbody>
-            {list.items.map((e) => (
-              <tr key={e.id}>
-                <td>
-                  <TimeText iso={e.time} />
-                </td>
-                <td>{e.actorEmail ?? 'system'}</td>
-                <td>{e.action}</td>
-                <td>
-                  {e.targetType} {e.targetId ?? ''}
-                </td>
-                <td>
-                  <code class="input">{detailsText(e.details)}</code>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </ListFrame>
+      <ListTable
+        list={list}
+        label="Audit log"
+        empty="Nothing recorded."
+        caption="Audit events, newest first"
+        columns={['Time', 'Actor', 'Action', 'Target', 'Details']}
+        row={(e) => (
+          <tr key={e.id}>
+            <td>
+              <TimeText iso={e.time} />
+            </td>
+            <td>{e.actorEmail ?? 'system'}</td>
+            <td>{e.action}</td>
+            <td>
+              {e.targetType} {e.targetId ?? ''}
+            </td>
+            <td>
+              <code class="input">{detailsText(e.details)}</code>
+            </td>
+          </tr>
+        )}
+      />
     </>
   );
 }

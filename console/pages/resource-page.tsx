@@ -5,10 +5,9 @@ import { api, errorText } from '../api/console-api';
 import { useApp } from '../app-state';
 import { ConfirmButton } from '../components/confirm-button';
 import { ConnectionTestButton } from '../components/connection-test';
-import { ListFrame, useCursorList } from '../components/cursor-list';
+import { ListTable, useCursorList } from '../components/cursor-list';
 import { ErrorMessage, Notice } from '../components/messages';
 import { PageTitle } from '../components/page-title';
-import { TableHead } from '../components/table-head';
 import { durationText } from '../components/time-text';
 import { href, navigate } from '../router';
 import { AccountForm } from './account-form';
@@ -130,53 +129,50 @@ export function ResourcePage({ resourceId }: { resourceId: string }) {
             Add account
           </button>
         ))}
-      <ListFrame list={accounts} label="Accounts" empty="No accounts yet.">
-        <table>
-          <TableHead
-            caption="Accounts of this resource"
-            columns={[...['Name', 'Database user', 'MFA', 'Longest session', 'Policy', 'Description'], ...(isAdmin ? ['Actions'] : [])]}
-          />
-          <tbody>
-            {accounts.items.map((a) => (
-              <tr key={a.id}>
-                <td>{a.name}</td>
-                <td>{a.username}</td>
-                <td>{a.mfaRequired ? 'required' : 'no'}</td>
-                <td>{durationText(a.maxSessionDurationSeconds)}</td>
-                <td>{policyText(a)}</td>
-                <td>{a.description || '-'}</td>
-                {isAdmin && (
-                  <td class="row-actions">
-                    {editingAccount === a.id ? (
-                      <>
-                        <AccountForm initial={a} submitLabel="Save account" onSaved={(input) => saveAccount(a.id, input)} />
-                        <button type="button" onClick={() => setEditingAccount(undefined)}>
-                          Cancel
-                        </button>
-                      </>
-                    ) : (
-                      <>
-                        <ConnectionTestButton
-                          label={`Test ${a.name}`}
-                          run={() => api.post<ConnectionTestDto>(`/accounts/${a.id}/test-connection`)}
-                        />
-                        <button type="button" onClick={() => setEditingAccount(a.id)} aria-label={`Edit ${a.name}`}>
-                          Edit
-                        </button>
-                        <ConfirmButton
-                          label={`Delete ${a.name}`}
-                          question={`Delete the account ${a.name}?`}
-                          onConfirm={() => void removeAccount(a)}
-                        />
-                      </>
-                    )}
-                  </td>
+      <ListTable
+        list={accounts}
+        label="Accounts"
+        empty="No accounts yet."
+        caption="Accounts of this resource"
+        columns={[...['Name', 'Database user', 'MFA', 'Longest session', 'Policy', 'Description'], ...(isAdmin ? ['Actions'] : [])]}
+        row={(a) => (
+          <tr key={a.id}>
+            <td>{a.name}</td>
+            <td>{a.username}</td>
+            <td>{a.mfaRequired ? 'required' : 'no'}</td>
+            <td>{durationText(a.maxSessionDurationSeconds)}</td>
+            <td>{policyText(a)}</td>
+            <td>{a.description || '-'}</td>
+            {isAdmin && (
+              <td class="row-actions">
+                {editingAccount === a.id ? (
+                  <>
+                    <AccountForm initial={a} submitLabel="Save account" onSaved={(input) => saveAccount(a.id, input)} />
+                    <button type="button" onClick={() => setEditingAccount(undefined)}>
+                      Cancel
+                    </button>
+                  </>
+                ) : (
+                  <>
+                    <ConnectionTestButton
+                      label={`Test ${a.name}`}
+                      run={() => api.post<ConnectionTestDto>(`/accounts/${a.id}/test-connection`)}
+                    />
+                    <button type="button" onClick={() => setEditingAccount(a.id)} aria-label={`Edit ${a.name}`}>
+                      Edit
+                    </button>
+                    <ConfirmButton
+                      label={`Delete ${a.name}`}
+                      question={`Delete the account ${a.name}?`}
+                      onConfirm={() => void removeAccount(a)}
+                    />
+                  </>
                 )}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </ListFrame>
+              </td>
+            )}
+          </tr>
+        )}
+      />
     </>
   );
 }

@@ -3,9 +3,8 @@ import { useState } from 'preact/hooks';
 import type { ResourceDto, ResourceInput } from '../../protocol/api';
 import { api } from '../api/console-api';
 import { useApp } from '../app-state';
-import { ListFrame, useCursorList } from '../components/cursor-list';
+import { ListTable, useCursorList } from '../components/cursor-list';
 import { PageTitle } from '../components/page-title';
-import { TableHead } from '../components/table-head';
 import { TimeText } from '../components/time-text';
 import { href, navigate } from '../router';
 import { ResourceForm } from './resource-form';
@@ -41,30 +40,30 @@ export function ResourcesPage() {
             Add resource
           </button>
         ))}
-      <ListFrame list={list} label="Resources" empty={isAdmin ? 'No resources yet: add one.' : 'No resources yet: an admin adds them.'}>
-        <table>
-          <TableHead caption="Resources" columns={['Name', 'Gateway', 'Connection string', 'TLS', 'Created']} />
-          <tbody>
-            {list.items.map((r) => (
-              <tr key={r.id}>
-                <td>
-                  <a href={href(`/resources/${r.id}`)}>{r.name}</a>
-                </td>
-                <td>
-                  {r.gatewayName} <span class={r.gatewayOnline ? 'ok' : 'failed'}>({r.gatewayOnline ? 'online' : 'offline'})</span>
-                </td>
-                <td>
-                  <code>{r.connectionString}</code>
-                </td>
-                <td>{r.tlsEnabled ? (r.tlsRejectUnauthorized ? 'on' : 'on, unverified') : 'off'}</td>
-                <td>
-                  <TimeText iso={r.createdAt} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </ListFrame>
+      <ListTable
+        list={list}
+        label="Resources"
+        empty={isAdmin ? 'No resources yet: add one.' : 'No resources yet: an admin adds them.'}
+        caption="Resources"
+        columns={['Name', 'Gateway', 'Connection string', 'TLS', 'Created']}
+        row={(r) => (
+          <tr key={r.id}>
+            <td>
+              <a href={href(`/resources/${r.id}`)}>{r.name}</a>
+            </td>
+            <td>
+              {r.gatewayName} <span class={r.gatewayOnline ? 'ok' : 'failed'}>({r.gatewayOnline ? 'online' : 'offline'})</span>
+            </td>
+            <td>
+              <code>{r.connectionString}</code>
+            </td>
+            <td>{r.tlsEnabled ? (r.tlsRejectUnauthorized ? 'on' : 'on, unverified') : 'off'}</td>
+            <td>
+              <TimeText iso={r.createdAt} />
+            </td>
+          </tr>
+        )}
+      />
     </>
   );
 }

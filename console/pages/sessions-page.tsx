@@ -8,10 +8,9 @@ import { RISK_FLAG_IDS } from '../../protocol/session-log';
 import { api } from '../api/console-api';
 import { useApp } from '../app-state';
 import { AnyOptions } from '../components/any-options';
-import { ListFrame, useCursorList } from '../components/cursor-list';
+import { ListTable, useCursorList } from '../components/cursor-list';
 import { sessionStateText } from '../components/labels';
 import { PageTitle } from '../components/page-title';
-import { TableHead } from '../components/table-head';
 import { durationText, TimeText } from '../components/time-text';
 import { href, navigate } from '../router';
 
@@ -185,77 +184,71 @@ export function SessionsPage({ query }: { query: URLSearchParams }) {
 
 function SessionTable({ list }: { list: ReturnType<typeof useCursorList<SessionDto>> }) {
   return (
-    <ListFrame list={list} label="Sessions" empty="No sessions match.">
-      <table>
-        <TableHead
-          caption="Sessions, newest first"
-          columns={[
-            'Session',
-            'State',
-            'User',
-            'Resource / account',
-            'Started',
-            'Duration',
-            { label: 'Commands', num: true },
-            { label: 'Flags', num: true },
-          ]}
-        />
-        <tbody>
-          {list.items.map((s) => (
-            <tr key={s.id}>
-              <td>
-                <a href={href(`/sessions/${s.id}`)}>{s.id}</a>
-              </td>
-              <td>
-                <span class={`state state-${s.state}`}>{sessionStateText(s)}</span>
-              </td>
-              <td>{s.userEmail}</td>
-              <td>
-                {s.resourceName} / {s.accountName}
-              </td>
-              <td>
-                <TimeText iso={s.startedAt ?? s.createdAt} />
-              </td>
-              <td>{durationText(s.durationSeconds)}</td>
-              <td class="num">{s.commands}</td>
-              <td class="num">{s.highFlagCount > 0 ? <strong class="flag-high">{s.flagCount}</strong> : s.flagCount}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </ListFrame>
+    <ListTable
+      list={list}
+      label="Sessions"
+      empty="No sessions match."
+      caption="Sessions, newest first"
+      columns={[
+        'Session',
+        'State',
+        'User',
+        'Resource / account',
+        'Started',
+        'Duration',
+        { label: 'Commands', num: true },
+        { label: 'Flags', num: true },
+      ]}
+      row={(s) => (
+        <tr key={s.id}>
+          <td>
+            <a href={href(`/sessions/${s.id}`)}>{s.id}</a>
+          </td>
+          <td>
+            <span class={`state state-${s.state}`}>{sessionStateText(s)}</span>
+          </td>
+          <td>{s.userEmail}</td>
+          <td>
+            {s.resourceName} / {s.accountName}
+          </td>
+          <td>
+            <TimeText iso={s.startedAt ?? s.createdAt} />
+          </td>
+          <td>{durationText(s.durationSeconds)}</td>
+          <td class="num">{s.commands}</td>
+          <td class="num">{s.highFlagCount > 0 ? <strong class="flag-high">{s.flagCount}</strong> : s.flagCount}</td>
+        </tr>
+      )}
+    />
   );
 }
 
 function SearchHits({ list }: { list: ReturnType<typeof useCursorList<SessionSearchHit>> }) {
   return (
-    <ListFrame list={list} label="Search results" empty="No recorded command matches.">
-      <table>
-        <TableHead
-          caption="Recorded commands that match, newest first"
-          columns={['Time', 'Session', 'User', 'Resource / account', 'Command', 'Input']}
-        />
-        <tbody>
-          {list.items.map((hit) => (
-            <tr key={`${hit.sessionId}-${hit.seq}`}>
-              <td>
-                <TimeText iso={hit.time} />
-              </td>
-              <td>
-                <a href={href(`/sessions/${hit.sessionId}`)}>{hit.sessionId}</a>
-              </td>
-              <td>{hit.userEmail}</td>
-              <td>
-                {hit.resourceName} / {hit.accountName}
-              </td>
-              <td>{hit.kind === 'command' ? hit.command : hit.phase}</td>
-              <td>
-                <code class="input">{hit.kind === 'command' ? hit.input : ''}</code>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </ListFrame>
+    <ListTable
+      list={list}
+      label="Search results"
+      empty="No recorded command matches."
+      caption="Recorded commands that match, newest first"
+      columns={['Time', 'Session', 'User', 'Resource / account', 'Command', 'Input']}
+      row={(hit) => (
+        <tr key={`${hit.sessionId}-${hit.seq}`}>
+          <td>
+            <TimeText iso={hit.time} />
+          </td>
+          <td>
+            <a href={href(`/sessions/${hit.sessionId}`)}>{hit.sessionId}</a>
+          </td>
+          <td>{hit.userEmail}</td>
+          <td>
+            {hit.resourceName} / {hit.accountName}
+          </td>
+          <td>{hit.kind === 'command' ? hit.command : hit.phase}</td>
+          <td>
+            <code class="input">{hit.kind === 'command' ? hit.input : ''}</code>
+          </td>
+        </tr>
+      )}
+    />
   );
 }
