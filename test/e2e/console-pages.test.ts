@@ -132,4 +132,74 @@ describe('the web console’s lists, members and access requests, in real Chromi
     assert.match((await row.textContent()) ?? '', /approved by admin@localhost: go ahead/);
     await page.context().close();
   });
+
+  it('filters sessions by user, resource and account, and by time', async () => {
+    const mine = await memberApi.requestAccess(c.bed.account.id, { clientAgent: 'filter-test' });
+    assert.equal(mine.kind, 'session');
+    const memberSessionId = mine.kind === 'session' ? mine.session.id : '';
+    const page = await c.newPage();
+    await signIn(page, c.url, c.admin.email, c.admin.password);
+    await page.locator('select[name=userId]').selectOption({ label: MEMBER.email });
+    await page.locator('select[name=resourceId]').selectOption({ label: 'ferret' });
+    await page.locator('select[name=accountId] option', { hasText: 'setup-admin' }).waitFor({ state: 'attached' });
+    await page.locator('select[name=accountId]').selectOption({ label: 'setup-admin' });
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    const links = page.locator('tbody tr td:first-child a');
+    await waitFor(async () => (await links.count()) === 1, 'only the member’s session');
+    assert.deepEqual(await links.allTextContents(), [memberSessionId]);
+    const hash = new URL(page.url()).hash;
+    assert.match(hash, /userId=usr_/);
+    assert.match(hash, /accountId=acc_/);
+    // A time window that ended before the session started: nothing.
+    await page.getByLabel('To', { exact: true }).fill('2020-01-01T00:00');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.getByText('No sessions match.').waitFor();
+    await page.context().close();
+  });
+
+  it('edits and deletes an account and a resource', async () => {
+    const resource = await c.bed.api.createResource(projectId, {
+      name: 'scratch-db',
+      gatewayId: (await c.bed.api.getResource(c.bed.account.resourceId)).gatewayId,
+      connectionString: c.bed.db.uri,
+      tlsEnabled: false,
+    });
+    await c.bed.api.createAccount(resource.id, { name: 'temp', username: c.bed.db.username, password: c.bed.db.password });
+    const page = await c.newPage();
+    await signIn(page, c.url, c.admin.email, c.admin.password);
+    await page.goto(`${c.url}#/resources/${resource.id}`);
+    await page.getByRole('heading', { name: 'Resource scratch-db' }).waitFor();
+
+    await page.getByRole('button', { name: 'Edit temp' }).click();
+    const form = page.getByRole('form', { name: 'Edit account temp' });
+    await form.getByLabel('Description').fill('for a one-off fix');
+    await form.getByLabel('Read-only (the gateway refuses writes)').check();
+    await form.getByRole('button', { name: 'Save account' }).click();
+    await page.getByRole('status').filter({ hasText: 'Account temp saved.' }).waitFor();
+    const [saved] = (await c.bed.api.listAccounts(resource.id)).items;
+    assert.equal(saved.description, 'for a one-off fix');
+    assert.equal(saved.policy.mode, 'read-only');
+    // The stored password was kept (the field was left empty): the account still signs in.
+    await page.getByRole('button', { name: 'Test temp' }).click();
+    await page
+      .locator('output.ok')
+      .filter({ hasText: /Signed in to the database of resource "scratch-db"/ })
+      .waitFor();
+
+    await page.getByRole('button', { name: 'Delete temp' }).click();
+    await page.getByRole('button', { name: 'Yes, delete temp' }).click();
+    await page.getByRole('status').filter({ hasText: 'Account temp deleted.' }).waitFor();
+    assert.equal((await c.bed.api.listAccounts(resource.id)).items.length, 0);
+
+    await page.getByRole('button', { name: 'Edit resource' }).click();
+    await page.getByLabel('Auth database').fill('other');
+    await page.getByRole('button', { name: 'Save resource' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    assert.equal((await c.bed.api.getResource(resource.id)).authDatabase, 'other');
+    await page.getByRole('button', { name: 'Delete resource' }).click();
+    await page.getByRole('button', { name: 'Yes, delete resource' }).click();
+    await page.getByRole('heading', { name: 'Resources' }).waitFor();
+    await assert.rejects(c.bed.api.getResource(resource.id), /not found/);
+    await page.context().close();
+  });
 });
