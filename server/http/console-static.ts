@@ -31,9 +31,10 @@ export function defaultConsoleDir(): string | undefined {
 
 export function addConsole(app: FastifyInstance, consoleDir: string | undefined): void {
   app.addHook('onSend', async (request, reply) => {
+    // Also on the API: its JSON is never to be read as a script or a page.
+    reply.header('x-content-type-options', 'nosniff');
     if (request.url.startsWith(`${API_PREFIX}/`)) return;
     reply.header('content-security-policy', CONSOLE_CSP);
-    reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
     reply.header('cross-origin-opener-policy', 'same-origin');
   });

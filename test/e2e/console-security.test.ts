@@ -104,6 +104,11 @@ describe('the web console’s protections, in real Chromium', () => {
     // On the console's own origin: without the header refused, with it (as the pages send it) done.
     await page.goto(c.url);
     await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    // The answer holding the CSRF token is never cached, and no API answer may be sniffed into a script.
+    const headers = (await page.evaluate(
+      `fetch('/api/v1/console/session').then((r) => [r.headers.get('cache-control'), r.headers.get('x-content-type-options')])`,
+    )) as string[];
+    assert.deepEqual(headers, ['no-store', 'nosniff']);
     const path = `/api/v1/sessions/${memberSessionId}/terminate`;
     const without = (await page.evaluate(
       `fetch(${JSON.stringify(path)}, { method: 'POST' }).then(async (r) => ({ status: r.status, body: await r.json() }))`,

@@ -38,12 +38,14 @@ export function consoleRoutes(api: FastifyInstance, deps: AppDeps): void {
         deps.secondFactor ? (user) => deps.secondFactor!(user, code) : undefined,
       );
       reply.setCookie(CONSOLE_COOKIE, signedIn.token, consoleCookieOptions(secure, ctx.config.tokenTtlSeconds));
+      reply.header('cache-control', 'no-store');
       return sessionOf(signedIn.user.id, signedIn.token, signedIn.expiresAt);
     },
   );
 
   // Also for a bearer token (its CSRF token is no secret to whoever holds the token): one answer for every caller.
-  api.get('/console/session', async (request): Promise<ConsoleSessionDto> => {
+  api.get('/console/session', async (request, reply): Promise<ConsoleSessionDto> => {
+    reply.header('cache-control', 'no-store');
     const token = request.signInToken!;
     const expiresAt = await tokenExpiry(actorOf(request).tokenId);
     return sessionOf(actorOf(request).userId, token, expiresAt);
