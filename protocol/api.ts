@@ -99,6 +99,22 @@ export interface LoginRequest {
   password: string;
 }
 
+/** `POST /console/sign-in`: the web console's sign-in; `code` from the user's authenticator app, when they set one up. */
+export interface ConsoleSignInRequest {
+  email: string;
+  password: string;
+  code?: string;
+}
+
+/**
+ * `POST /console/sign-in` and `GET /console/session`: who is signed in by the console's cookie, and the CSRF token
+ * the page sends as `X-CSRF-Token` with every state-changing request (the sign-in token itself stays in the cookie).
+ */
+export interface ConsoleSessionDto extends MeDto {
+  csrfToken: string;
+  expiresAt: string;
+}
+
 export interface LoginResponse {
   token: string;
   expiresAt: string;

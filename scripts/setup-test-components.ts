@@ -2,7 +2,7 @@
 // Each step is idempotent and cheap when its component is already there.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { CODE_SERVER_DEBIAN_PACKAGES, ensureCodeServer } from '../test/bed/code-server';
+import { CHROMIUM_PATH, CODE_SERVER_DEBIAN_PACKAGES, ensureCodeServer } from '../test/bed/code-server';
 import { ensureFerretDB } from '../test/bed/ferretdb-install';
 import { ensureSchemathesis } from '../test/bed/schemathesis-install';
 
@@ -26,6 +26,10 @@ const uiTestsSelected = filters.length === 0 || filters.some((f) => 'test/e2e/ex
 if (uiTestsSelected) Object.assign(debianPackages, CODE_SERVER_DEBIAN_PACKAGES);
 // Schemathesis (PyPI, in a cached virtual environment) only for the API fuzzing test.
 const fuzzTestSelected = filters.length === 0 || filters.some((f) => 'test/e2e/api-openapi-fuzz.test.ts'.includes(f));
+// The web console's browser tests need only Chromium (no code-server).
+const consoleTests = ['admin', 'security', 'pages', 'https'].map((name) => `test/e2e/console-${name}.test.ts`);
+const consoleTestsSelected = filters.length === 0 || filters.some((f) => consoleTests.some((path) => path.includes(f)));
+if (consoleTestsSelected) debianPackages[CHROMIUM_PATH] = 'chromium';
 
 function ensureDebianPackages(): void {
   const missing = Object.entries(debianPackages)

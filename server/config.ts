@@ -28,6 +28,8 @@ export interface ControlPlaneConfig {
    */
   replicaUrl?: string;
   tls?: { certFile: string; keyFile: string };
+  /** The built web console served at `/` (default: dist/console beside the running bundle; '' serves none). */
+  consoleDir?: string;
   /**
    * Serve plain HTTP on an address other than loopback. Off by default: sign-in tokens, passwords typed into account
    * forms and session traffic would cross the network in clear. For a TLS-terminating proxy in front, say so here.

@@ -159,6 +159,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
         for (const [gatewayId, sessionIds] of byGateway) await replicaEvents.publish({ type: 'sessions.refresh', gatewayId, sessionIds });
       },
       testOnGateway: (gatewayId, target) => connectionTester?.(gatewayId, target) ?? null,
+      secondFactor: (user, code) => mfa.service.checkSignInCode(user, code),
       replicaStatus: () => {
         const relay = relayStatus();
         return { replicaId, replicas: registry?.live() ?? [], connectedGateways: relay.gateways, streams: relay.streams };

@@ -52,8 +52,10 @@ export function registerServerCommands(program: Command): void {
     const config = serverConfig(flags);
     // Loaded here, not at the top: the other commands should not pay for the server's modules.
     const { runServer } = await import('../../server/run-server');
+    const { consoleNotice } = await import('../../server/http/console-static');
     const running = await runServer(config);
     printText(`Portcullis control plane listening on ${running.url}`);
+    printText(consoleNotice(running.url, config.consoleDir));
     printText(`Data: ${config.databaseUrl ? 'PostgreSQL' : config.dataDir}`);
     if (running.bootstrap) printBootstrap(running.url, running.bootstrap);
     printText('Press Ctrl+C to stop.');

@@ -28,6 +28,7 @@ export function registerStartCommands(program: Command): void {
     const config = serverConfig(flags, { logger: process.env.PORTCULLIS_LOG === 'on' });
     printStatus(`Starting the control plane (data in ${config.dataDir})…`);
     const { runServer } = await import('../../server/run-server');
+    const { consoleNotice } = await import('../../server/http/console-static');
     // The agent below runs in this process: the relay hands it its streams directly while it is online
     // (otherwise streams take the ordinary path, which refuses them with "gateway offline").
     let local: { gatewayId: string; agent: GatewayAgent } | undefined;
@@ -44,6 +45,7 @@ export function registerStartCommands(program: Command): void {
     try {
       printText('');
       printText(`Portcullis is running at ${running.url}`);
+      printText(consoleNotice(running.url, config.consoleDir));
       // Before anything else can fail: this password is shown once.
       if (running.bootstrap) {
         printText('');

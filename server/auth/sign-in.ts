@@ -25,6 +25,8 @@ const LIMITED: Readonly<Record<'pair' | 'account' | 'network', string>> = Object
 export async function signIn(
   ctx: ServiceContext,
   input: { email: string; password: string; clientAddress: string; userAgent?: string },
+  /** Checked once the password is right, before a token exists (the console's authenticator code); throws to refuse. */
+  secondFactor?: (user: Actor) => Promise<void>,
 ): Promise<LoginResponse> {
   const email = normalizeEmail(input.email);
   const attempt = { email, network: clientNetwork(input.clientAddress) };
@@ -50,6 +52,8 @@ export async function signIn(
     throw new ServiceError('unauthenticated', WRONG);
   }
   await recordSignInSuccess(ctx.store, attempt, admission, now);
+  // After the password's success is recorded: wrong codes are limited by MFA's own per-user count, not these.
+  await secondFactor?.({ userId: user.id, email: user.email });
   const token = newSecretToken(SECRET_PREFIXES.signIn);
   const expiresAt = new Date(now.getTime() + ctx.config.tokenTtlSeconds * 1000).toISOString();
   await ctx.store.transaction(async (trx) => {

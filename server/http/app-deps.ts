@@ -4,7 +4,7 @@ import type { ConnectionTestDto } from '../../protocol/api';
 import type { ReplicaInfo } from '../../protocol/gateway-channel';
 import type { MongoTarget } from '../../protocol/target';
 import type { ControlPlaneMetrics } from '../metrics/control-plane-metrics';
-import type { ServiceContext } from '../services/context';
+import type { Actor, ServiceContext } from '../services/context';
 import type { AccessDeps } from '../sessions/access';
 import type { SessionLifecycle } from '../sessions/lifecycle';
 
@@ -30,6 +30,8 @@ export interface AppDeps {
   replicaStatus(): ReplicaStatus;
   /** An account's policy or credentials changed: its running sessions' gateways fetch it again (within a second). */
   policyChanged(accountId: string): Promise<void>;
+  /** The console's second sign-in step (the user's authenticator code, if they set one up); throws to refuse. */
+  secondFactor?: (user: Actor, code: string | undefined) => Promise<void>;
   /** Asks the gateway (over its channel to this replica) to test a target; null when it has none here. */
   testOnGateway(gatewayId: string, target: MongoTarget): Promise<ConnectionTestDto> | null;
 }

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type https from 'node:https';
+import fastifyCookie from '@fastify/cookie';
 import Fastify, { type FastifyHttpsOptions, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { version } from '../../package.json';
 import { API_PREFIX } from '../../protocol/api';
@@ -11,11 +12,13 @@ import { redactSecrets } from '../../protocol/log-line';
 import type { ControlPlaneConfig, LoggerSetting } from '../config';
 import type { AppDeps } from './app-deps';
 import { addAuthentication } from './authentication';
+import { addConsole, defaultConsoleDir } from './console-static';
 import { addErrorHandling, frameworkErrors } from './error-handling';
 import { addOpenApi, openApiRoutes } from './openapi/openapi-document';
 import { accessRequestRoutes } from './routes/access-request-routes';
 import { accountRoutes } from './routes/account-routes';
 import { authRoutes } from './routes/auth-routes';
+import { consoleRoutes } from './routes/console-routes';
 import { gatewayRoutes } from './routes/gateway-routes';
 import { healthRoutes } from './routes/health-routes';
 import { metricsRoutes } from './routes/metrics-routes';
@@ -96,18 +99,22 @@ export function buildApp(config: ControlPlaneConfig, deps: AppDeps): FastifyInst
     : Fastify(options)) as unknown as FastifyInstance;
   const routes: RegisteredRoute[] = [];
   app.addHook('onRoute', (route) => {
+    // The API's routes and /metrics; the console's files outside them are public (server/http/console-static.ts).
     const auth = route.config?.auth ?? 'user';
+    if (!route.url.startsWith(`${API_PREFIX}/`) && auth !== 'metrics') return;
     for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url, auth });
   });
   app.decorate('registeredRoutes', routes);
   addOpenApi(app, version);
   addErrorHandling(app);
+  app.register(fastifyCookie);
   addAuthentication(app, deps.ctx);
   app.addHook('onResponse', async (request, reply) => {
     deps.metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
   });
   // In a plugin like every route, so that it is added after the OpenAPI generator starts collecting routes.
   app.register(async (root) => metricsRoutes(root, deps.metrics, config.metricsToken));
+  addConsole(app, config.consoleDir === undefined ? defaultConsoleDir() : config.consoleDir || undefined);
   app.register(
     async (api) => {
       openApiRoutes(api);
@@ -119,6 +126,7 @@ export function buildApp(config: ControlPlaneConfig, deps: AppDeps): FastifyInst
       accountRoutes(api, deps);
       sessionRoutes(api, deps);
       accessRequestRoutes(api, deps);
+      consoleRoutes(api, deps);
     },
     { prefix: API_PREFIX },
   );

@@ -150,6 +150,19 @@ export class MfaService {
     return this.status(actor);
   }
 
+  /**
+   * The web console's second sign-in step: nothing for a user without a confirmed authenticator app; otherwise a
+   * current, unused code from it (`mfa_required` without one, `mfa_invalid` for a wrong one, counted like others).
+   */
+  async checkSignInCode(actor: Actor, code: string | undefined): Promise<void> {
+    const row = await this.totpRow(actor.userId);
+    if (!row?.confirmed_at) return;
+    if (code === undefined || code.trim() === '') {
+      throw new ServiceError(C.mfaRequired, 'enter the 6-digit code your authenticator app shows for Portcullis');
+    }
+    await this.checkTotpCode(actor, row.secret_enc, code, 'sign-in');
+  }
+
   // ---- policy ----
 
   /** Sets the project's enforced method; the caller has checked that the actor is an admin of the project. */
@@ -362,7 +375,7 @@ export class MfaService {
   }
 
   /** For enrollment and removal: a valid, unused code, or mfa_invalid (counted towards the per-user limit). */
-  private async checkTotpCode(actor: Actor, secretEnc: string, input: string, context: 'confirm' | 'remove'): Promise<void> {
+  private async checkTotpCode(actor: Actor, secretEnc: string, input: string, context: 'confirm' | 'remove' | 'sign-in'): Promise<void> {
     await this.refuseWhenLockedOut(actor.userId);
     const code = normalizeCode(input);
     if (code === null) throw new ServiceError(C.mfaInvalid, 'the code is 6 digits: check it and try again');

@@ -98,6 +98,29 @@ const MATRIX: Record<string, Entry> = {
     },
   },
   'GET /api/v1/me': { who: 'signedIn', ok: 200, prepare: async () => ({ path: '/me' }) },
+  // The web console's sign-in (its cookie and CSRF rules are tested in test/e2e/console-*.test.ts).
+  'POST /api/v1/console/sign-in': {
+    who: 'anyone',
+    ok: 200,
+    prepare: async (w, s, caller) => ({
+      path: '/console/sign-in',
+      body:
+        caller === 'admin' || caller === 'anonymous'
+          ? { email: s.bootstrap.email, password: s.bootstrap.password }
+          : { email: caller === 'member' ? w.memberEmail : w.outsiderEmail, password: MEMBER_PASSWORD },
+    }),
+  },
+  'GET /api/v1/console/session': { who: 'signedIn', ok: 200, prepare: async () => ({ path: '/console/session' }) },
+  'POST /api/v1/console/sign-out': {
+    who: 'signedIn',
+    ok: 204,
+    prepare: async (w, s, caller) => {
+      if (caller === 'anonymous') return { path: '/console/sign-out' };
+      const email = caller === 'admin' ? s.bootstrap.email : caller === 'member' ? w.memberEmail : w.outsiderEmail;
+      const password = caller === 'admin' ? s.bootstrap.password : MEMBER_PASSWORD;
+      return { path: '/console/sign-out', token: await s.login(email, password) };
+    },
+  },
   'GET /api/v1/projects': { who: 'signedIn', ok: 200, prepare: async () => ({ path: '/projects' }) },
   'POST /api/v1/projects': { who: 'signedIn', ok: 201, prepare: async () => ({ path: '/projects', body: { name: unique('project') } }) },
   'GET /api/v1/projects/:projectId/members': {
