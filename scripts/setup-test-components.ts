@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { CODE_SERVER_DEBIAN_PACKAGES, ensureCodeServer } from '../test/bed/code-server';
 import { ensureFerretDB } from '../test/bed/ferretdb-install';
+import { parseNodeLines, testNodeBinary } from '../test/bed/node-lines';
 
 const log = (line: string) => console.log(`[test setup] ${line}`);
 
@@ -42,6 +43,11 @@ function ensureDebianPackages(): void {
   });
 }
 
+// Other Node.js lines: those scripts/test.mjs runs the suite on, and Node 24 to build the single-file gateway.
+const nodeLines = new Set(parseNodeLines(process.env.PORTCULLIS_TEST_NODE_LINES));
+if (filters.length === 0 || filters.some((f) => 'test/e2e/gateway-executable.test.ts'.includes(f))) nodeLines.add(24);
+
 ensureDebianPackages();
 ensureFerretDB(log);
 if (uiTestsSelected) ensureCodeServer(log);
+for (const line of nodeLines) testNodeBinary(line, log);
