@@ -82,7 +82,7 @@ let failed = false;
 for (const { line, files: lineFiles } of runs) {
   const node = nodeOf(line);
   const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
-  if (runs.length > 1) console.log(`\n== Node.js ${version}: ${lineFiles.length} test files ==\n`);
+  if (runs.length > 1 || line !== 'machine') console.log(`\n== Node.js ${version}: ${lineFiles.length} test files ==\n`);
   const started = Date.now();
   const status = run(node, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', ...lineFiles], {
     ...process.env,
