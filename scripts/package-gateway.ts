@@ -62,24 +62,28 @@ export async function packageGateway(options: PackageGatewayOptions = {}): Promi
   const config = join(work, 'sea-config.json');
   // The code cache compiles the bundle at build time, so the gateway starts faster.
   writeFileSync(config, JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true }));
-  execFileSync(node, ['--experimental-sea-config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
+  runQuietly(node, ['--experimental-sea-config', config], `${node} could not prepare the single executable blob`);
 
   const executable = join(outDir, GATEWAY_EXECUTABLE);
   rmSync(executable, { force: true });
   copyFileSync(node, executable);
   chmodSync(executable, 0o755);
-  // postject's ELF parser warns about every note section of Node's binary: its output is shown only on failure.
-  const injected = spawnSync(
+  runQuietly(
     process.execPath,
     [require.resolve('postject/dist/cli.js'), executable, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_FUSE],
-    { encoding: 'utf8' },
+    `postject could not write the gateway into ${executable}`,
   );
-  if (injected.status !== 0)
-    throw new Error(`postject could not write the gateway into ${executable}:\n${injected.stderr}${injected.stdout}`);
   // Proves the result runs on its own: a broken injection fails here, not on the gateway machine.
   const version = execFileSync(executable, ['--version'], { encoding: 'utf8', env: {} }).trim();
   log(`built ${relative(process.cwd(), executable) || executable} (gateway ${version}, Node.js ${nodeVersion(node)})`);
   return executable;
+}
+
+/** Runs a build step whose chatter (postject warns about every ELF note section of Node's binary) helps only when it fails. */
+function runQuietly(command: string, args: string[], failure: string): void {
+  const result = spawnSync(command, args, { encoding: 'utf8' });
+  if (result.error) throw new Error(`${failure}: ${result.error.message}`);
+  if (result.status !== 0) throw new Error(`${failure}:\n${result.stderr}${result.stdout}`);
 }
 
 function nodeVersion(node: string): string {
