@@ -2,8 +2,8 @@
  * better-sqlite3 for the Node.js that runs us.
  *
  * - Node 22.14+, 24, 26 (Node-API 10): better-sqlite3 13, a Node-API addon whose npm package carries prebuilt
- *   binaries, so one binary serves every line and nothing is compiled at install. 12.x does not compile for
- *   Node 26 (V8 14 removed `PropertyCallbackInfo::This`).
+ *   binaries, so one binary serves every line and nothing is compiled at install. 12.x is a V8 addon: a build
+ *   per Node.js version, from source or from GitHub, and its engines stop at Node 25.
  * - Node 20 (end of life; Node-API 9): 13 crashes the process when loaded, so the 12.x line
  *   (`better-sqlite3-node20`, an optional dependency that npm compiles for the Node running the install) is used.
  *   It goes when Node 20 support does.
