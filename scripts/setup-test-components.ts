@@ -44,7 +44,16 @@ function ensureDebianPackages(): void {
 }
 
 // Other Node.js lines: those scripts/test.mjs runs the suite on, and Node 24 to build the single-file gateway.
-const nodeLines = new Set(parseNodeLines(process.env.PORTCULLIS_TEST_NODE_LINES));
+const nodeLines = new Set(
+  (() => {
+    try {
+      return parseNodeLines(process.env.PORTCULLIS_TEST_NODE_LINES);
+    } catch (error) {
+      console.error(`[test setup] ${(error as Error).message} (PORTCULLIS_TEST_NODE)`);
+      process.exit(2);
+    }
+  })(),
+);
 if (filters.length === 0 || filters.some((f) => 'test/e2e/gateway-executable.test.ts'.includes(f))) nodeLines.add(24);
 
 ensureDebianPackages();

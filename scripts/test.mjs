@@ -6,7 +6,8 @@
 //     code-server's own Node.js; the single-file gateway test runs the executable it builds);
 //   - Node 22 and 26: a short end-to-end subset (control plane, relay, gateway and CLI on that line).
 // Arguments narrow the run to the machine's Node.js: `npm test -- gateway` runs the test files whose path contains
-// "gateway". PORTCULLIS_TEST_NODE=24 (or 22, 26) runs the selected files on that line instead.
+// "gateway". PORTCULLIS_TEST_NODE=24 (or 22, 26) runs the selected files on that line instead, and a list such as
+// PORTCULLIS_TEST_NODE=machine,24 on each line named ('machine' is the Node.js running this script).
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -44,9 +45,9 @@ if (files.length === 0) {
 }
 
 /** Each run: a Node.js line ('machine' or a major) and its files. */
-const onlyLine = process.env.PORTCULLIS_TEST_NODE;
-const runs = onlyLine
-  ? [{ line: onlyLine, files }]
+const chosenLines = process.env.PORTCULLIS_TEST_NODE?.split(',').filter((line) => line !== '');
+const runs = chosenLines?.length
+  ? chosenLines.map((line) => ({ line, files }))
   : filters.length > 0
     ? [{ line: 'machine', files }]
     : [
