@@ -10,7 +10,7 @@ import { build } from 'esbuild';
 import { trackTempDir } from '../test/bed/processes';
 
 const ROOT = join(__dirname, '..');
-const NATIVE_EXTERNALS = ['better-sqlite3', 'argon2', '@napi-rs/keyring', 'pg-native'];
+const NATIVE_EXTERNALS = ['better-sqlite3', 'better-sqlite3-node20', 'argon2', '@napi-rs/keyring', 'pg-native'];
 const CHILDREN = Object.freeze(['echo-server', 'echo-gateway', 'gateway-agent', 'access-proxy', 'pipe-forwarder'] as const);
 export type ChildName = (typeof CHILDREN)[number];
 

@@ -39,7 +39,7 @@ if (consoleOnly !== -1) {
   process.exit(0);
 }
 // Native addons and packages that load files at run time stay outside the bundle.
-const nativeExternals = ['better-sqlite3', 'argon2', '@napi-rs/keyring', 'pg-native'];
+const nativeExternals = ['better-sqlite3', 'better-sqlite3-node20', 'argon2', '@napi-rs/keyring', 'pg-native'];
 // The MongoDB driver's optional add-ons (Kerberos, compression, cloud credentials, encryption), loaded in try/catch:
 // the extension's browse connects without them, so they stay out of its bundle (and of the .vsix).
 const mongodbDriverOptionals = [

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { CHROMIUM_PATH, CODE_SERVER_DEBIAN_PACKAGES, ensureCodeServer } from '../test/bed/code-server';
 import { ensureFerretDB } from '../test/bed/ferretdb-install';
 import { ensureSchemathesis } from '../test/bed/schemathesis-install';
+import { parseNodeLines, testNodeBinary } from '../test/bed/node-lines';
 
 const log = (line: string) => console.log(`[test setup] ${line}`);
 
@@ -49,7 +50,21 @@ function ensureDebianPackages(): void {
   });
 }
 
+// Other Node.js lines: those scripts/test.mjs runs the suite on, and Node 24 to build the single-file gateway.
+const nodeLines = new Set(
+  (() => {
+    try {
+      return parseNodeLines(process.env.PORTCULLIS_TEST_NODE_LINES);
+    } catch (error) {
+      console.error(`[test setup] ${(error as Error).message} (PORTCULLIS_TEST_NODE)`);
+      process.exit(2);
+    }
+  })(),
+);
+if (filters.length === 0 || filters.some((f) => 'test/e2e/gateway-executable.test.ts'.includes(f))) nodeLines.add(24);
+
 ensureDebianPackages();
 ensureFerretDB(log);
 if (uiTestsSelected) ensureCodeServer(log);
 if (fuzzTestSelected) ensureSchemathesis(log);
+for (const line of nodeLines) testNodeBinary(line, log);

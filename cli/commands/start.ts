@@ -14,7 +14,7 @@ import type { RunningServer } from '../../server/run-server';
 import { quoteArg } from '../lookup/resolve';
 import { printStatus, printText } from '../output/output-mode';
 import { exitOnSecondSignal, untilSignal } from '../signals';
-import { runAgent } from './gateway';
+import { runAgent } from './gateway-start';
 import { addServerOptions, type ServerFlags, serverConfig } from './server';
 
 export const LOCAL_GATEWAY_NAME = 'local';

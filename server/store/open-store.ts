@@ -1,12 +1,13 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import SqliteDatabase from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { DEFAULT_CONNECTION_WAIT_MS, withConnectionDeadline } from './connection-deadline';
 import { exclusively, lockedTransaction } from './locked-transaction';
 import { migrateToLatest } from './migrate';
 import type { Database } from './schema';
+import { sqliteDriver } from './sqlite-driver';
 import type { Store, StoreDialect } from './store';
 
 export interface OpenStoreOptions {
@@ -62,9 +63,10 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
 function openSqlite(dataDir: string, waitMs: number): { db: Kysely<Database>; dialect: StoreDialect } {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const file = join(dataDir, SQLITE_FILE_NAME);
-  let database: SqliteDatabase.Database;
+  let database: BetterSqlite3.Database;
   try {
     makePrivate(file);
+    const SqliteDatabase = sqliteDriver();
     database = new SqliteDatabase(file);
   } catch (error) {
     throw new Error(`cannot open the SQLite store ${file}: ${(error as Error).message}`, { cause: error });

@@ -30,7 +30,7 @@ export async function buildCli(): Promise<string> {
     absWorkingDir: ROOT,
     entryPoints: ['cli/main.ts'],
     outfile,
-    external: ['better-sqlite3', 'argon2', '@napi-rs/keyring', 'pg-native'],
+    external: ['better-sqlite3', 'better-sqlite3-node20', 'argon2', '@napi-rs/keyring', 'pg-native'],
   });
   return outfile;
 }

@@ -77,19 +77,7 @@ export async function startTunnelBed(options: TunnelBedOptions = {}): Promise<Tu
     ...options.gateway,
   });
   await waitFor(() => agent.status() === 'online', 'the gateway to come online');
-  const resource = await api.createResource(project.id, {
-    name: 'ferret',
-    gatewayId,
-    connectionString: db.uri,
-    authDatabase: 'admin',
-    tlsEnabled: false,
-  });
-  const account = await api.createAccount(resource.id, {
-    name: 'setup-admin',
-    username: db.username,
-    password: db.password,
-    maxSessionDurationSeconds: 3600,
-  });
+  const account = await addFerretAccount(api, project.id, gatewayId, db);
 
   const bed: TunnelBed = {
     db,
@@ -126,6 +114,23 @@ export async function startTunnelBed(options: TunnelBedOptions = {}): Promise<Tu
     },
   };
   return bed;
+}
+
+/** A resource "ferret" for FerretDB behind the gateway, and an account "setup-admin" as FerretDB's user. */
+export async function addFerretAccount(api: ApiClient, projectId: string, gatewayId: string, db: FerretDBServer): Promise<AccountDto> {
+  const resource = await api.createResource(projectId, {
+    name: 'ferret',
+    gatewayId,
+    connectionString: db.uri,
+    authDatabase: 'admin',
+    tlsEnabled: false,
+  });
+  return api.createAccount(resource.id, {
+    name: 'setup-admin',
+    username: db.username,
+    password: db.password,
+    maxSessionDurationSeconds: 3600,
+  });
 }
 
 export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
