@@ -3,6 +3,7 @@
  */
 import { isIP } from 'node:net';
 import { join } from 'node:path';
+import { loadSsoConfigFromEnv, type SsoConfig } from './sso/sso-config';
 
 /** Where Fastify's (pino) log lines go: `false` = off, `true` = standard output, or any writable stream. */
 export type LoggerSetting = boolean | { write(line: string): unknown };
@@ -65,6 +66,8 @@ export interface ControlPlaneConfig {
    * the bench's before/after figure. PostgreSQL always stores them on the main thread (its driver does not block).
    */
   logWriterThread: boolean;
+  /** Single sign-on with an OpenID Provider (PORTCULLIS_SSO_*); off when absent. */
+  sso?: SsoConfig;
   logger?: LoggerSetting;
 }
 
@@ -121,7 +124,8 @@ export function keyFileOf(config: ControlPlaneConfig): string {
  * PORTCULLIS_TOKEN_TTL_SECONDS, PORTCULLIS_IDLE_TIMEOUT_SECONDS, PORTCULLIS_DEFAULT_SESSION_SECONDS,
  * PORTCULLIS_MAX_SESSION_SECONDS, PORTCULLIS_GATEWAY_HEARTBEAT_SECONDS, PORTCULLIS_GATEWAY_OFFLINE_GRACE_SECONDS, PORTCULLIS_ADMIN_EMAIL,
  * PORTCULLIS_ACCESS_REQUEST_TTL_SECONDS, PORTCULLIS_FLAG_EMAILS (`on` emails admins about a session's first high-risk flag),
- * PORTCULLIS_LOG (`off` turns logging off), PORTCULLIS_LOG_WRITER_THREAD (`off` stores log batches on the main thread).
+ * PORTCULLIS_LOG (`off` turns logging off), PORTCULLIS_LOG_WRITER_THREAD (`off` stores log batches on the main thread),
+ * and the single sign-on settings PORTCULLIS_SSO_* (./sso/sso-config.ts).
  */
 export function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ControlPlaneConfig {
   const certFile = env.PORTCULLIS_TLS_CERT_FILE;
@@ -149,6 +153,7 @@ export function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Control
     flagEmails: onOff(env, 'PORTCULLIS_FLAG_EMAILS'),
     logger: env.PORTCULLIS_LOG !== 'off',
     logWriterThread: onOff(env, 'PORTCULLIS_LOG_WRITER_THREAD'),
+    sso: loadSsoConfigFromEnv(env),
   });
 }
 

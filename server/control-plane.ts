@@ -34,6 +34,7 @@ import { inThreadLogWriter, startLogWriterThread } from './sessions/log-writer';
 import type { MfaProvider } from './sessions/mfa';
 import { type AppendLogResult, recordStats } from './sessions/session-logs';
 import { getSessionTarget, type SessionTargetAnswer } from './sessions/session-target';
+import { SsoService } from './sso/sso-service';
 import { openStore } from './store/open-store';
 import type { Store } from './store/store';
 
@@ -131,10 +132,19 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     let relayStatus = () => ({ gateways: 0, streams: 0 });
     let connectionTester: ConnectionTester | undefined;
     let registry: ReplicaRegistry | undefined;
+    const sso = config.sso
+      ? new SsoService({
+          ctx,
+          settings: config.sso,
+          flowKey: deriveKey(rootKey, 'sso-flow'),
+          endSessions: (userId, projectId) => sessions.endSessionsOf({ userId, projectId }, 'sso'),
+        })
+      : undefined;
     const deps: AppDeps = {
       ctx,
       sessions,
       access,
+      sso,
       gatewayEvents,
       policyChanged: async (accountId) => {
         const rows = await store.db

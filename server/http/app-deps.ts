@@ -6,6 +6,7 @@ import type { MongoTarget } from '../../protocol/target';
 import type { ServiceContext } from '../services/context';
 import type { AccessDeps } from '../sessions/access';
 import type { SessionLifecycle } from '../sessions/lifecycle';
+import type { SsoService } from '../sso/sso-service';
 
 export interface GatewayEvents {
   /** An admin deleted the gateway: its control channel should be closed. */
@@ -24,6 +25,8 @@ export interface AppDeps {
   ctx: ServiceContext;
   sessions: SessionLifecycle;
   access: AccessDeps;
+  /** Single sign-on, when the server has it set up (PORTCULLIS_SSO_ISSUER). */
+  sso?: SsoService;
   gatewayEvents: EventEmitter<GatewayEvents>;
   replicaStatus(): ReplicaStatus;
   /** An account's policy or credentials changed: its running sessions' gateways fetch it again (within a second). */

@@ -6,6 +6,7 @@ import { accountPoliciesMigration } from './0040-account-policies';
 import { riskFlagsMigration } from './0050-risk-flags';
 import { logSearchMigration } from './0060-log-search';
 import { accessRequestsMigration } from './0070-access-requests';
+import { ssoMigration } from './0080-sso';
 import type { StoreMigration } from './store-migration';
 
 /**
@@ -21,4 +22,5 @@ export const STORE_MIGRATIONS: Readonly<Record<string, StoreMigration>> = Object
   '0050-risk-flags': riskFlagsMigration,
   '0060-log-search': logSearchMigration,
   '0070-access-requests': accessRequestsMigration,
+  '0080-sso': ssoMigration,
 });
