@@ -64,6 +64,9 @@ export class OidcRelyingParty {
     });
     config.timeout = 10;
     if (this.insecure()) oidc.allowInsecureRequests(config);
+    // The ID token's signature is checked against the provider's JWKS even though it came straight from the token
+    // endpoint (OIDC Core 3.1.3.7 would let TLS stand in for it): a proxy or a compromised path cannot forge one.
+    oidc.enableNonRepudiationChecks(config);
     return config;
   }
 
@@ -144,15 +147,17 @@ function refusalText(error: unknown): string {
     // invalid_grant: the authorization code was used already, expired, or issued for another sign-in.
     return `the identity provider refused the authorization code: ${error.error}${error.error_description ? ` (${error.error_description})` : ''}`;
   }
-  const text = describe(error);
-  const code = (error as { code?: string }).code ?? '';
-  if (/signature/i.test(text) || code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') {
-    return `the ID token's signature does not verify against the identity provider's keys (JWKS): it was altered or not issued by ${''}this provider (${text})`;
+  // openid-client wraps the check that failed (oauth4webapi's error, naming the claim) in a general message.
+  const inner = (error as { cause?: { message?: string; cause?: { claim?: string } } }).cause;
+  const text = inner?.message ?? describe(error);
+  const claim = inner?.cause?.claim;
+  if (/signature/i.test(text)) {
+    return `the ID token's signature does not verify against the identity provider's keys (JWKS): it was altered or not issued by this provider (${text})`;
   }
-  if (/"aud"|audience/i.test(text)) return `the ID token was issued for another client (audience): ${text}`;
-  if (/"exp"|expired|timestamp/i.test(text)) return `the ID token has expired: ${text}`;
-  if (/nonce/i.test(text)) return `the ID token's nonce does not match this sign-in: ${text}`;
-  if (/"iss"|issuer/i.test(text)) return `the ID token comes from another issuer: ${text}`;
+  if (claim === 'aud' || claim === 'azp') return `the ID token was issued for another client (audience): ${text}`;
+  if (claim === 'exp' || claim === 'iat' || claim === 'nbf') return `the ID token has expired: ${text}`;
+  if (claim === 'nonce') return `the ID token's nonce does not match this sign-in: ${text}`;
+  if (claim === 'iss') return `the ID token comes from another issuer: ${text}`;
   return `the identity provider's answer failed validation: ${text}`;
 }
 
