@@ -63,7 +63,8 @@ export async function startTestIdp(options: { users: IdpUser[]; clients: IdpClie
     })),
     jwks: { keys: [jwk as never] },
     cookies: { keys: [randomBytes(32).toString('hex')] },
-    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'], groups: ['groups'] },
+    // How the user authenticated travels with the openid scope, so it reaches the ID token like a real provider's.
+    claims: { openid: ['sub', 'amr', 'acr', 'auth_time'], email: ['email', 'email_verified'], profile: ['name'], groups: ['groups'] },
     features: { devInteractions: { enabled: false } },
     pkce: { required: () => true },
     ttl: { Interaction: 600, Session: 3600, Grant: 3600, AccessToken: 600, AuthorizationCode: 60, IdToken: 600 },
@@ -149,7 +150,12 @@ async function loginPage(
   if (!user || user.password !== form.get('password')) return render(res, uid, 'Wrong user name or password.');
   if (user.otp !== undefined && form.get('otp') !== user.otp) return render(res, uid, 'Wrong one-time code.');
   const amr = user.otp !== undefined ? ['pwd', 'otp', 'mfa'] : ['pwd'];
-  await provider.interactionFinished(req, res, { login: { accountId: user.login, amr, acr: amr.includes('mfa') ? 'mfa' : 'pwd' } }, { mergeWithLastSubmission: false });
+  await provider.interactionFinished(
+    req,
+    res,
+    { login: { accountId: user.login, amr, acr: amr.includes('mfa') ? 'mfa' : 'pwd' } },
+    { mergeWithLastSubmission: false },
+  );
 }
 
 function render(res: http.ServerResponse, uid: string, error: string): void {

@@ -36,7 +36,9 @@ describe('single sign-on with a real OpenID Provider', () => {
       ['default:member'],
     );
     // No password signs this user in: they have none.
-    const password = await world.server.call('POST', '/auth/login', { body: { email: 'alice@example.com', password: 'alice-idp-password' } });
+    const password = await world.server.call('POST', '/auth/login', {
+      body: { email: 'alice@example.com', password: 'alice-idp-password' },
+    });
     assert.equal(password.status, 401);
   });
 
@@ -63,7 +65,10 @@ describe('single sign-on with a real OpenID Provider', () => {
     const third = await ssoSignIn(world, SSO_USERS.bob);
     assert.equal(third.status, 403);
     assert.equal(third.body.error.code, 'sso_refused');
-    assert.match(third.body.error.message, /bob@example\.com is in no group that gives access to a Portcullis project \(groups from the identity provider: marketing\)/);
+    assert.match(
+      third.body.error.message,
+      /bob@example\.com is in no group that gives access to a Portcullis project \(groups from the identity provider: marketing\)/,
+    );
     assert.equal((await world.server.call('GET', '/me', { token: second.body.token })).status, 401, 'the member token is revoked');
     const admin = await world.server.login(world.server.bootstrap.email, world.server.bootstrap.password);
     const projectId = (await world.server.call('GET', '/me', { token: admin })).body.projects[0].id;
@@ -133,7 +138,7 @@ describe('single sign-on with a real OpenID Provider', () => {
   it('refuses a replayed callback and a one-time code used twice or without its verifier', async () => {
     const signIn = await ssoSignIn(world, SSO_USERS.alice);
     assert.equal(signIn.status, 200, JSON.stringify(signIn.body));
-    assert.match(signIn.callbackUrl, /[?&]code=/, 'the browser passed the callback with the provider\'s code');
+    assert.match(signIn.callbackUrl, /[?&]code=/, "the browser passed the callback with the provider's code");
     const replay = await fetch(signIn.callbackUrl, { redirect: 'manual' });
     assert.equal(replay.status, 403);
     const body = (await replay.json()) as { error: { code: string; message: string } };
@@ -148,15 +153,18 @@ describe('single sign-on with a real OpenID Provider', () => {
     assert.match(stolen.body.error.message, /code verifier does not match/);
   });
 
-  it('refuses to send a sign-in to an address that is not the user\'s machine or a known client', async () => {
+  it("refuses to send a sign-in to an address that is not the user's machine or a known client", async () => {
     const { challenge } = pkcePair();
     for (const [redirect, why] of [
       ['https://attacker.example/steal', /not allowed: use a loopback address, or ask an admin/],
       ['vscode://other.extension/cb', /must be for the extension portcullis\.portcullis/],
     ] as const) {
-      const start = await fetch(`${world.server.base}/auth/sso/start?${new URLSearchParams({ redirect_uri: redirect, code_challenge: challenge })}`, {
-        redirect: 'manual',
-      });
+      const start = await fetch(
+        `${world.server.base}/auth/sso/start?${new URLSearchParams({ redirect_uri: redirect, code_challenge: challenge })}`,
+        {
+          redirect: 'manual',
+        },
+      );
       assert.equal(start.status, 400);
       const body = (await start.json()) as { error: { code: string; message: string } };
       assert.equal(body.error.code, 'bad_request');
