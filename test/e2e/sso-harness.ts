@@ -138,6 +138,7 @@ export async function startRedirectReceiver(): Promise<{ uri: string; next(): Pr
 export async function ssoSignIn(
   world: SsoWorld,
   user: IdpUser,
+  // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the exchange answers
 ): Promise<{ status: number; body: Record<string, any>; callbackUrl: string; code: string | null; verifier: string }> {
   const receiver = await startRedirectReceiver();
   const context = await world.browser.newContext();
