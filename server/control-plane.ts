@@ -185,6 +185,8 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       now: ctx.now(),
     });
     sessions.start();
+    // Told at start rather than at the first sign-in: a wrong issuer or an unreachable provider is a setup mistake.
+    sso?.rp.discover().catch((error: Error) => app.log.warn(`single sign-on: ${error.message}; sign-ins with it fail until it answers`));
     const address = app.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : config.listenPort;
     const host = ['0.0.0.0', '::', ''].includes(config.listenHost) ? 'localhost' : config.listenHost;

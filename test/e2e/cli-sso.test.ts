@@ -37,9 +37,9 @@ describe('portcullis login --sso', () => {
         .getByRole('heading')
         .filter({ hasText: /Signed in to Portcullis|Portcullis sign-in failed/ })
         .waitFor({ timeout: 20_000 });
-      const heading = await page.getByRole('heading').innerText();
+      const heading = (await page.getByRole('heading').textContent()) ?? '';
       const code = await login.exited();
-      return { code, output: login.output(), heading, pageText: await page.locator('body').innerText() };
+      return { code, output: login.output(), heading, pageText: (await page.locator('body').textContent()) ?? '' };
     } finally {
       await context.close();
     }
