@@ -118,15 +118,16 @@ export function resolveSsoConfig(partial: Partial<SsoConfig> & Pick<SsoConfig, '
 
 /**
  * `GROUP=PROJECT:ROLE[,PROJECT:ROLE…]` entries separated by `;` or new lines, e.g.
- * `portcullis-admins=default:admin; developers=default:member,shop:member`. The role is after the last `:` of each
- * item, so project names may hold a colon; group names may hold anything but `=`, `;` and a new line.
+ * `portcullis-admins=default:admin; developers=default:member,shop:member`. The group ends at the last `=`, so an LDAP
+ * name such as `cn=ops,ou=groups,dc=acme` works; the role is after the last `:` of each item, so project names may
+ * hold a colon (but not `=` or `,`).
  */
 export function parseGroupMap(text: string): GroupMap {
   const map = new Map<string, Array<{ project: string; role: Role }>>();
   for (const raw of text.split(/[;\n]/)) {
     const entry = raw.trim();
     if (!entry) continue;
-    const eq = entry.indexOf('=');
+    const eq = entry.lastIndexOf('=');
     const group = entry.slice(0, eq).trim();
     if (eq <= 0 || !group) throw groupMapError(entry, 'it needs GROUP=PROJECT:ROLE');
     for (const item of entry.slice(eq + 1).split(',')) {
