@@ -162,6 +162,8 @@ function refusalText(error: unknown): string {
 }
 
 function describe(error: unknown): string {
-  const e = error as Error & { cause?: unknown };
-  return e?.message ?? String(error);
+  const e = error as Error & { cause?: { code?: string; message?: string } };
+  // fetch says only "fetch failed"; the cause names the network error (ENOTFOUND, ECONNREFUSED…).
+  const cause = e?.cause?.code ?? e?.cause?.message;
+  return `${e?.message ?? String(error)}${cause && !e.message?.includes(cause) ? `: ${cause}` : ''}`;
 }
