@@ -195,3 +195,50 @@ describe('single sign-on with a real OpenID Provider', () => {
     assert.equal(again.status, 403);
   });
 });
+
+describe('single sign-on beside existing users, password sign-in off', () => {
+  const dave = { login: 'dave', password: 'dave-idp-password', email: 'dave@example.com', name: 'Dave', groups: ['developers'] };
+  const erin = { ...dave, login: 'erin', password: 'erin-idp-password', email: 'erin@example.com', name: 'Erin', emailVerified: false };
+  let world: SsoWorld;
+  before(async () => {
+    world = await startSsoWorld('sqlite', {}, { passwordSignIn: false, extraUsers: [dave, erin] });
+  });
+  after(async () => {
+    await world?.close();
+  });
+
+  it('refuses password sign-in with what to do instead, and says so in GET /auth/sso', async () => {
+    const login = await world.server.call('POST', '/auth/login', {
+      body: { email: world.server.bootstrap.email, password: world.server.bootstrap.password },
+    });
+    assert.equal(login.status, 403);
+    assert.equal(login.body.error.code, 'password_sign_in_disabled');
+    assert.match(
+      login.body.error.message,
+      /password sign-in is turned off on this server: sign in with single sign-on \(portcullis login --sso\)/,
+    );
+    assert.equal((await world.server.call('GET', '/auth/sso')).body.password, false);
+  });
+
+  it('links an existing user only when the provider verified the email', async () => {
+    const time = new Date().toISOString();
+    for (const [id, email] of [
+      ['usr_daveexistingaaaaaaaaa', 'dave@example.com'],
+      ['usr_erinexistingaaaaaaaaa', 'erin@example.com'],
+    ]) {
+      await world.server.cp.store.db
+        .insertInto('users')
+        .values({ id, email, name: 'Existing', password_hash: '!x', created_at: time, updated_at: time })
+        .execute();
+    }
+    const linked = await ssoSignIn(world, dave);
+    assert.equal(linked.status, 200, JSON.stringify(linked.body));
+    assert.equal(linked.body.user.id, 'usr_daveexistingaaaaaaaaa', 'the existing user, not a new one');
+    const refused = await ssoSignIn(world, erin);
+    assert.equal(refused.status, 403);
+    assert.match(
+      refused.body.error.message,
+      /a Portcullis user with the email erin@example\.com exists, but the identity provider does not say it verified that email/,
+    );
+  });
+});

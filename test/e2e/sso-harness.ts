@@ -44,12 +44,12 @@ export interface SsoWorld {
 export async function startSsoWorld(
   dialect: ApiDialect = 'sqlite',
   overrides: Partial<ControlPlaneConfig> = {},
-  sso: { acceptIdpMfa?: boolean } = {},
+  sso: { acceptIdpMfa?: boolean; passwordSignIn?: boolean; extraUsers?: IdpUser[] } = {},
 ): Promise<SsoWorld> {
   const port = await freePort();
   const callback = `http://127.0.0.1:${port}/api/v1/auth/sso/callback`;
   const idp = await startTestIdp({
-    users: Object.values(SSO_USERS),
+    users: [...Object.values(SSO_USERS), ...(sso.extraUsers ?? [])],
     clients: [
       { ...SSO_CLIENT, redirectUris: [callback] },
       { ...OTHER_CLIENT, redirectUris: ['http://127.0.0.1:9/wiki/callback'] },
@@ -67,6 +67,7 @@ export async function startSsoWorld(
         scopes: IDP_SCOPES.split(' '),
         groupMap: parseGroupMap(GROUP_MAP),
         acceptIdpMfa: sso.acceptIdpMfa ?? false,
+        passwordSignIn: sso.passwordSignIn ?? true,
       }),
       ...overrides,
     });
