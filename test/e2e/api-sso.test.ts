@@ -139,6 +139,11 @@ describe('single sign-on with a real OpenID Provider', () => {
     const signIn = await ssoSignIn(world, SSO_USERS.alice);
     assert.equal(signIn.status, 200, JSON.stringify(signIn.body));
     assert.match(signIn.callbackUrl, /[?&]code=/, "the browser passed the callback with the provider's code");
+    const idpCode = new URL(signIn.callbackUrl).searchParams.get('code') ?? '';
+    assert.ok(idpCode.length > 10);
+    const logs = world.server.logs.join('\n');
+    assert.equal(logs.includes(idpCode), false, "the provider's code reaches no log line");
+    assert.equal(logs.includes(String(signIn.code)), false, 'nor does the one-time code');
     const replay = await fetch(signIn.callbackUrl, { redirect: 'manual' });
     assert.equal(replay.status, 403);
     const body = (await replay.json()) as { error: { code: string; message: string } };

@@ -53,7 +53,8 @@ export function ssoRoutes(api: FastifyInstance, deps: AppDeps): void {
     },
   );
 
-  api.get(SSO_PATHS.callback, { config: { auth: 'none' } }, async (request, reply) => {
+  // Its URL carries the provider's authorization code: the request log (info) leaves it out; warnings still show.
+  api.get(SSO_PATHS.callback, { config: { auth: 'none' }, logLevel: 'warn' }, async (request, reply) => {
     const url = new URL(request.url, 'http://callback.invalid');
     return answerBrowser(reply, await sso.callback(url, request.headers['user-agent']));
   });
