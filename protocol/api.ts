@@ -31,6 +31,17 @@ export const API_ERROR_CODES = Object.freeze({
   selfApproval: 'self_approval',
   /** An access request that is no longer pending (approved, denied, cancelled or expired) cannot be decided again. */
   requestNotPending: 'request_not_pending',
+  /** Single sign-on is not set up on this server (PORTCULLIS_SSO_ISSUER). */
+  ssoNotConfigured: 'sso_not_configured',
+  /** A single sign-on the client waits for (device code) is not finished yet: ask again after the interval. */
+  ssoPending: 'sso_pending',
+  /**
+   * A single sign-on was refused: the identity provider said no, its ID token failed validation (signature, issuer,
+   * audience, expiry, nonce), the sign-in was already used, or the user's groups map to no project.
+   */
+  ssoRefused: 'sso_refused',
+  /** Password sign-in is turned off on this server: sign in with single sign-on. */
+  passwordSignInDisabled: 'password_sign_in_disabled',
   /** The control plane cannot do its work right now (its database does not answer): retry, or another replica. */
   unavailable: 'unavailable',
   internal: 'internal_error',
@@ -121,6 +132,40 @@ export interface LoginResponse {
   user: UserDto;
 }
 
+/** `GET /auth/sso`: how this server lets people sign in. */
+export interface SignInMethodsDto {
+  /** Email and password (`POST /auth/login`). */
+  password: boolean;
+  /** Single sign-on with the company's OpenID Provider, when set up. */
+  sso: { enabled: false } | { enabled: true; name: string; idpMfaAccepted: boolean };
+}
+
+/**
+ * `POST /auth/sso/token`: finishes a single sign-on. Either the one-time `code` the server redirected the client
+ * to (with the PKCE `codeVerifier` whose S256 the client sent to `/auth/sso/start` as `code_challenge`), or the
+ * `deviceCode` of `POST /auth/sso/device` (answered `sso_pending` until the user finished in a browser).
+ */
+export type SsoTokenRequest = { code: string; codeVerifier: string } | { deviceCode: string };
+
+/** `POST /auth/sso/token` answers a sign-in like `POST /auth/login`, and says whether the IdP's MFA counts. */
+export interface SsoLoginResponse extends LoginResponse {
+  /** The identity provider asserted MFA (amr/acr) and the server accepts it for accounts that require MFA. */
+  idpMfa: boolean;
+}
+
+/** `POST /auth/sso/device`: a sign-in finished in a browser anywhere (RFC 8628 style). */
+export interface SsoDeviceStartDto {
+  /** Secret: kept by the client, exchanged at `POST /auth/sso/token`. */
+  deviceCode: string;
+  /** Short code the user checks on the verification page. */
+  userCode: string;
+  /** Open this in any browser (it carries the user code). */
+  verificationUrl: string;
+  expiresAt: string;
+  /** Ask `POST /auth/sso/token` no more often than this. */
+  intervalSeconds: number;
+}
+
 export interface GatewayDto {
   id: string;
   projectId: string;
@@ -195,6 +240,8 @@ export type SessionState = 'starting' | 'active' | 'ended' | 'terminated' | 'exp
 export type SessionEndReason = 'stopped' | 'expired' | 'terminated' | 'idle' | 'gateway_offline' | 'failed';
 
 export type MfaMethod = 'totp' | 'email';
+/** How a session's MFA was passed; `idp`: the identity provider asserted MFA at single sign-on (amr/acr), accepted by the server. */
+export type SessionMfaMethod = MfaMethod | 'idp';
 
 export interface SessionDto {
   id: string;
@@ -217,7 +264,7 @@ export interface SessionDto {
   endedBy: string | null;
   clientAddress: string | null;
   clientAgent: string | null;
-  mfaMethod: MfaMethod | null;
+  mfaMethod: SessionMfaMethod | null;
   /** Why the user opened it, when they said (some accounts require it). */
   reason: string | null;
   connections: number;

@@ -38,6 +38,10 @@ import {
   type SessionLogPage,
   type SessionSearchHit,
   type SessionState,
+  type SignInMethodsDto,
+  type SsoDeviceStartDto,
+  type SsoLoginResponse,
+  type SsoTokenRequest,
   type TotpEnrollmentDto,
 } from '../protocol/api';
 import type { RiskFlagId } from '../protocol/session-log';
@@ -206,6 +210,21 @@ export class ApiClient {
 
   login(request: LoginRequest): Promise<LoginResponse> {
     return this.request('POST', '/auth/login', { body: request, anonymous: true });
+  }
+
+  /** How the server lets people sign in (password, single sign-on). */
+  signInMethods(): Promise<SignInMethodsDto> {
+    return this.request('GET', '/auth/sso', { anonymous: true });
+  }
+
+  /** Collects a finished single sign-on: the one-time code with its PKCE verifier, or a device code. */
+  ssoToken(request: SsoTokenRequest): Promise<SsoLoginResponse> {
+    return this.request('POST', '/auth/sso/token', { body: request, anonymous: true });
+  }
+
+  /** Starts a device sign-in: the user finishes it in any browser while the client polls `ssoToken`. */
+  ssoDevice(): Promise<SsoDeviceStartDto> {
+    return this.request('POST', '/auth/sso/device', { anonymous: true });
   }
 
   async logout(): Promise<void> {

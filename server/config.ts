@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
+import { loadSsoConfigFromEnv, type SsoConfig } from './sso/sso-config';
 
 /** Where Fastify's (pino) log lines go: `false` = off, `true` = standard output, or any writable stream. */
 export type LoggerSetting = boolean | { write(line: string): unknown };
@@ -73,6 +74,8 @@ export interface ControlPlaneConfig {
    * Read from PORTCULLIS_METRICS_TOKEN_FILE (or PORTCULLIS_METRICS_TOKEN), never from a command line.
    */
   metricsToken?: string;
+  /** Single sign-on with an OpenID Provider (PORTCULLIS_SSO_*); off when absent. */
+  sso?: SsoConfig;
   logger?: LoggerSetting;
 }
 
@@ -130,7 +133,8 @@ export function keyFileOf(config: ControlPlaneConfig): string {
  * PORTCULLIS_MAX_SESSION_SECONDS, PORTCULLIS_GATEWAY_HEARTBEAT_SECONDS, PORTCULLIS_GATEWAY_OFFLINE_GRACE_SECONDS, PORTCULLIS_ADMIN_EMAIL,
  * PORTCULLIS_ACCESS_REQUEST_TTL_SECONDS, PORTCULLIS_FLAG_EMAILS (`on` emails admins about a session's first high-risk flag),
  * PORTCULLIS_LOG (`off` turns logging off), PORTCULLIS_LOG_WRITER_THREAD (`off` stores log batches on the main thread),
- * PORTCULLIS_METRICS_TOKEN_FILE or PORTCULLIS_METRICS_TOKEN (turns on `GET /metrics` with that bearer token).
+ * PORTCULLIS_METRICS_TOKEN_FILE or PORTCULLIS_METRICS_TOKEN (turns on `GET /metrics` with that bearer token),
+ * and the single sign-on settings PORTCULLIS_SSO_* (./sso/sso-config.ts).
  */
 export function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ControlPlaneConfig {
   const certFile = env.PORTCULLIS_TLS_CERT_FILE;
@@ -159,6 +163,7 @@ export function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Control
     logger: env.PORTCULLIS_LOG !== 'off',
     logWriterThread: onOff(env, 'PORTCULLIS_LOG_WRITER_THREAD'),
     metricsToken: metricsToken(env),
+    sso: loadSsoConfigFromEnv(env),
   });
 }
 

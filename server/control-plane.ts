@@ -41,6 +41,7 @@ import { inThreadLogWriter, startLogWriterThread } from './sessions/log-writer';
 import type { MfaProvider } from './sessions/mfa';
 import { type AppendLogResult, recordStats } from './sessions/session-logs';
 import { getSessionTarget, type SessionTargetAnswer } from './sessions/session-target';
+import { SsoService } from './sso/sso-service';
 import { openStore } from './store/open-store';
 import type { Store } from './store/store';
 
@@ -141,10 +142,19 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     let connectionTester: ConnectionTester | undefined;
     let registry: ReplicaRegistry | undefined;
     const metrics = new ControlPlaneMetrics();
+    const sso = config.sso
+      ? new SsoService({
+          ctx,
+          settings: config.sso,
+          flowKey: deriveKey(rootKey, 'sso-flow'),
+          endSessions: (userId, projectId) => sessions.endSessionsOf({ userId, projectId }, 'sso'),
+        })
+      : undefined;
     const deps: AppDeps = {
       ctx,
       sessions,
       access,
+      sso,
       gatewayEvents,
       metrics,
       policyChanged: async (accountId) => {
@@ -200,6 +210,8 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       now: ctx.now(),
     });
     sessions.start();
+    // Told at start rather than at the first sign-in: a wrong issuer or an unreachable provider is a setup mistake.
+    sso?.rp.discover().catch((error: Error) => app.log.warn(`single sign-on: ${error.message}; sign-ins with it fail until it answers`));
     const address = app.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : config.listenPort;
     const host = ['0.0.0.0', '::', ''].includes(config.listenHost) ? 'localhost' : config.listenHost;

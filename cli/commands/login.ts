@@ -1,6 +1,7 @@
 /** `portcullis login`, `logout`, `whoami`: signing in to a control plane and remembering it. */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import type { LoginResponse } from '../../protocol/api';
 import { type ApiClient, isApiError, normalizeServerUrl } from '../../proxy-core/api-client';
 import { displayMessage, displayText } from '../../proxy-core/display-text';
 import { anonymousClient, configDir, serverAddress, signedInClient } from '../context';
@@ -12,6 +13,7 @@ import { askLine } from '../input/prompt';
 import { obtainSecret } from '../input/secret';
 import { addOutputOption, type OutputFormat, printJson, printStatus, printText } from '../output/output-mode';
 import { renderFields } from '../output/table';
+import { signInWithSso } from '../sso/sso-login';
 
 export function registerLoginCommands(program: Command): void {
   program
@@ -21,11 +23,24 @@ export function registerLoginCommands(program: Command): void {
     .option('--email <email>', 'your email (asked when left out)')
     .option('--password-stdin', 'read the password from standard input instead of asking')
     .option('--ca-file <path>', 'PEM file of your company CA, when the server’s certificate comes from it (kept with the sign-in)')
-    .action(async (options: { server?: string; email?: string; passwordStdin?: boolean; caFile?: string }) => {
+    .option('--sso', 'sign in with your organisation’s identity provider (single sign-on) in a browser')
+    .option('--device', 'with --sso: finish in a browser on any device (for a machine whose browser cannot reach this one)')
+    .option('--no-browser', 'with --sso: do not open a browser; print the address to open')
+    .action(async (options: LoginOptions) => {
       const address = serverAddress(options.server);
       if (!address) throw new CliError('which server? run portcullis login --server URL');
       const server = normalizeServer(address);
       const dir = configDir();
+      if (options.sso || options.device) {
+        const caFile = options.caFile ? resolve(options.caFile) : undefined;
+        const client = anonymousClient(server, caFile);
+        const answer = await signInWithSso(client, { device: Boolean(options.device), browser: options.browser !== false });
+        return reportSignIn(
+          client.server,
+          answer,
+          saveToken(dir, { server: client.server, token: answer.token }, { email: answer.user.email, caFile }),
+        );
+      }
       let email = options.email ?? readConfig(dir).email;
       if (!options.email) {
         if (options.passwordStdin) {
@@ -48,13 +63,7 @@ export function registerLoginCommands(program: Command): void {
         }
         throw error;
       });
-      const saved = saveToken(dir, { server: client.server, token: answer.token }, { email, caFile });
-      printText(`Signed in to ${client.server} as ${displayText(answer.user.email)}.`);
-      if (saved.store === 'keychain') printText('Your sign-in token is stored in the OS keychain.');
-      else {
-        printText(`Your sign-in token is stored in ${saved.where}, because no OS keychain is available (${saved.keychainProblem}).`);
-      }
-      printText(`It expires ${new Date(answer.expiresAt).toLocaleString()}.`);
+      reportSignIn(client.server, answer, saveToken(dir, { server: client.server, token: answer.token }, { email, caFile }));
     });
 
   program
@@ -102,6 +111,27 @@ export function registerLoginCommands(program: Command): void {
         );
       }),
   );
+}
+
+interface LoginOptions {
+  server?: string;
+  email?: string;
+  passwordStdin?: boolean;
+  caFile?: string;
+  sso?: boolean;
+  device?: boolean;
+  /** False with --no-browser. */
+  browser?: boolean;
+}
+
+function reportSignIn(server: string, answer: LoginResponse & { idpMfa?: boolean }, saved: ReturnType<typeof saveToken>): void {
+  printText(`Signed in to ${server} as ${displayText(answer.user.email)}.`);
+  if (answer.idpMfa) printText('Your identity provider confirmed a second factor; accounts that require MFA accept it.');
+  if (saved.store === 'keychain') printText('Your sign-in token is stored in the OS keychain.');
+  else {
+    printText(`Your sign-in token is stored in ${saved.where}, because no OS keychain is available (${saved.keychainProblem}).`);
+  }
+  printText(`It expires ${new Date(answer.expiresAt).toLocaleString()}.`);
 }
 
 function normalizeServer(address: string): string {

@@ -2,12 +2,14 @@
  * Signing in with email and password (within the limits of ./sign-in-throttle), bearer tokens (stored as SHA-256,
  * with an expiry), and signing out.
  */
+import type { Kysely } from 'kysely';
 import type { LoginResponse } from '../../protocol/api';
 import { AUDIT_ACTIONS, recordAudit } from '../services/audit';
 import { type Actor, nowIso, type ServiceContext } from '../services/context';
 import { ServiceError } from '../services/service-error';
 import { findUserByEmail, normalizeEmail, toUserDto } from '../services/users';
 import { newId } from '../store/ids';
+import type { Database } from '../store/schema';
 import { clientNetwork } from './client-network';
 import { verifyAgainstNothing, verifyPassword } from './passwords';
 import { hashSecretToken, newSecretToken, SECRET_PREFIXES } from './secret-tokens';
@@ -28,6 +30,12 @@ export async function signIn(
   /** Checked once the password is right, before a token exists (the console's authenticator code); throws to refuse. */
   secondFactor?: (user: Actor) => Promise<void>,
 ): Promise<LoginResponse> {
+  if (ctx.config.sso && !ctx.config.sso.passwordSignIn) {
+    throw new ServiceError(
+      'password_sign_in_disabled',
+      `password sign-in is turned off on this server: sign in with ${ctx.config.sso.displayName} (portcullis login --sso)`,
+    );
+  }
   const email = normalizeEmail(input.email);
   const attempt = { email, network: clientNetwork(input.clientAddress) };
   const admission = await admitSignIn(ctx.store, attempt, ctx.now);
@@ -54,22 +62,8 @@ export async function signIn(
   await recordSignInSuccess(ctx.store, attempt, admission, now);
   // After the password's success is recorded: wrong codes are limited by MFA's own per-user count, not these.
   await secondFactor?.({ userId: user.id, email: user.email });
-  const token = newSecretToken(SECRET_PREFIXES.signIn);
-  const expiresAt = new Date(now.getTime() + ctx.config.tokenTtlSeconds * 1000).toISOString();
-  await ctx.store.transaction(async (trx) => {
-    await trx
-      .insertInto('api_tokens')
-      .values({
-        id: newId('tok_'),
-        user_id: user.id,
-        token_hash: hashSecretToken(token),
-        created_at: time,
-        expires_at: expiresAt,
-        revoked_at: null,
-        last_used_at: null,
-        user_agent: input.userAgent?.slice(0, 200) ?? null,
-      })
-      .execute();
+  const { token, expiresAt } = await ctx.store.transaction(async (trx) => {
+    const issued = await issueSignInToken(trx, ctx, { userId: user.id, userAgent: input.userAgent, idpMfaAt: null });
     await recordAudit(trx, time, {
       projectId: null,
       actor: { userId: user.id, email: user.email },
@@ -78,12 +72,55 @@ export async function signIn(
       targetId: user.id,
       details: { clientAddress: input.clientAddress },
     });
+    return issued;
   });
   return { token, expiresAt, user: toUserDto(user) };
 }
 
+/**
+ * A new bearer token for a user who just proved who they are (password, or single sign-on). Only its hash is
+ * stored; `idpMfaAt` is when the identity provider asserted MFA, for accounts that accept that.
+ */
+export async function issueSignInToken(
+  db: Kysely<Database>,
+  ctx: ServiceContext,
+  input: { userId: string; userAgent?: string; idpMfaAt: string | null },
+): Promise<{ token: string; expiresAt: string }> {
+  const now = ctx.now();
+  const token = newSecretToken(SECRET_PREFIXES.signIn);
+  const expiresAt = new Date(now.getTime() + ctx.config.tokenTtlSeconds * 1000).toISOString();
+  await db
+    .insertInto('api_tokens')
+    .values({
+      id: newId('tok_'),
+      user_id: input.userId,
+      token_hash: hashSecretToken(token),
+      created_at: now.toISOString(),
+      expires_at: expiresAt,
+      revoked_at: null,
+      last_used_at: null,
+      user_agent: input.userAgent?.slice(0, 200) ?? null,
+      idp_mfa_at: input.idpMfaAt,
+    })
+    .execute();
+  return { token, expiresAt };
+}
+
+/** Revokes every live sign-in token of a user (access lost at single sign-on, a password reset). */
+export async function revokeUserTokens(db: Kysely<Database>, userId: string, time: string): Promise<number> {
+  const result = await db
+    .updateTable('api_tokens')
+    .set({ revoked_at: time })
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
 export interface AuthenticatedUser extends Actor {
   tokenId: string;
+  /** When the identity provider asserted MFA for this token's single sign-on; null otherwise. */
+  idpMfaAt: string | null;
 }
 
 /** The user a bearer token signs in, or null when it is unknown, revoked or expired. */
@@ -97,6 +134,7 @@ export async function authenticateToken(ctx: ServiceContext, token: string): Pro
       'api_tokens.expires_at',
       'api_tokens.revoked_at',
       'api_tokens.last_used_at',
+      'api_tokens.idp_mfa_at',
       'users.id as user_id',
       'users.email',
     ])
@@ -108,7 +146,7 @@ export async function authenticateToken(ctx: ServiceContext, token: string): Pro
   if (row.last_used_at === null || now.getTime() - Date.parse(row.last_used_at) > 60_000) {
     await ctx.store.db.updateTable('api_tokens').set({ last_used_at: now.toISOString() }).where('id', '=', row.id).execute();
   }
-  return { tokenId: row.id, userId: row.user_id, email: row.email };
+  return { tokenId: row.id, userId: row.user_id, email: row.email, idpMfaAt: row.idp_mfa_at };
 }
 
 export async function signOut(ctx: ServiceContext, tokenId: string): Promise<void> {

@@ -7,6 +7,7 @@ import type { ControlPlaneMetrics } from '../metrics/control-plane-metrics';
 import type { Actor, ServiceContext } from '../services/context';
 import type { AccessDeps } from '../sessions/access';
 import type { SessionLifecycle } from '../sessions/lifecycle';
+import type { SsoService } from '../sso/sso-service';
 
 export interface GatewayEvents {
   /** An admin deleted the gateway: its control channel should be closed. */
@@ -25,6 +26,8 @@ export interface AppDeps {
   ctx: ServiceContext;
   sessions: SessionLifecycle;
   access: AccessDeps;
+  /** Single sign-on, when the server has it set up (PORTCULLIS_SSO_ISSUER). */
+  sso?: SsoService;
   gatewayEvents: EventEmitter<GatewayEvents>;
   metrics: ControlPlaneMetrics;
   replicaStatus(): ReplicaStatus;

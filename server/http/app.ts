@@ -25,6 +25,7 @@ import { metricsRoutes } from './routes/metrics-routes';
 import { projectRoutes } from './routes/project-routes';
 import { resourceRoutes } from './routes/resource-routes';
 import { sessionRoutes } from './routes/session-routes';
+import { ssoRoutes } from './routes/sso-routes';
 
 /** Log paths that may carry a secret. Fastify's request serializer logs no body or headers, this is the belt and braces. */
 export const REDACTED_LOG_PATHS = Object.freeze([
@@ -120,6 +121,7 @@ export function buildApp(config: ControlPlaneConfig, deps: AppDeps): FastifyInst
       openApiRoutes(api);
       healthRoutes(api, deps);
       authRoutes(api, deps);
+      ssoRoutes(api, deps);
       projectRoutes(api, deps);
       gatewayRoutes(api, deps);
       resourceRoutes(api, deps);

@@ -22,6 +22,11 @@ export const STATUS_OF_CODE: Readonly<Record<ApiErrorCode, number>> = Object.fre
   [C.reasonRequired]: 400,
   [C.selfApproval]: 403,
   [C.requestNotPending]: 409,
+  [C.ssoNotConfigured]: 404,
+  // RFC 8628 answers a device code that is not finished yet with 400 authorization_pending.
+  [C.ssoPending]: 400,
+  [C.ssoRefused]: 403,
+  [C.passwordSignInDisabled]: 403,
   [C.unavailable]: 503,
   [C.internal]: 500,
 });

@@ -3,7 +3,7 @@
  * a relay ticket. Also fresh tickets for a running session, and checking a ticket for the relay.
  */
 import type { KeyObject } from 'node:crypto';
-import type { AccessRequest, AccessResponse, RelayTicketDto } from '../../protocol/api';
+import type { AccessRequest, AccessResponse, MfaMethod, RelayTicketDto } from '../../protocol/api';
 import { issueSessionCertificate, parseSessionPublicKey } from '../../tunnel/certificates';
 import { certificateFingerprint } from '../../tunnel/fingerprint';
 import { policyOf } from '../services/accounts';
@@ -46,9 +46,23 @@ export function grantedSeconds(
   return Math.max(1, Math.min(requested ?? defaults.defaultSeconds, accountMax, defaults.capSeconds));
 }
 
+/**
+ * The identity provider's MFA stands in for Portcullis's own when the admin accepts it (PORTCULLIS_SSO_ACCEPT_IDP_MFA),
+ * the sign-in token came from a single sign-on where the provider asserted MFA (amr/acr) recently enough, and the
+ * project does not enforce a method of its own (an admin who enforces TOTP or email gets that).
+ */
+function idpMfaCounts(ctx: ServiceContext, actor: AccessActor, enforced: MfaMethod | null): boolean {
+  const sso = ctx.config.sso;
+  if (!sso?.acceptIdpMfa || !actor.idpMfaAt || enforced !== null) return false;
+  return ctx.now().getTime() - Date.parse(actor.idpMfaAt) <= sso.mfaMaxAgeSeconds * 1000;
+}
+
+/** The user asking, and (for a single sign-on) when their identity provider asserted MFA. */
+export type AccessActor = Actor & { idpMfaAt?: string | null };
+
 export async function requestAccess(
   deps: AccessDeps,
-  actor: Actor,
+  actor: AccessActor,
   accountId: string,
   request: AccessRequest,
   client: AccessClient,
@@ -129,13 +143,17 @@ export async function requestAccess(
       throw new ServiceError('mfa_not_configured', 'this account requires MFA, but the server has no MFA set up: ask an admin');
     }
     const user = { userId: actor.userId, email: actor.email };
-    if (!request.mfa) {
+    if (idpMfaCounts(ctx, actor, project.mfa_enforced_method)) {
+      mfaMethod = 'idp';
+    } else if (!request.mfa) {
       const challenge = await deps.mfa.challenge(user, account, project.mfa_enforced_method);
       return { kind: 'mfa', ...challenge };
     }
-    const verdict = await deps.mfa.verify(user, account, request.mfa);
-    if (!verdict.ok) throw new ServiceError(verdict.code, verdict.message);
-    mfaMethod = verdict.method;
+    if (mfaMethod === null && request.mfa) {
+      const verdict = await deps.mfa.verify(user, account, request.mfa);
+      if (!verdict.ok) throw new ServiceError(verdict.code, verdict.message);
+      mfaMethod = verdict.method;
+    }
   }
 
   const now = ctx.now();

@@ -11,6 +11,7 @@ export const ID_PREFIXES = Object.freeze({
   apiToken: 'tok_',
   enrollment: 'enr_',
   accessRequest: 'req_',
+  ssoFlow: 'sso_',
 } as const);
 export type IdPrefix = (typeof ID_PREFIXES)[keyof typeof ID_PREFIXES];
 

@@ -10,7 +10,7 @@
  * - integers: numbers on both (the PostgreSQL pool parses int8, e.g. `count(*)` and bigserial ids, as numbers).
  */
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
-import type { AccessRequestState, MfaMethod, Role, SessionEndReason, SessionState } from '../../protocol/api';
+import type { AccessRequestState, MfaMethod, Role, SessionEndReason, SessionMfaMethod, SessionState } from '../../protocol/api';
 import type { RiskFlagId, RiskSeverity } from '../../protocol/session-log';
 
 /** A boolean stored as an integer. */
@@ -40,6 +40,8 @@ export interface ApiTokensTable {
   revoked_at: string | null;
   last_used_at: string | null;
   user_agent: string | null;
+  /** When the identity provider asserted MFA for the single sign-on that issued this token; null otherwise. */
+  idp_mfa_at: string | null;
 }
 
 export interface ProjectsTable {
@@ -146,7 +148,7 @@ export interface SessionsTable {
   ended_by: string | null;
   client_address: string | null;
   client_agent: string | null;
-  mfa_method: MfaMethod | null;
+  mfa_method: SessionMfaMethod | null;
   /** Why the user opened the session (required by some accounts' policy). */
   reason: string | null;
   /** Defaults to 0. */

@@ -229,6 +229,7 @@ describeOnBothDialects('store', ({ dialect, freshStore }) => {
       revoked_at: null,
       last_used_at: T0,
       user_agent: 'portcullis-cli/0.1.0',
+      idp_mfa_at: T0,
     };
     await db.insertInto('api_tokens').values(token).execute();
     assert.deepEqual(await db.selectFrom('api_tokens').selectAll().executeTakeFirst(), token);

@@ -87,6 +87,8 @@ const MATRIX: Record<string, Entry> = {
           : { email: caller === 'member' ? w.memberEmail : w.outsiderEmail, password: MEMBER_PASSWORD },
     }),
   },
+  // Which sign-in methods the server offers (single sign-on is off here: its other routes are not registered).
+  'GET /api/v1/auth/sso': { who: 'anyone', ok: 200, prepare: async () => ({ path: '/auth/sso' }) },
   'POST /api/v1/auth/logout': {
     who: 'signedIn',
     ok: 204,

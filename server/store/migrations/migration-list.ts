@@ -7,6 +7,7 @@ import { riskFlagsMigration } from './0050-risk-flags';
 import { logSearchMigration } from './0060-log-search';
 import { accessRequestsMigration } from './0070-access-requests';
 import { tunnelTlsMigration } from './0080-tunnel-tls';
+import { ssoMigration } from './0090-sso';
 import type { StoreMigration } from './store-migration';
 
 /**
@@ -23,4 +24,5 @@ export const STORE_MIGRATIONS: Readonly<Record<string, StoreMigration>> = Object
   '0060-log-search': logSearchMigration,
   '0070-access-requests': accessRequestsMigration,
   '0080-tunnel-tls': tunnelTlsMigration,
+  '0090-sso': ssoMigration,
 });
