@@ -7,7 +7,7 @@ import { AdminController } from './admin/admin-controller';
 import { BrowseController } from './browse/browse-controller';
 import type { BrowseDataSource } from './browse/browse-data-source';
 import { copyConnectionString } from './browse/copy-connection-string';
-import { copyConnectionUri, copyWithConfirmation } from './commands/clipboard';
+import { copyWithConfirmation } from './commands/clipboard';
 import { describeError } from './commands/describe-error';
 import { CONTEXT_KEYS, EXTENSION_COMMANDS, VIEW_IDS } from './commands/index';
 import { registerCommand, showCommandError } from './commands/register-command';

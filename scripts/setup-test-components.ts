@@ -4,8 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { CHROMIUM_PATH, CODE_SERVER_DEBIAN_PACKAGES, ensureCodeServer } from '../test/bed/code-server';
 import { ensureFerretDB } from '../test/bed/ferretdb-install';
-import { ensureSchemathesis } from '../test/bed/schemathesis-install';
 import { parseNodeLines, testNodeBinary } from '../test/bed/node-lines';
+import { ensureSchemathesis } from '../test/bed/schemathesis-install';
 
 const log = (line: string) => console.log(`[test setup] ${line}`);
 

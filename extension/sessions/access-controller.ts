@@ -2,7 +2,6 @@ import * as vscode from 'vscode';
 import type { AccessMfaChallenge, AccessRequestDto } from '../../protocol/api';
 import { AccessRequestClosed } from '../../proxy-core/access-approval';
 import { displayMessage, displayText } from '../../proxy-core/display-text';
-import { copyConnectionUri } from '../commands/clipboard';
 import { describeError } from '../commands/describe-error';
 import type { ConnectionController } from '../connection/connection-controller';
 import { authenticatorAppNeededText, needsAuthenticatorApp } from '../mfa/mfa-errors';
