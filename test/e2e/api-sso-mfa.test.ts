@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { accessBody } from '../bed/tunnel-key';
 import { seedWorld, type World } from './api-harness';
 import { SSO_USERS, type SsoWorld, ssoSignIn, startSsoWorld } from './sso-harness';
 
@@ -34,7 +35,7 @@ describe("MFA with single sign-on, the provider's MFA accepted", () => {
     const signIn = await ssoSignIn(world, SSO_USERS.bob);
     assert.equal(signIn.status, 200, JSON.stringify(signIn.body));
     assert.equal(signIn.body.idpMfa, true);
-    const access = await world.server.call('POST', `/accounts/${accountId}/access`, { token: signIn.body.token, body: {} });
+    const access = await world.server.call('POST', `/accounts/${accountId}/access`, { token: signIn.body.token, body: accessBody() });
     assert.equal(access.status, 201, JSON.stringify(access.body));
     assert.equal(access.body.session.mfaMethod, 'idp');
   });
@@ -43,7 +44,7 @@ describe("MFA with single sign-on, the provider's MFA accepted", () => {
     const signIn = await ssoSignIn(world, SSO_USERS.alice);
     assert.equal(signIn.status, 200, JSON.stringify(signIn.body));
     assert.equal(signIn.body.idpMfa, false);
-    const access = await world.server.call('POST', `/accounts/${accountId}/access`, { token: signIn.body.token, body: {} });
+    const access = await world.server.call('POST', `/accounts/${accountId}/access`, { token: signIn.body.token, body: accessBody() });
     assert.notEqual(access.status, 201, JSON.stringify(access.body));
     assert.notEqual(access.body.kind, 'session');
   });
@@ -56,7 +57,7 @@ describe("MFA with single sign-on, the provider's MFA accepted", () => {
     });
     assert.equal(policy.status, 200, JSON.stringify(policy.body));
     try {
-      const access = await world.server.call('POST', `/accounts/${accountId}/access`, { token: signIn.body.token, body: {} });
+      const access = await world.server.call('POST', `/accounts/${accountId}/access`, { token: signIn.body.token, body: accessBody() });
       assert.notEqual(access.status, 201, JSON.stringify(access.body));
     } finally {
       await world.server.call('PUT', `/projects/${seeded.projectId}/mfa-policy`, {
@@ -84,7 +85,7 @@ describe("MFA with single sign-on, the provider's MFA not accepted (the default)
     const signIn = await ssoSignIn(world, SSO_USERS.bob);
     assert.equal(signIn.status, 200, JSON.stringify(signIn.body));
     assert.equal(signIn.body.idpMfa, false);
-    const access = await world.server.call('POST', `/accounts/${accountId}/access`, { token: signIn.body.token, body: {} });
+    const access = await world.server.call('POST', `/accounts/${accountId}/access`, { token: signIn.body.token, body: accessBody() });
     assert.notEqual(access.status, 201, JSON.stringify(access.body));
   });
 });

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ApiClient } from '../../proxy-core/api-client';
+import { accessBody } from '../bed/tunnel-key';
 import { assertAccessible, type ConsoleBed, signIn, startConsoleBed } from './console-harness';
 import { waitFor } from './tunnel-harness';
 
@@ -30,7 +31,7 @@ describe('the web console’s lists, members and access requests, in real Chromi
   it('pages the sessions list with the API’s cursors (25 a page)', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 27; i++) {
-      const answer = await c.bed.api.requestAccess(c.bed.account.id, { clientAgent: `paging-${i}` });
+      const answer = await c.bed.api.requestAccess(c.bed.account.id, accessBody({ clientAgent: `paging-${i}` }));
       if (answer.kind === 'session') ids.push(answer.session.id);
     }
     const page = await c.newPage();
@@ -94,7 +95,7 @@ describe('the web console’s lists, members and access requests, in real Chromi
       password: c.bed.db.password,
       policy: { approvalRequired: true },
     });
-    const asked = await memberApi.requestAccess(account.id, { reason: 'INC-9: recount', durationSeconds: 1800 });
+    const asked = await memberApi.requestAccess(account.id, accessBody({ reason: 'INC-9: recount', durationSeconds: 1800 }));
     assert.equal(asked.kind, 'approval');
     const requestId = asked.kind === 'approval' ? asked.request.id : '';
 
@@ -134,7 +135,7 @@ describe('the web console’s lists, members and access requests, in real Chromi
   });
 
   it('filters sessions by user, resource and account, and by time', async () => {
-    const mine = await memberApi.requestAccess(c.bed.account.id, { clientAgent: 'filter-test' });
+    const mine = await memberApi.requestAccess(c.bed.account.id, accessBody({ clientAgent: 'filter-test' }));
     assert.equal(mine.kind, 'session');
     const memberSessionId = mine.kind === 'session' ? mine.session.id : '';
     const page = await c.newPage();

@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import type { AccessResponse } from '../../protocol/api';
 import { ApiClient } from '../../proxy-core/api-client';
 import { TOTP_PERIOD_SECONDS, totpCode } from '../../server/mfa/totp';
+import { accessBody } from '../bed/tunnel-key';
 import { assertAccessible, type ConsoleBed, signIn, startConsoleBed } from './console-harness';
 
 const MEMBER = { email: 'member@example.com', password: 'Member-Pa55word-for-the-console' };
@@ -33,8 +34,8 @@ describe('the web console’s protections, in real Chromium', () => {
     await c.bed.api.addMember(project.id, { email: MEMBER.email, role: 'member', name: 'Member', password: MEMBER.password });
     memberApi = new ApiClient({ server: c.bed.server });
     memberApi.setToken((await memberApi.login(MEMBER)).token);
-    memberSessionId = sessionIdOf(await memberApi.requestAccess(c.bed.account.id, { clientAgent: 'member-test' }));
-    adminSessionId = sessionIdOf(await c.bed.api.requestAccess(c.bed.account.id, { clientAgent: 'admin-test' }));
+    memberSessionId = sessionIdOf(await memberApi.requestAccess(c.bed.account.id, accessBody({ clientAgent: 'member-test' })));
+    adminSessionId = sessionIdOf(await c.bed.api.requestAccess(c.bed.account.id, accessBody({ clientAgent: 'admin-test' })));
   });
   after(async () => {
     await c?.stop();
