@@ -383,6 +383,7 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
     const tunnel = this.sessions.tunnel(sessionId);
     if (!tunnel) {
       // Never served in clear: the control plane did not vouch for a session certificate.
+      this.metrics.onStreamRefused('tunnel');
       origin.send({
         type: 'stream.failed',
         streamId,
@@ -391,21 +392,27 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
       opened.socket.destroy();
       return false;
     }
+    // Checked before the handshake (a stream that closed while the credentials were awaited is told as such), and
+    // again after it (the session may have ended, or the gateway begun to stop, meanwhile).
+    if (this.refuseLate(origin, streamId, sessionId, opened.socket)) return false;
     const socket = await this.encrypt(streamId, sessionId, opened.socket, tunnel);
-    if (!socket) return false;
-    const lateRefusal = this.stopped
-      ? 'the gateway is stopping'
-      : (this.sessions.refusal(sessionId) ?? (socket.destroyed ? 'the data stream closed before it could be served' : undefined));
-    if (lateRefusal) {
-      this.metrics.onStreamRefused(this.stopped ? 'stopping' : 'session_ended');
-      origin.send({ type: 'stream.failed', streamId, message: lateRefusal });
-      socket.destroy();
-      return false;
-    }
+    if (!socket || this.refuseLate(origin, streamId, sessionId, socket)) return false;
     this.serve(streamId, sessionId, target, socket);
     // The engine listens to the encrypted socket's errors from here on (the raw socket's reach it too).
     opened.socket.off('error', onEarlyError);
     opened.socket.on('error', () => {});
+    return true;
+  }
+
+  /** Refuses (tells the relay, closes the stream) when the stream can no longer be served; says whether it did. */
+  private refuseLate(origin: ChannelOrigin, streamId: string, sessionId: string, socket: Duplex): boolean {
+    const refusal = this.stopped
+      ? 'the gateway is stopping'
+      : (this.sessions.refusal(sessionId) ?? (socket.destroyed ? 'the data stream closed before it could be served' : undefined));
+    if (!refusal) return false;
+    this.metrics.onStreamRefused(this.stopped ? 'stopping' : 'session_ended');
+    origin.send({ type: 'stream.failed', streamId, message: refusal });
+    socket.destroy();
     return true;
   }
 
@@ -426,6 +433,7 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
       this.logger.info(`session ${sessionId} stream ${streamId}: encrypted, client certificate ${tunnel.clientFingerprint}`);
       return secure;
     } catch (error) {
+      this.metrics.onStreamRefused('tunnel');
       this.logger.warn(`session ${sessionId} stream ${streamId}: refused: ${(error as Error).message}`);
       socket.destroy();
       return undefined;

@@ -123,7 +123,7 @@ export class GatewayMetrics {
     if (event.outcome === 'refused') this.refusals.inc({ reason: `policy:${event.policy ?? 'unknown'}` });
   }
 
-  onStreamRefused(reason: 'stopping' | 'log_buffer_full' | 'session_ended' | 'credentials' | 'stream_failed'): void {
+  onStreamRefused(reason: 'stopping' | 'log_buffer_full' | 'session_ended' | 'credentials' | 'stream_failed' | 'tunnel'): void {
     this.refusals.inc({ reason: `stream:${reason}` });
   }
 

@@ -8,16 +8,27 @@
  * credentials answer is one quick query, so it cannot be made to fail a stream *before* the credentials arrive
  * (the order that crashed the gateway, issue 12). The wire format here is the real one: the same paths, the
  * control channel's JSON messages (protocol/gateway-channel.ts) over a `ws` WebSocket, and the real relay's 101
- * and refusal bytes (server/relay/upgrade-request.ts).
+ * and refusal bytes (server/relay/upgrade-request.ts). It also vouches for sessions as the real one does (end-to-end
+ * encryption): a tunnel CA of its own issues each session's certificate, `credentials` carry the pins, and
+ * `encrypt` is the client's TLS end, pinned to the certificate the gateway presented in its hello.
  */
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { API_PREFIX } from '../../protocol/api';
-import { GATEWAY_CHANNEL_PATH, GATEWAY_STREAM_PATH, type GatewayToServer, type ServerToGateway } from '../../protocol/gateway-channel';
+import {
+  GATEWAY_CHANNEL_PATH,
+  GATEWAY_STREAM_PATH,
+  type GatewayToServer,
+  type ServerToGateway,
+  type SessionTunnelPins,
+} from '../../protocol/gateway-channel';
 import type { MongoTarget } from '../../protocol/target';
 import { refuseUpgrade, STREAM_SWITCHING_PROTOCOLS } from '../../server/relay/upgrade-request';
+import { createTunnelCaCertificate, issueSessionCertificate } from '../../tunnel/certificates';
+import { certificateFingerprint } from '../../tunnel/fingerprint';
+import { connectTunnel } from '../../tunnel/tls';
 
 const CHANNEL = API_PREFIX + GATEWAY_CHANNEL_PATH;
 const STREAMS = `${API_PREFIX}${GATEWAY_STREAM_PATH}/`;
@@ -74,6 +85,13 @@ export class StreamRequest {
   }
 }
 
+/** A session's certificate and key, and what the gateway is told to pin for it. */
+interface SessionTunnel {
+  keyPem: string;
+  certificatePem: string;
+  pins: SessionTunnelPins;
+}
+
 export class ScriptedControlPlane {
   readonly messages: GatewayToServer[] = [];
   readonly credential = `pcg_${randomBytes(24).toString('base64url')}`;
@@ -85,7 +103,15 @@ export class ScriptedControlPlane {
   readonly refuseChannelWith: Array<404 | 503> = [];
   channelConnections = 0;
 
+  /** The fingerprint of the tunnel certificate the gateway presented in its last hello. */
+  gatewayFingerprint: string | undefined;
+
   private channel: WebSocket | undefined;
+  private readonly tunnelCaKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
+  private readonly tunnelCa = createTunnelCaCertificate(this.tunnelCaKey, 'prj_scripted');
+  private readonly tunnels = new Map<string, Promise<SessionTunnel>>();
+  /** The same, once issued: `send` adds their pins to a `credentials` message synchronously. */
+  private readonly issuedTunnels = new Map<string, SessionTunnel>();
   private readonly streamRequests = new Map<string, StreamRequest>();
   private readonly waiters = new Set<() => void>();
   private readonly wss = new WebSocketServer({ noServer: true });
@@ -112,9 +138,57 @@ export class ScriptedControlPlane {
     return this.channel?.readyState === WebSocket.OPEN;
   }
 
+  /** Sends on the control channel; a `credentials` message gets its session's pins (await `tunnelOf` first). */
   send(message: ServerToGateway): void {
     if (!this.channel || this.channel.readyState !== WebSocket.OPEN) throw new Error('the gateway is not connected to the control channel');
-    this.channel.send(JSON.stringify(message));
+    this.channel.send(JSON.stringify(this.withPins(message)));
+  }
+
+  /** The session's certificate (issued once, by this control plane's tunnel CA) and its pins. */
+  tunnelOf(sessionId: string): Promise<SessionTunnel> {
+    let tunnel = this.tunnels.get(sessionId);
+    if (!tunnel) {
+      tunnel = this.issueTunnel(sessionId);
+      this.tunnels.set(sessionId, tunnel);
+    }
+    return tunnel;
+  }
+
+  /** The client's TLS end of a served data stream, as proxy-core does it, with `sessionId`'s certificate. */
+  async encrypt(socket: Socket, sessionId: string): Promise<Socket> {
+    const tunnel = await this.tunnelOf(sessionId);
+    if (!this.gatewayFingerprint) throw new Error('the gateway presented no tunnel certificate in its hello');
+    return connectTunnel(socket, {
+      keyPem: tunnel.keyPem,
+      certificatePem: tunnel.certificatePem,
+      gatewayFingerprint: this.gatewayFingerprint,
+    });
+  }
+
+  private async issueTunnel(sessionId: string): Promise<SessionTunnel> {
+    const pair = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const certificatePem = await issueSessionCertificate({
+      caKey: this.tunnelCaKey,
+      projectId: 'prj_scripted',
+      publicKey: pair.publicKey,
+      sessionId,
+      notAfter: new Date(Date.now() + 3600_000),
+    });
+    const tunnel: SessionTunnel = {
+      keyPem: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      certificatePem,
+      pins: { clientCa: await this.tunnelCa, clientFingerprint: certificateFingerprint(certificatePem) },
+    };
+    this.issuedTunnels.set(sessionId, tunnel);
+    return tunnel;
+  }
+
+  private withPins(message: ServerToGateway): ServerToGateway {
+    if (message.type !== 'credentials' || message.tunnel) return message;
+    const tunnel = this.issuedTunnels.get(message.sessionId);
+    if (!tunnel)
+      throw new Error(`no certificate issued for ${message.sessionId} yet: await tunnelOf(sessionId) before sending its credentials`);
+    return { ...message, tunnel: tunnel.pins };
   }
 
   /** Closes the control channel the way a crashing control plane does (no close frame). */
@@ -221,6 +295,7 @@ export class ScriptedControlPlane {
     const reply = (m: ServerToGateway) => ws.send(JSON.stringify(m));
     switch (message.type) {
       case 'hello':
+        this.gatewayFingerprint = message.tunnelCertificate ? certificateFingerprint(message.tunnelCertificate) : undefined;
         reply({ type: 'welcome', gatewayId: 'gw_scripted', heartbeatIntervalMs: 10_000 });
         return;
       case 'heartbeat':
@@ -231,10 +306,13 @@ export class ScriptedControlPlane {
         return;
       case 'credentials.request': {
         const target = this.autoCredentials.get(message.sessionId);
-        if (target) {
+        const { requestId, sessionId } = message;
+        // Issued now, so that a test answering by hand finds the pins ready (credentialsOf awaits them too).
+        void this.tunnelOf(sessionId).then((tunnel) => {
+          if (!target) return;
           const expiresAt = new Date(Date.now() + 3600_000).toISOString();
-          reply({ type: 'credentials', requestId: message.requestId, sessionId: message.sessionId, target, expiresAt });
-        }
+          reply({ type: 'credentials', requestId, sessionId, target, expiresAt, tunnel: tunnel.pins });
+        });
         return;
       }
       default:

@@ -105,7 +105,11 @@ describe('the gateway keeps running when the control plane fails a step of openi
       accepted = socket;
     });
     send({ type: 'stream.open', streamId, sessionId });
-    return cp.until(() => accepted, `the data stream of ${sessionId}`, { unless: exited });
+    const raw = await cp.until(() => accepted, `the data stream of ${sessionId}`, { unless: exited });
+    // Inside the stream, the TLS every client speaks with the gateway (end-to-end encryption).
+    const secure = await cp.encrypt(raw, sessionId);
+    secure.on('error', () => {});
+    return secure;
   };
 
   /** The same process runs, the first connection answers, and a new session is served. */
@@ -125,6 +129,8 @@ describe('the gateway keeps running when the control plane fails a step of openi
   /** The gateway's credentials request for `sessionId` and the way to answer it. */
   const credentialsOf = async (sessionId: string, since: number) => {
     const request = await cp.message(isCredentialsRequest(sessionId), `the credentials request of ${sessionId}`, { since, unless: exited });
+    // The session's certificate, so that a grant carries its pins.
+    await cp.tunnelOf(sessionId);
     return {
       grant: () =>
         send({
