@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
+import { onOff } from './env-switch';
 import { loadSsoConfigFromEnv, type SsoConfig } from './sso/sso-config';
 
 /** Where Fastify's (pino) log lines go: `false` = off, `true` = standard output, or any writable stream. */
@@ -209,14 +210,6 @@ function addressList(env: NodeJS.ProcessEnv, name: string): string[] | undefined
     }
   }
   return items;
-}
-
-function onOff(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
-  if (raw === 'on') return true;
-  if (raw === 'off') return false;
-  throw new Error(`${name} must be on or off, got "${raw}"`);
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, min: number, max: number): number | undefined {

@@ -62,47 +62,52 @@ export async function signIn(
   await recordSignInSuccess(ctx.store, attempt, admission, now);
   // After the password's success is recorded: wrong codes are limited by MFA's own per-user count, not these.
   await secondFactor?.({ userId: user.id, email: user.email });
-  const { token, expiresAt } = await ctx.store.transaction(async (trx) => {
-    const issued = await issueSignInToken(trx, ctx, { userId: user.id, userAgent: input.userAgent, idpMfaAt: null });
+  const { token, expiresAt } = await issueSignInToken(ctx, user, {
+    userAgent: input.userAgent,
+    idpMfaAt: null,
+    details: { clientAddress: input.clientAddress },
+  });
+  return { token, expiresAt, user: toUserDto(user) };
+}
+
+/**
+ * A new bearer token for a user who just proved who they are (password, or single sign-on), and the audit event
+ * of the sign-in (with `details`), in one transaction. Only the token's hash is stored; `idpMfaAt` is when the
+ * identity provider asserted MFA, for accounts that accept that.
+ */
+export async function issueSignInToken(
+  ctx: ServiceContext,
+  user: { id: string; email: string },
+  input: { userAgent?: string; idpMfaAt: string | null; details: Record<string, unknown> },
+): Promise<{ token: string; expiresAt: string }> {
+  const now = ctx.now();
+  const time = now.toISOString();
+  const token = newSecretToken(SECRET_PREFIXES.signIn);
+  const expiresAt = new Date(now.getTime() + ctx.config.tokenTtlSeconds * 1000).toISOString();
+  await ctx.store.transaction(async (trx) => {
+    await trx
+      .insertInto('api_tokens')
+      .values({
+        id: newId('tok_'),
+        user_id: user.id,
+        token_hash: hashSecretToken(token),
+        created_at: time,
+        expires_at: expiresAt,
+        revoked_at: null,
+        last_used_at: null,
+        user_agent: input.userAgent?.slice(0, 200) ?? null,
+        idp_mfa_at: input.idpMfaAt,
+      })
+      .execute();
     await recordAudit(trx, time, {
       projectId: null,
       actor: { userId: user.id, email: user.email },
       action: AUDIT_ACTIONS.signInSucceeded,
       targetType: 'user',
       targetId: user.id,
-      details: { clientAddress: input.clientAddress },
+      details: input.details,
     });
-    return issued;
   });
-  return { token, expiresAt, user: toUserDto(user) };
-}
-
-/**
- * A new bearer token for a user who just proved who they are (password, or single sign-on). Only its hash is
- * stored; `idpMfaAt` is when the identity provider asserted MFA, for accounts that accept that.
- */
-export async function issueSignInToken(
-  db: Kysely<Database>,
-  ctx: ServiceContext,
-  input: { userId: string; userAgent?: string; idpMfaAt: string | null },
-): Promise<{ token: string; expiresAt: string }> {
-  const now = ctx.now();
-  const token = newSecretToken(SECRET_PREFIXES.signIn);
-  const expiresAt = new Date(now.getTime() + ctx.config.tokenTtlSeconds * 1000).toISOString();
-  await db
-    .insertInto('api_tokens')
-    .values({
-      id: newId('tok_'),
-      user_id: input.userId,
-      token_hash: hashSecretToken(token),
-      created_at: now.toISOString(),
-      expires_at: expiresAt,
-      revoked_at: null,
-      last_used_at: null,
-      user_agent: input.userAgent?.slice(0, 200) ?? null,
-      idp_mfa_at: input.idpMfaAt,
-    })
-    .execute();
   return { token, expiresAt };
 }
 

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Role } from '../../protocol/api';
+import { onOff } from '../env-switch';
 
 /** What membership a group of the identity provider gives: project (name or id) → role. */
 export type GroupMap = ReadonlyMap<string, ReadonlyArray<{ project: string; role: Role }>>;
@@ -182,14 +183,6 @@ function words(raw: string | undefined): string[] {
     .split(/[\s,]+/)
     .map((w) => w.trim())
     .filter(Boolean);
-}
-
-function onOff(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
-  if (raw === 'on') return true;
-  if (raw === 'off') return false;
-  throw new Error(`${name} must be on or off, got "${raw}"`);
 }
 
 function seconds(env: NodeJS.ProcessEnv, name: string): number | undefined {

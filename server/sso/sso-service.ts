@@ -198,18 +198,10 @@ export class SsoService {
     if (flow.state === 'failed') throw new ServiceError('sso_refused', flow.error_message ?? 'the single sign-on was refused');
     const user = flow.user_id ? await findUserById(this.deps.ctx.store.db, flow.user_id) : undefined;
     if (!user) throw new ServiceError('sso_refused', 'the user of this sign-in no longer exists: ask an admin');
-    const time = this.deps.ctx.now().toISOString();
-    const issued = await this.deps.ctx.store.transaction(async (trx) => {
-      const token = await issueSignInToken(trx, this.deps.ctx, { userId: user.id, userAgent, idpMfaAt: flow.idp_mfa_at });
-      await recordAudit(trx, time, {
-        projectId: null,
-        actor: { userId: user.id, email: user.email },
-        action: AUDIT_ACTIONS.signInSucceeded,
-        targetType: 'user',
-        targetId: user.id,
-        details: { method: 'sso', idpMfa: flow.idp_mfa_at !== null },
-      });
-      return token;
+    const issued = await issueSignInToken(this.deps.ctx, user, {
+      userAgent,
+      idpMfaAt: flow.idp_mfa_at,
+      details: { method: 'sso', idpMfa: flow.idp_mfa_at !== null },
     });
     return { ...issued, user: toUserDto(user), idpMfa: flow.idp_mfa_at !== null };
   }
