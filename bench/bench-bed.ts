@@ -2,7 +2,7 @@
  * Everything the bench measures against, on loopback: FerretDB (SCRAM on), an OpenSSH server with `ssh -L`
  * forwards, three chained Node `pipe()` forwarders, a TCP echo server, and the Portcullis processes (once over
  * plain HTTP, once over HTTPS, and once with log batches stored on the control plane's main thread; the plain stack
- * also runs the bench's gateway program with and without the spool). Each path gets a MongoDB URI, and an echo port where the raw workload runs.
+ * also runs the bench's gateway program with and without the spool, and without the inner TLS). Each path gets a MongoDB URI, and an echo port where the raw workload runs.
  * With `--replicas`, two more stacks whose control planes share PostgreSQL behind HAProxy: 1 replica and 3, each on a
  * database of its own on one PostgreSQL server (test/bed/postgres.ts).
  */
@@ -17,10 +17,14 @@ import type { BenchPrograms } from './build-children';
 import { type NodeChild, startNodeChild } from './node-child';
 import { startPipeChain } from './node-pipes';
 import { type PathName, REPLICA_COUNT, REPLICA_PATHS } from './options';
-import { type AgentGateway, type PortcullisStack, startPortcullisStack } from './portcullis-stack';
+import { type AgentGateway, type AgentGatewayKind, type PortcullisStack, startPortcullisStack } from './portcullis-stack';
 
-/** The spool comparison's paths: the bench's gateway program with and without the spool. */
-const AGENT_PATHS = ['portcullis-spool', 'portcullis-no-spool'] as const;
+/** The comparisons' paths through the bench's gateway program: with and without the spool, and without the inner TLS. */
+const AGENT_PATHS: Readonly<Record<'portcullis-spool' | 'portcullis-no-spool' | 'portcullis-plain-tunnel', AgentGatewayKind>> = {
+  'portcullis-spool': 'spool',
+  'portcullis-no-spool': 'noSpool',
+  'portcullis-plain-tunnel': 'plainTunnel',
+};
 
 export interface PathEndpoint {
   /** A MongoDB URI for the Node driver: credentials for direct, ssh and node-pipes, none for Portcullis. */
@@ -101,8 +105,8 @@ export async function startBenchBed(options: BenchBedOptions): Promise<BenchBed>
     let portcullis: PortcullisStack | null = null;
     const wanted = (...paths: PathName[]) => paths.some((path) => options.paths.includes(path));
     for (const path of ['portcullis', 'portcullis-https'] as const) {
-      // The spool comparison's gateways run on the plain stack's control plane, beside its CLI gateway.
-      const agentPaths = path === 'portcullis' ? AGENT_PATHS.filter((p) => wanted(p)) : [];
+      // The comparisons' gateways run on the plain stack's control plane, beside its CLI gateway.
+      const agentPaths = path === 'portcullis' ? (Object.keys(AGENT_PATHS) as (keyof typeof AGENT_PATHS)[]).filter((p) => wanted(p)) : [];
       if (!wanted(path) && agentPaths.length === 0) continue;
       const tls = path === 'portcullis-https';
       options.log(`starting the control plane (${tls ? 'HTTPS' : 'HTTP'}), the gateways and the local proxies…`);
@@ -112,13 +116,14 @@ export async function startBenchBed(options: BenchBedOptions): Promise<BenchBed>
         echoPort,
         cpuProfDir: options.cpuProfDir,
         tls,
-        agentGateways: agentPaths.map((p) => p === 'portcullis-spool'),
+        agentGateways: agentPaths.map((p) => AGENT_PATHS[p]),
         profilePrefix: tls ? 'https-' : '',
       });
       stops.push(() => stack.stop());
       for (const agentPath of agentPaths) {
-        const agent = stack.agentGateways[agentPath === 'portcullis-spool' ? 'spool' : 'noSpool'] as AgentGateway;
-        const proxy = await stack.startProxy(agent.accountId);
+        const kind = AGENT_PATHS[agentPath];
+        const agent = stack.agentGateways[kind] as AgentGateway;
+        const proxy = await stack.startProxy(agent.accountId, { plainTunnel: kind === 'plainTunnel' });
         endpoints.set(agentPath, {
           mongoUri: proxy.uri,
           processes: { gateway: agent.gatewayPid, controlPlane: stack.controlPlanePid, proxy: proxy.pid },

@@ -11,7 +11,16 @@ import { freePort } from '../test/bed/ports';
 import { SSH_BIN, startSshd } from '../test/bed/sshd';
 import { runBench } from './bench-runner';
 import { FIGURES } from './figures';
-import { PATH_NAMES, type PathName, PORTCULLIS_PATHS, parseBenchOptions, REPLICA_PATHS, VARIANT_PATHS, WORKLOAD_NAMES } from './options';
+import {
+  INNER_TLS_PATHS,
+  PATH_NAMES,
+  type PathName,
+  PORTCULLIS_PATHS,
+  parseBenchOptions,
+  REPLICA_PATHS,
+  VARIANT_PATHS,
+  WORKLOAD_NAMES,
+} from './options';
 
 /** The paths of the main table; the variants only run the workloads that compare against them. */
 const BASE_PATHS = PATH_NAMES.filter((path) => !VARIANT_PATHS.includes(path));
@@ -21,6 +30,8 @@ function expectedPaths(figure: (typeof FIGURES)[number]): PathName[] {
   if (figure.section === 'logheavy') return ['portcullis', 'portcullis-main-thread'];
   if (figure.workload === 'setup') return ['portcullis'];
   if (/RssMiB$/.test(figure.id)) return [...PORTCULLIS_PATHS];
+  // The end-to-end encryption section's pair runs the round trip and the bulk read too.
+  if (figure.workload === 'roundtrip' || figure.workload === 'bulkread') return [...BASE_PATHS, ...INNER_TLS_PATHS];
   return [...BASE_PATHS];
 }
 
@@ -121,6 +132,15 @@ describe('npm run bench, scaled down', () => {
       result.report.markdown,
       /## Log storage off the relay's path \(log-heavy\)[\s\S]*\| findOne p99 \| [\d,]+ µs \| [\d,]+ µs \| [\d.]+× \|/,
     );
+    // What the inner TLS costs: the bench gateway with and without it, the product path against ssh -L and direct.
+    assert.match(
+      result.report.markdown,
+      /## End-to-end encryption: what the inner TLS costs[\s\S]*\| ping p50 \| [\d,]+ µs \| [\d,]+ µs \| [\d.]+× \| [\d,]+ µs \| [\d,]+ µs \| [\d,]+ µs \| [\d.]+× \| [\d.]+× \| Portcullis ≤ 1\.1× ssh -L \| (met|\*\*MISSED\*\*) \|/,
+    );
+    assert.match(
+      result.report.markdown,
+      /## End-to-end encryption[\s\S]*\| bulk read \| [\d,.]+ MB\/s \| [\d,.]+ MB\/s \| [\d.]+× \| [\d,.]+ MB\/s \| [\d,.]+ MB\/s \| [\d,.]+ MB\/s \| [\d.]+× \| [\d.]+× \| ≥ 80% of direct \| (met|\*\*MISSED\*\*) \|/,
+    );
     // The replicas section (and its findOne p99) only with --replicas.
     for (const figure of FIGURES.filter((f) => f.section !== 'replicas')) {
       assert.ok(result.report.markdown.includes(`| ${figure.label} |`), figure.label);
@@ -189,7 +209,7 @@ describe('npm run bench, scaled down', () => {
   it('rejects an unknown path or workload with a message that lists the choices', () => {
     assert.throws(
       () => parseBenchOptions(['--paths', 'direct,telnet'], {}, ''),
-      /unknown telnet; choose from direct, ssh, node-pipes, portcullis, portcullis-https, portcullis-spool, portcullis-no-spool, portcullis-main-thread/,
+      /unknown telnet; choose from direct, ssh, node-pipes, portcullis, portcullis-https, portcullis-spool, portcullis-no-spool, portcullis-plain-tunnel, portcullis-main-thread/,
     );
     assert.throws(() => parseBenchOptions(['--scale', 'lots'], {}, ''), /--scale must be a number/);
     assert.deepEqual(parseBenchOptions([], { BENCH_SCALE: '0.5', BENCH_PATHS: 'ssh,direct' }, 'out').paths, ['direct', 'ssh']);

@@ -72,6 +72,23 @@ export const PIPE_SECTION_FIGURES: readonly { id: string; target?: (m: Medians) 
 ]);
 
 /**
+ * The issue "End-to-end encryption": with the inner TLS, ping p50 at most 1.1× `ssh -L` (which encrypts too) and bulk
+ * read at least 80% of direct, as ratios within one run; on the product path (`portcullis gateway start`, plain HTTP
+ * outside, so that only the inner TLS encrypts, as only ssh's does on the other side).
+ */
+export const innerTlsPingTarget = (m: Medians): TargetCheck => ({
+  text: 'Portcullis ≤ 1.1× ssh -L',
+  met: m.ssh === undefined ? undefined : compare(m.portcullis, (v) => v <= 1.1 * (m.ssh as number)),
+});
+
+/** The figures of the end-to-end encryption section, with the issue's targets. */
+export const INNER_TLS_SECTION_FIGURES: readonly { id: string; target?: (m: Medians) => TargetCheck }[] = Object.freeze([
+  { id: 'pingP50', target: innerTlsPingTarget },
+  { id: 'findOneP50' },
+  { id: 'readMBps', target: throughputTarget },
+]);
+
+/**
  * The issue "Log storage off the relay's path": the spool costs at most 5% of ping p50, spool on against spool off in
  * the same run, both sides the same gateway program (bench/children/gateway-agent.ts) so that only the spool differs.
  */

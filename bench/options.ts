@@ -12,6 +12,7 @@ export const PATH_NAMES = Object.freeze([
   'portcullis-https',
   'portcullis-spool',
   'portcullis-no-spool',
+  'portcullis-plain-tunnel',
   'portcullis-main-thread',
 ] as const);
 
@@ -41,9 +42,23 @@ export const PORTCULLIS_PATHS: readonly PathName[] = Object.freeze(['portcullis'
  * (bench/children/gateway-agent.ts) on the same control plane, with and without the write-ahead spool (the `spool`
  * workload; the CLI always spools, so "without" is not a product option). `portcullis-main-thread` is a stack of its
  * own whose control plane stores log batches on its main thread (PORTCULLIS_LOG_WRITER_THREAD=off), the "before" of
- * the `logheavy` workload. They run only those workloads and have no column in the main table.
+ * the `logheavy` workload. `portcullis-plain-tunnel` is the same bench gateway program with the spool but without the
+ * inner TLS, and a local proxy without it too (bench/children/plain-tunnel.ts; not a product option either): the
+ * unencrypted reference of the end-to-end encryption section, where it runs the round trip and the bulk read beside
+ * `portcullis-spool` (the same program with the inner TLS). They have no column in the main table.
  */
-export const VARIANT_PATHS: readonly PathName[] = Object.freeze(['portcullis-spool', 'portcullis-no-spool', 'portcullis-main-thread']);
+export const VARIANT_PATHS: readonly PathName[] = Object.freeze([
+  'portcullis-spool',
+  'portcullis-no-spool',
+  'portcullis-plain-tunnel',
+  'portcullis-main-thread',
+]);
+
+/**
+ * The end-to-end encryption section's pair: the bench gateway program with the inner TLS and without it. Besides the
+ * main table's paths, they are the only ones that run the round trip and the bulk read.
+ */
+export const INNER_TLS_PATHS: readonly PathName[] = Object.freeze(['portcullis-spool', 'portcullis-plain-tunnel']);
 
 /** Paths without a column in the main table: the variants, and the replica paths of `--replicas`. */
 export const isVariantPath = (path: PathName): boolean => VARIANT_PATHS.includes(path) || isReplicaPath(path);

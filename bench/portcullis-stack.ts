@@ -11,8 +11,9 @@
  * Two variants for before/after figures: `logWriterThread: false` starts the control plane with
  * PORTCULLIS_LOG_WRITER_THREAD=off (log batches stored on its main thread, as before the writer thread);
  * `agentGateways` adds gateways on the same control plane that run the real agent from one bench program
- * (bench/children/gateway-agent.ts), with and without the write-ahead spool, each with a resource and an account of
- * its own on the same FerretDB.
+ * (bench/children/gateway-agent.ts): with the write-ahead spool, without it, and with the spool but without the inner
+ * TLS (the unencrypted reference of the end-to-end encryption figure, bench/children/plain-tunnel.ts), each with a
+ * resource and an account of its own on the same FerretDB.
  *
  * With `replicas` the control plane is several `portcullis server` replicas on one PostgreSQL database behind HAProxy
  * (bench/control-plane.ts); the gateway and the local proxies are given only HAProxy's address.
@@ -41,6 +42,19 @@ export interface AgentGateway {
   accountId: string;
 }
 
+/**
+ * The bench's own gateways (one program, bench/children/gateway-agent.ts): `spool` as `portcullis gateway start` runs
+ * (write-ahead spool, inner TLS), `noSpool` without the spool, `plainTunnel` with the spool but without the inner TLS
+ * (its local proxies skip it too).
+ */
+export type AgentGatewayKind = 'spool' | 'noSpool' | 'plainTunnel';
+
+const AGENT_GATEWAY_NAMES: Record<AgentGatewayKind, string> = {
+  spool: 'bench-agent-spool',
+  noSpool: 'bench-agent-no-spool',
+  plainTunnel: 'bench-agent-plain-tunnel',
+};
+
 export interface PortcullisStack {
   server: string;
   /** The admin's API token (also a member allowed to request access). */
@@ -52,9 +66,10 @@ export interface PortcullisStack {
   mongoAccountId: string;
   /** Account on the echo gateway's resource, when started with an echo port. */
   echoAccountId: string | null;
-  /** The bench's own gateways started with `agentGateways` (with and without spool), and their accounts on FerretDB. */
-  agentGateways: { spool?: AgentGateway; noSpool?: AgentGateway };
-  startProxy(accountId: string): Promise<LocalProxy>;
+  /** The bench's own gateways started with `agentGateways`, and their accounts on FerretDB. */
+  agentGateways: Partial<Record<AgentGatewayKind, AgentGateway>>;
+  /** A local proxy for the account; `plainTunnel` for the plain-tunnel gateway's account (no inner TLS). */
+  startProxy(accountId: string, options?: { plainTunnel?: boolean }): Promise<LocalProxy>;
   stop(): Promise<void>;
 }
 
@@ -69,11 +84,8 @@ export interface PortcullisStackOptions {
   tls?: boolean;
   /** false: the control plane stores log batches on its main thread (PORTCULLIS_LOG_WRITER_THREAD=off). Default true. */
   logWriterThread?: boolean;
-  /**
-   * Also start the bench's own gateway program (the real agent) on the same control plane, once for each entry:
-   * true with the write-ahead spool, false without (for the spool figure; the CLI always spools).
-   */
-  agentGateways?: boolean[];
+  /** Also start the bench's own gateway program (the real agent) on the same control plane, once for each kind. */
+  agentGateways?: AgentGatewayKind[];
   /**
    * Run the control plane as `count` replicas sharing this PostgreSQL database, behind HAProxy (round-robin). Plain
    * HTTP only.
@@ -186,10 +198,11 @@ export async function startPortcullisStack(options: PortcullisStackOptions): Pro
       echoAccountId = echoAccount.id;
     }
 
-    // The spool comparison's gateways: one program (bench/children/gateway-agent.ts), with and without the spool.
+    // The comparisons' gateways: one program (bench/children/gateway-agent.ts), with and without the spool, and without
+    // the inner TLS.
     const agentGateways: PortcullisStack['agentGateways'] = {};
-    for (const spool of options.agentGateways ?? []) {
-      const name = spool ? 'bench-agent-spool' : 'bench-agent-no-spool';
+    for (const kind of options.agentGateways ?? []) {
+      const name = AGENT_GATEWAY_NAMES[kind];
       const enrollmentToken = await api.createEnrollmentToken({ projectId: project.id, name });
       const child = startNodeChild(programs.child['gateway-agent'], [], {
         label: `gateway ${name}`,
@@ -198,7 +211,8 @@ export async function startPortcullisStack(options: PortcullisStackOptions): Pro
           BENCH_SERVER: server,
           BENCH_ENROLLMENT_TOKEN: enrollmentToken.token,
           BENCH_GATEWAY_NAME: name,
-          BENCH_SPOOL_DIR: spool ? join(dir, `${name}-spool`) : '',
+          BENCH_SPOOL_DIR: kind === 'noSpool' ? '' : join(dir, `${name}-spool`),
+          BENCH_PLAIN_TUNNEL: kind === 'plainTunnel' ? '1' : '',
         },
         nodeArgs: profile(name),
       });
@@ -218,7 +232,7 @@ export async function startPortcullisStack(options: PortcullisStackOptions): Pro
         password: db.password,
         maxSessionDurationSeconds: 12 * 3600,
       });
-      agentGateways[spool ? 'spool' : 'noSpool'] = { gatewayPid: child.pid, accountId: agentAccount.id };
+      agentGateways[kind] = { gatewayPid: child.pid, accountId: agentAccount.id };
     }
 
     return {
@@ -230,10 +244,16 @@ export async function startPortcullisStack(options: PortcullisStackOptions): Pro
       mongoAccountId: account.id,
       echoAccountId,
       agentGateways,
-      async startProxy(accountId) {
+      async startProxy(accountId, proxyOptions) {
         const proxy = startNodeChild(programs.child['access-proxy'], [], {
           label: 'local proxy',
-          env: { ...clientEnv, BENCH_SERVER: server, BENCH_TOKEN: token, BENCH_ACCOUNT_ID: accountId },
+          env: {
+            ...clientEnv,
+            BENCH_SERVER: server,
+            BENCH_TOKEN: token,
+            BENCH_ACCOUNT_ID: accountId,
+            BENCH_PLAIN_TUNNEL: proxyOptions?.plainTunnel ? '1' : '',
+          },
           nodeArgs: profile('proxy'),
         });
         children.push(proxy);

@@ -1,5 +1,13 @@
 /** The results table (Markdown, so the same text reads well on stdout and in bench/results/). */
-import { FIGURES, type FigureSpec, type Medians, PIPE_SECTION_FIGURES, REPLICA_SECTION_FIGURES, type TargetCheck } from './figures';
+import {
+  FIGURES,
+  type FigureSpec,
+  INNER_TLS_SECTION_FIGURES,
+  type Medians,
+  PIPE_SECTION_FIGURES,
+  REPLICA_SECTION_FIGURES,
+  type TargetCheck,
+} from './figures';
 import type { MachineInfo } from './machine';
 import { type BenchOptions, isVariantPath, type PathName } from './options';
 import { median } from './stats';
@@ -15,6 +23,7 @@ const PATH_LABELS: Record<PathName, string> = {
   'portcullis-https': 'Portcullis HTTPS',
   'portcullis-spool': 'Portcullis (bench gateway, spool on)',
   'portcullis-no-spool': 'Portcullis (bench gateway, spool off)',
+  'portcullis-plain-tunnel': 'Portcullis (bench gateway, no inner TLS)',
   'portcullis-main-thread': 'Portcullis (log batches on the main thread)',
   'portcullis-replicas-1': 'Portcullis (1 replica on PostgreSQL, HAProxy)',
   'portcullis-replicas-3': 'Portcullis (3 replicas on PostgreSQL, HAProxy)',
@@ -91,6 +100,7 @@ export function renderReport(input: ReportInput): Report {
     lines.push(`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`, ...table, '');
   }
   lines.push(...pipeSection(paths, mediansOf, missed));
+  lines.push(...innerTlsSection(mediansOf, missed));
   lines.push(
     ...comparisonSection({
       title: 'Spool on and off',
@@ -181,6 +191,64 @@ function pipeSection(paths: readonly PathName[], mediansOf: Map<string, Medians>
     row.push(check?.text ?? '', result(check));
     if (check?.met === false) missed.push(`${figure.label} against plain forwarders (${check.text})`);
     lines.push(`| ${row.join(' | ')} |`);
+  }
+  lines.push('');
+  return lines;
+}
+
+/**
+ * The issue "End-to-end encryption": what the inner TLS costs, as ratios within one run. The bench gateway program
+ * with the inner TLS against the same program without it (not a product option, bench/children/plain-tunnel.ts), and
+ * the product path (`portcullis gateway start`, inner TLS) against `ssh -L` and direct, where the targets are.
+ */
+function innerTlsSection(mediansOf: Map<string, Medians>, missed: string[]): string[] {
+  const rows = INNER_TLS_SECTION_FIGURES.filter((f) => mediansOf.get(f.id)?.['portcullis-plain-tunnel'] !== undefined);
+  if (rows.length === 0) return [];
+  const header = [
+    'figure',
+    'inner TLS on',
+    'inner TLS off',
+    'on ÷ off',
+    'Portcullis',
+    'ssh -L',
+    'direct',
+    'Portcullis ÷ ssh -L',
+    'Portcullis ÷ direct',
+    'target',
+    'result',
+  ];
+  const lines = [
+    '## End-to-end encryption: what the inner TLS costs',
+    '',
+    'Every relayed stream carries TLS 1.3 between the local proxy and the gateway, inside the relay. "On" and "off" are ' +
+      'one bench gateway program (bench/children/gateway-agent.ts, spool on) on the plain-HTTP control plane, with the ' +
+      'inner TLS and without it (its local proxy without it too; not a product option), interleaved with the other paths. ' +
+      'Portcullis is the product path (`portcullis gateway start`, inner TLS on), against `ssh -L`, which encrypts too, ' +
+      'and direct.',
+    '',
+    `| ${header.join(' | ')} |`,
+    `|${header.map((_, i) => (i < 1 ? '---' : '---:')).join('|')}|`,
+  ];
+  for (const { id, target } of rows) {
+    const figure = FIGURES.find((f) => f.id === id) as FigureSpec;
+    const medians = mediansOf.get(id) as Medians;
+    const check = target?.(medians);
+    if (check?.met === false) missed.push(`${figure.label} with the inner TLS (${check.text})`);
+    lines.push(
+      `| ${[
+        figure.label,
+        cell(figure, medians, 'portcullis-spool'),
+        cell(figure, medians, 'portcullis-plain-tunnel'),
+        ratio(medians, 'portcullis-spool', 'portcullis-plain-tunnel'),
+        cell(figure, medians, 'portcullis'),
+        cell(figure, medians, 'ssh'),
+        cell(figure, medians, 'direct'),
+        ratio(medians, 'portcullis', 'ssh'),
+        ratio(medians, 'portcullis', 'direct'),
+        check?.text ?? '',
+        result(check),
+      ].join(' | ')} |`,
+    );
   }
   lines.push('');
   return lines;

@@ -23,7 +23,7 @@ import {
   type SessionEndReason,
 } from '../protocol/api';
 import { RELAY_PATH } from '../protocol/relay';
-import type { TunnelClientOptions } from '../tunnel/tls';
+import type { TunnelClientOptions, TunnelConnector } from '../tunnel/tls';
 import { AccessRequestClosed, waitForApproval } from './access-approval';
 import { ApiClient, isApiError } from './api-client';
 import { registerExitStop } from './exit-stop';
@@ -87,6 +87,11 @@ export interface AccessOptions {
   networkLostAfterMs?: number;
   /** Per-request time limit of API calls. Default 15 s. */
   requestTimeoutMs?: number;
+  /**
+   * Replaces the inner TLS with the gateway. Only the benchmark's unencrypted reference path sets it
+   * (bench/children/plain-tunnel.ts); the CLI and the extension never do, and a gateway they did not build refuses it.
+   */
+  connectTunnel?: TunnelConnector;
 }
 
 const END_MESSAGES: Record<AccessEndReason, string> = {
@@ -308,6 +313,7 @@ class Access extends EventEmitter<AccessEvents> implements AccessHandle {
           sessionId: this.session.id,
           ca: this.options.ca,
           tunnel: this.tunnelOptions,
+          connectTunnel: this.options.connectTunnel,
         });
         this.live.set(id, link);
         return link.done.then(async (result) => {

@@ -8,9 +8,9 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import type { Duplex } from 'node:stream';
 import { RELAY_SESSION_HEADER, RELAY_UPGRADE_PROTOCOL } from '../protocol/relay';
-import { connectTunnel, type TunnelClientOptions, TunnelRefused } from '../tunnel/tls';
+import { connectTunnel, type TunnelClientOptions, type TunnelConnector, TunnelRefused } from '../tunnel/tls';
 
 export interface RelayConnectionOptions {
   /** http(s)://…/api/v1/relay (ws(s):// is accepted and means the same). */
@@ -23,6 +23,8 @@ export interface RelayConnectionOptions {
   ca?: string;
   /** The session's key and certificate, and the gateway fingerprint to accept (end-to-end encryption). */
   tunnel: TunnelClientOptions;
+  /** Replaces the inner TLS: only the benchmark's unencrypted reference path sets it (see TunnelConnector). */
+  connectTunnel?: TunnelConnector;
 }
 
 export interface RelayRefusal {
@@ -65,7 +67,7 @@ export function tunnel(client: Socket, options: RelayConnectionOptions): { done:
     // 'close' follows.
   });
   let closedLocally = false;
-  let upstream: Socket | TLSSocket | undefined;
+  let upstream: Duplex | undefined;
 
   const url = streamUrl(options.url);
   const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, {
@@ -92,7 +94,7 @@ export function tunnel(client: Socket, options: RelayConnectionOptions): { done:
       result.bytesIn = client.bytesWritten;
       resolve(result);
     };
-    const whenBothClosed = (a: Socket, b: Socket) => {
+    const whenBothClosed = (a: Duplex, b: Duplex) => {
       let open = (a.closed ? 0 : 1) + (b.closed ? 0 : 1);
       if (open === 0) finish();
       for (const socket of [a, b]) {
@@ -117,7 +119,7 @@ export function tunnel(client: Socket, options: RelayConnectionOptions): { done:
         return;
       }
       if (head.length > 0) raw.unshift(head);
-      connectTunnel(raw, options.tunnel).then(
+      (options.connectTunnel ?? connectTunnel)(raw, options.tunnel).then(
         (secure) => {
           upstream = secure;
           if (closedLocally || client.destroyed) {
@@ -140,7 +142,7 @@ export function tunnel(client: Socket, options: RelayConnectionOptions): { done:
     });
 
     /** The encrypted stream is up: bytes flow both ways until one side ends. */
-    const relay = (socket: TLSSocket) => {
+    const relay = (socket: Duplex) => {
       socket.on('error', () => {
         // 'close' follows.
       });

@@ -63,6 +63,14 @@ export function connectTunnel(socket: Duplex, options: TunnelClientOptions): Pro
   });
 }
 
+/**
+ * How one end turns a relayed stream into the session's byte stream. The product always uses connectTunnel and
+ * acceptTunnel; the types exist so that the benchmark can measure what the inner TLS costs against a path without it
+ * (bench/children/plain-tunnel.ts). Neither the CLI, the extension nor the control plane can choose another.
+ */
+export type TunnelConnector = (socket: Duplex, options: TunnelClientOptions) => Promise<Duplex>;
+export type TunnelAcceptor = (socket: Duplex, options: TunnelServerOptions) => Promise<Duplex>;
+
 export interface TunnelServerOptions {
   /** The gateway's own key (PKCS#8 PEM) and self-signed certificate. */
   keyPem: string;

@@ -1,9 +1,11 @@
 /**
  * Bench child: the user's local proxy (proxy-core's startAccess, what `portcullis access` and the VS Code
  * extension run), in its own process as on a user's machine. Reads BENCH_SERVER, BENCH_TOKEN (not argv) and
- * BENCH_ACCOUNT_ID; prints {"uri", "sessionId"} once listening; stops the session on SIGTERM.
+ * BENCH_ACCOUNT_ID; with BENCH_PLAIN_TUNNEL=1 it skips the inner TLS (bench/children/plain-tunnel.ts), for a gateway
+ * started the same way. Prints {"uri", "sessionId"} once listening; stops the session on SIGTERM.
  */
 import { startAccess } from '../../proxy-core/access';
+import { plainConnector, plainTunnelRequested } from './plain-tunnel';
 
 async function main(): Promise<void> {
   const handle = await startAccess({
@@ -12,6 +14,7 @@ async function main(): Promise<void> {
     accountId: required('BENCH_ACCOUNT_ID'),
     clientAgent: 'portcullis-bench',
     durationSeconds: 6 * 3600,
+    ...(plainTunnelRequested() ? { connectTunnel: plainConnector } : {}),
   });
   process.stdout.write(`${JSON.stringify({ uri: handle.uri, sessionId: handle.session.id })}\n`);
   handle.on('ended', ({ reason, message }) => {

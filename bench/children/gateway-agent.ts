@@ -6,11 +6,15 @@
  * the bench starts the agent itself, leaving out `spoolDir` (which the CLI always sets), as
  * bench/children/echo-gateway.ts does for its gateway.
  *
+ * With BENCH_PLAIN_TUNNEL=1 it serves client streams without the inner TLS (bench/children/plain-tunnel.ts), the
+ * unencrypted reference of the end-to-end encryption figure; its local proxies must be started the same way.
+ *
  * It enrolls with the one-time token in BENCH_ENROLLMENT_TOKEN (not argv) against BENCH_SERVER as BENCH_GATEWAY_NAME,
  * prints {"status":"online"} once connected, and stops (uploading its last logs) on SIGTERM.
  */
 import { startGatewayAgent } from '../../gateway/agent/agent';
 import { enrollGateway } from '../../gateway/agent/enroll';
+import { plainAcceptor, plainTunnelRequested } from './plain-tunnel';
 
 const server = required('BENCH_SERVER');
 const enrollmentToken = required('BENCH_ENROLLMENT_TOKEN');
@@ -27,6 +31,7 @@ async function main(): Promise<void> {
     name,
     logger: { info: line('info'), warn: line('warning'), error: line('error') },
     ...(spoolDir ? { spoolDir } : {}),
+    ...(plainTunnelRequested() ? { acceptTunnel: plainAcceptor } : {}),
   });
   const report = (status: string) => {
     if (status === 'online') process.stdout.write(`${JSON.stringify({ status })}\n`);

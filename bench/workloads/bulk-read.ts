@@ -1,13 +1,13 @@
 /** Workload 2: one `find` streaming the whole bulk collection (200,000 small documents, ~50 MB); MB/s. */
 import { MongoClient } from 'mongodb';
 import { BENCH_DB, BULK_COLLECTION } from '../bench-data';
-import { isVariantPath } from '../options';
+import { INNER_TLS_PATHS, isVariantPath } from '../options';
 import { microsSince } from '../stats';
 import type { Workload } from './workload';
 
 export const bulkReadWorkload: Workload = {
   name: 'bulkread',
-  appliesTo: (path) => !isVariantPath(path),
+  appliesTo: (path) => !isVariantPath(path) || INNER_TLS_PATHS.includes(path),
   async run({ endpoint, bed }) {
     const client = new MongoClient(endpoint.mongoUri, { maxPoolSize: 1, serverSelectionTimeoutMS: 15_000 });
     try {

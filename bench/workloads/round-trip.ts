@@ -8,7 +8,7 @@
 import { type Db, MongoClient } from 'mongodb';
 import { BENCH_DB, type BenchDocument, LOOKUP_COLLECTION, timedLookup } from '../bench-data';
 import { interleave } from '../interleave';
-import { isVariantPath, type PathName, scaled } from '../options';
+import { INNER_TLS_PATHS, isVariantPath, type PathName, scaled } from '../options';
 import { microsSince, percentile } from '../stats';
 import type { Figures, InterleavedWorkload } from './workload';
 
@@ -20,7 +20,7 @@ const FIND_BLOCK = 5;
 
 export const roundTripWorkload: InterleavedWorkload = {
   name: 'roundtrip',
-  appliesTo: (path) => !isVariantPath(path),
+  appliesTo: (path) => !isVariantPath(path) || INNER_TLS_PATHS.includes(path),
   async runInterleaved(runs) {
     const count = scaled(FULL_COUNT, runs[0]?.options.scale ?? 1, 20);
     const clients = runs.map((run) => new MongoClient(run.endpoint.mongoUri, { maxPoolSize: 1, serverSelectionTimeoutMS: 15_000 }));

@@ -12,7 +12,7 @@ import type { SessionLogEvent } from '../../protocol/session-log';
 import type { MongoTarget } from '../../protocol/target';
 import { createGatewayIdentity, type PemKeyPair } from '../../tunnel/certificates';
 import { certificateFingerprint } from '../../tunnel/fingerprint';
-import { acceptTunnel } from '../../tunnel/tls';
+import { acceptTunnel, type TunnelAcceptor } from '../../tunnel/tls';
 import { DEFAULT_GATEWAY_LIMITS, type GatewayLimits, PendingBytesBudget } from '../engine/limits';
 import { serveClient } from '../engine/serve-client';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
@@ -69,6 +69,11 @@ export interface GatewayAgentOptions {
    * forwarded. `portcullis gateway start` always sets it; without it events are kept in memory only.
    */
   spoolDir?: string;
+  /**
+   * Replaces the inner TLS of client streams. Only the benchmark's unencrypted reference path sets it
+   * (bench/children/plain-tunnel.ts); `portcullis gateway start` never does, and nothing the control plane sends can.
+   */
+  acceptTunnel?: TunnelAcceptor;
 }
 
 export interface GatewayAgentEvents {
@@ -423,7 +428,7 @@ class Agent extends EventEmitter<GatewayAgentEvents> implements GatewayAgent {
    */
   private async encrypt(streamId: string, sessionId: string, socket: Duplex, tunnel: SessionTunnelPins): Promise<Duplex | undefined> {
     try {
-      const secure = await acceptTunnel(socket, {
+      const secure = await (this.options.acceptTunnel ?? acceptTunnel)(socket, {
         keyPem: this.tunnelIdentity.keyPem,
         certificatePem: this.tunnelIdentity.certificatePem,
         clientCaPem: tunnel.clientCa,

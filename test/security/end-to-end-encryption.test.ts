@@ -10,6 +10,7 @@ import type { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { TLSSocket, connect as tlsConnect } from 'node:tls';
 import { MongoClient } from 'mongodb';
+import { plainConnector } from '../../bench/children/plain-tunnel';
 import type { AccessGranted } from '../../protocol/api';
 import { type AccessEvents, type AccessHandle, startAccess } from '../../proxy-core/access';
 import { createGatewayIdentity } from '../../tunnel/certificates';
@@ -183,6 +184,35 @@ describe('end-to-end encryption: the relay forwards bytes it can neither read no
       [true, true],
       outcomes.join('; '),
     );
+  });
+
+  it("the gateway serves no stream in clear: a client without the inner TLS (the bench's unencrypted reference) gets nothing", async () => {
+    const before = gatewayLog.length;
+    const handle = await startAccess({
+      server: bed.server,
+      token: bed.token,
+      accountId: bed.account.id,
+      clientAgent: 'e2e-encryption-test',
+      pollIntervalMs: 500,
+      connectTunnel: plainConnector,
+    });
+    try {
+      const closed = closedConnection(handle);
+      const client = new MongoClient(handle.uri, { serverSelectionTimeoutMS: 3000, directConnection: true });
+      const answered = await client
+        .db('e2e')
+        .command({ ping: 1 })
+        .then(() => true)
+        .catch(() => false)
+        .finally(() => client.close());
+      assert.equal(answered, false, 'the gateway answered a client that skipped the inner TLS');
+      await closed;
+      await waitFor(() => gatewayLog.slice(before).some((line) => line.includes('refused')), 'the gateway to log the refusal');
+      const refusal = gatewayLog.slice(before).find((line) => line.includes('refused')) ?? '';
+      assert.match(refusal, new RegExp(`session ${handle.session.id} stream .*: refused`));
+    } finally {
+      await handle.stop();
+    }
   });
 
   it('the gateway refuses a recorded stream replayed to it: the replayed insert does not run again', async () => {
