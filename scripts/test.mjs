@@ -3,7 +3,8 @@
 // lines), then runs every *.test.ts in the tree with Node's built-in test runner, on each supported Node.js line:
 //   - the machine's Node.js: every file;
 //   - Node 24: every file but those that do not run on the outer Node.js (the extension's UI tests run in
-//     code-server's own Node.js; the single-file gateway test runs the executable it builds);
+//     code-server's own Node.js; the single-file gateway test runs the executable it builds), and the long ones whose
+//     subject is not the runtime (see NOT_ON_SECOND_LINE);
 //   - Node 22 and 26: a short end-to-end subset (control plane, relay, gateway and CLI on that line).
 // Arguments narrow the run to the machine's Node.js: `npm test -- gateway` runs the test files whose path contains
 // "gateway". PORTCULLIS_TEST_NODE=24 (or 22, 26) runs the selected files on that line instead, and a list such as
@@ -15,8 +16,21 @@ import { join, relative } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
 const skipDirs = new Set(['node_modules', 'dist', '.git', '.cache', 'test-artifacts']);
-/** Files whose outcome does not depend on the Node.js that runs the test runner. */
-const OUTER_NODE_INDEPENDENT = [/^test\/e2e\/extension-ui/, /^test\/e2e\/gateway-executable\.test\.ts$/];
+/**
+ * Left out of the Node 24 run: files whose outcome does not depend on the Node.js that runs the test runner (the
+ * extension's UI tests run in code-server's own Node.js; the single-file gateway test runs the executable it builds),
+ * and long files whose subject is not the runtime: the web console's pages in Chromium, Schemathesis's checks of the
+ * API against its schema, the benchmark's smoke run and the wire parser's random inputs. The server, gateway and
+ * client code they drive runs on Node 24 in every other file. Together they took about 5 minutes of the Node 24 run.
+ */
+const NOT_ON_SECOND_LINE = [
+  /^test\/e2e\/extension-ui/,
+  /^test\/e2e\/gateway-executable\.test\.ts$/,
+  /^test\/e2e\/console-/,
+  /^test\/e2e\/api-openapi-fuzz\.test\.ts$/,
+  /^bench\/bench-smoke\.test\.ts$/,
+  /^gateway\/wire\/fuzz\.test\.ts$/,
+];
 /** What Node 22 and 26 run: a session through the whole tunnel, and `portcullis start` (the CLI bundle running the control plane and a gateway). */
 const SHORT_SUBSET = ['test/e2e/tunnel-session.test.ts', 'test/e2e/cli-start.test.ts'];
 
@@ -52,7 +66,7 @@ const runs = chosenLines?.length
     ? [{ line: 'machine', files }]
     : [
         { line: 'machine', files },
-        { line: '24', files: files.filter((f) => !OUTER_NODE_INDEPENDENT.some((re) => re.test(f))) },
+        { line: '24', files: files.filter((f) => !NOT_ON_SECOND_LINE.some((re) => re.test(f))) },
         { line: '22', files: SHORT_SUBSET },
         { line: '26', files: SHORT_SUBSET },
       ];
