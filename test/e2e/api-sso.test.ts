@@ -6,6 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { accessBody } from '../bed/tunnel-key';
+import { enrollGateway } from './api-harness';
 import { fillIdpLogin, pkcePair, SSO_USERS, type SsoWorld, ssoSignIn, startSsoWorld } from './sso-harness';
 
 describe('single sign-on with a real OpenID Provider', () => {
@@ -60,6 +62,22 @@ describe('single sign-on with a real OpenID Provider', () => {
       asMember.body.projects.map((p: { name: string; role: string }) => `${p.name}:${p.role}`),
       ['default:member'],
     );
+    // As a member, bob starts a session on an account of the project.
+    const admin = await world.server.login(world.server.bootstrap.email, world.server.bootstrap.password);
+    const projectId = asMember.body.projects[0].id;
+    const gateway = await enrollGateway(world.server, admin, projectId, 'gw-sso');
+    const resource = await world.server.call('POST', '/resources', {
+      token: admin,
+      body: { projectId, name: 'db-sso', gatewayId: gateway.gatewayId, connectionString: 'mongodb://db.internal:27017/' },
+    });
+    const account = await world.server.call('POST', `/resources/${resource.body.id}/accounts`, {
+      token: admin,
+      body: { name: 'reader', username: 'app_reader', password: 'Acc0unt-Pa55word', maxSessionDurationSeconds: 7200 },
+    });
+    const access = await world.server.call('POST', `/accounts/${account.body.id}/access`, { token: second.body.token, body: accessBody() });
+    assert.equal(access.status, 201, JSON.stringify(access.body));
+    const sessionId = access.body.session.id;
+    assert.equal((await world.server.call('GET', `/sessions/${sessionId}`, { token: admin })).body.state, 'active');
     // Removed from every mapped group: refused, the membership is gone and the member token revoked too.
     world.idp.setGroups('bob', ['marketing']);
     const third = await ssoSignIn(world, SSO_USERS.bob);
@@ -70,8 +88,11 @@ describe('single sign-on with a real OpenID Provider', () => {
       /bob@example\.com is in no group that gives access to a Portcullis project \(groups from the identity provider: marketing\)/,
     );
     assert.equal((await world.server.call('GET', '/me', { token: second.body.token })).status, 401, 'the member token is revoked');
-    const admin = await world.server.login(world.server.bootstrap.email, world.server.bootstrap.password);
-    const projectId = (await world.server.call('GET', '/me', { token: admin })).body.projects[0].id;
+    // His running session in the project is ended, by single sign-on.
+    const ended = await world.server.call('GET', `/sessions/${sessionId}`, { token: admin });
+    assert.equal(ended.body.state, 'terminated', JSON.stringify(ended.body));
+    assert.equal(ended.body.endReason, 'terminated');
+    assert.equal(ended.body.endedBy, 'sso');
     const members = await world.server.call('GET', `/projects/${projectId}/members`, { token: admin });
     assert.equal(
       members.body.some((m: { email: string }) => m.email === 'bob@example.com'),
