@@ -18,12 +18,15 @@ async function mfaAccount(world: SsoWorld, seeded: World): Promise<string> {
   return made.body.id;
 }
 
+/** PORTCULLIS_SSO_MFA_MAX_AGE_SECONDS of the server that accepts the provider's MFA. */
+const MFA_MAX_AGE_SECONDS = 600;
+
 describe("MFA with single sign-on, the provider's MFA accepted", () => {
   let world: SsoWorld;
   let seeded: World;
   let accountId: string;
   before(async () => {
-    world = await startSsoWorld('sqlite', {}, { acceptIdpMfa: true });
+    world = await startSsoWorld('sqlite', {}, { acceptIdpMfa: true, mfaMaxAgeSeconds: MFA_MAX_AGE_SECONDS });
     seeded = await seedWorld(world.server);
     accountId = await mfaAccount(world, seeded);
   });
@@ -38,6 +41,24 @@ describe("MFA with single sign-on, the provider's MFA accepted", () => {
     const access = await world.server.call('POST', `/accounts/${accountId}/access`, { token: signIn.body.token, body: accessBody() });
     assert.equal(access.status, 201, JSON.stringify(access.body));
     assert.equal(access.body.session.mfaMethod, 'idp');
+  });
+
+  it("asks for Portcullis MFA again once the provider's MFA is older than PORTCULLIS_SSO_MFA_MAX_AGE_SECONDS", async () => {
+    const signIn = await ssoSignIn(world, SSO_USERS.bob);
+    assert.equal(signIn.body.idpMfa, true);
+    const ask = () => world.server.call('POST', `/accounts/${accountId}/access`, { token: signIn.body.token, body: accessBody() });
+    world.server.clock.offsetMs = (MFA_MAX_AGE_SECONDS - 30) * 1000;
+    try {
+      const fresh = await ask();
+      assert.equal(fresh.status, 201, JSON.stringify(fresh.body));
+      assert.equal(fresh.body.session.mfaMethod, 'idp');
+      world.server.clock.offsetMs = (MFA_MAX_AGE_SECONDS + 30) * 1000;
+      const stale = await ask();
+      assert.notEqual(stale.status, 201, JSON.stringify(stale.body));
+      assert.notEqual(stale.body.kind, 'session');
+    } finally {
+      world.server.clock.offsetMs = 0;
+    }
   });
 
   it('still asks for Portcullis MFA after a password-only sign-in at the provider', async () => {

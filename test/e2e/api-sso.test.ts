@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { SSO_FLOW_SECONDS } from '../../server/sso/sso-service';
 import { accessBody } from '../bed/tunnel-key';
 import { enrollGateway } from './api-harness';
 import { fillIdpLogin, pkcePair, SSO_USERS, type SsoWorld, ssoSignIn, startSsoWorld } from './sso-harness';
@@ -219,6 +220,25 @@ describe('single sign-on with a real OpenID Provider', () => {
     assert.equal(done.body.user.email, 'alice@example.com');
     const again = await world.server.call('POST', '/auth/sso/token', { body: { deviceCode: device.body.deviceCode } });
     assert.equal(again.status, 403);
+  });
+
+  it('refuses a device code that was not finished in time, in the poll and on the verification page', async () => {
+    const device = await world.server.call('POST', '/auth/sso/device');
+    assert.equal(device.status, 201);
+    world.server.clock.offsetMs = (SSO_FLOW_SECONDS + 5) * 1000;
+    const context = await world.browser.newContext();
+    try {
+      const polled = await world.server.call('POST', '/auth/sso/token', { body: { deviceCode: device.body.deviceCode } });
+      assert.equal(polled.status, 403, JSON.stringify(polled.body));
+      assert.equal(polled.body.error.code, 'sso_refused');
+      assert.match(polled.body.error.message, /this sign-in expired: start it again/);
+      const page = await context.newPage();
+      await page.goto(device.body.verificationUrl);
+      await page.getByText(`The code ${device.body.userCode} is unknown, used or expired`).waitFor({ timeout: 10_000 });
+    } finally {
+      world.server.clock.offsetMs = 0;
+      await context.close();
+    }
   });
 });
 

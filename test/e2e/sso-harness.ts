@@ -44,7 +44,7 @@ export interface SsoWorld {
 export async function startSsoWorld(
   dialect: ApiDialect = 'sqlite',
   overrides: Partial<ControlPlaneConfig> = {},
-  sso: { acceptIdpMfa?: boolean; passwordSignIn?: boolean; extraUsers?: IdpUser[] } = {},
+  sso: { acceptIdpMfa?: boolean; mfaMaxAgeSeconds?: number; passwordSignIn?: boolean; extraUsers?: IdpUser[] } = {},
 ): Promise<SsoWorld> {
   const port = await freePort();
   const callback = `http://127.0.0.1:${port}/api/v1/auth/sso/callback`;
@@ -67,6 +67,7 @@ export async function startSsoWorld(
         scopes: IDP_SCOPES.split(' '),
         groupMap: parseGroupMap(GROUP_MAP),
         acceptIdpMfa: sso.acceptIdpMfa ?? false,
+        ...(sso.mfaMaxAgeSeconds ? { mfaMaxAgeSeconds: sso.mfaMaxAgeSeconds } : {}),
         passwordSignIn: sso.passwordSignIn ?? true,
       }),
       ...overrides,
