@@ -136,6 +136,7 @@ export class PortcullisController {
       sessionsView,
       sessionsView.onDidChangeVisibility((e) => this.sessionsTree.setLiveUpdates(e.visible)),
       vscode.workspace.registerTextDocumentContentProvider(SESSION_LOG_SCHEME, this.logs),
+      vscode.window.registerUriHandler(this.connection.ssoRedirects),
       this.access.onDidEndSession(() => this.sessionsTree.refresh()),
       requestsView,
       requestsView.onDidChangeVisibility((e) => this.accessRequestsTree.setVisible(e.visible)),
