@@ -1,0 +1,162 @@
+/**
+ * Single sign-on from the VS Code extension in a real VS Code (code-server 4.100.3), driven with Playwright in
+ * Debian's Chromium, against a control plane whose identity provider is a real OpenID Provider (oidc-provider) on
+ * loopback. Sign In opens the server's SSO start in a new browser tab; the provider's login page is filled in
+ * there; the browser comes back to code-server's `/callback` page (what `vscode.env.asExternalUri` made of the
+ * extension's `code-oss://portcullis.portcullis/sso-callback`), which hands the answer to the workbench in the first
+ * tab, and the workbench to the extension's URI handler. Nothing in the test calls into the extension.
+ *
+ * code-server listens on 127.0.0.2, an origin the control plane does not accept as loopback: it is accepted because
+ * it is listed in the SSO redirect origins (PORTCULLIS_SSO_REDIRECT_ORIGINS), as a company's code-server would be.
+ * Screenshots go to test-artifacts/extension-ui-sso/.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import type { MemberDto, ProjectDto, ResourceDto } from '../../protocol/api';
+import { type CodeServer, eventually, packageExtension, startCodeServer, textOf, Workbench } from '../bed/code-server';
+import { freePort } from '../bed/ports';
+import { enrollGateway } from './api-harness';
+import { fillIdpLogin, SSO_USERS, type SsoWorld, startSsoWorld } from './sso-harness';
+
+const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts', 'extension-ui-sso');
+/** A loopback address that is not 127.0.0.1: the control plane must be told about this origin. */
+const CODE_SERVER_HOST = '127.0.0.2';
+/**
+ * The control plane's address. Not 127.0.0.1 or localhost: code-server takes those for ports of its own machine and
+ * rewrites what the extension opens to its port proxy (/proxy/PORT/), dropping the path and query up to at least
+ * 4.100.3 (coder/code-server#7668), so the sign-in would never start. A company's control plane has a real name.
+ */
+const CONTROL_PLANE_HOST = '127.0.0.3';
+
+describe('single sign-on from the VS Code extension in code-server', () => {
+  let world: SsoWorld;
+  let codeServer: CodeServer;
+  let ui: Workbench;
+  let adminToken: string;
+  let defaultId: string;
+  let payrollId: string;
+
+  before(async () => {
+    const vsix = packageExtension();
+    const port = await freePort();
+    world = await startSsoWorld('sqlite', { listenHost: CONTROL_PLANE_HOST }, { redirectOrigins: [`http://${CODE_SERVER_HOST}:${port}`] });
+    const { server } = world;
+    adminToken = await server.login(server.bootstrap.email, server.bootstrap.password);
+    // The group map gives "developers" the default project; "payroll" is a project no group maps to.
+    const me = await server.call<{ projects: ProjectDto[] }>('GET', '/me', { token: adminToken });
+    defaultId = me.body.projects.find((p) => p.name === 'default')!.id;
+    payrollId = (await server.call<ProjectDto>('POST', '/projects', { token: adminToken, body: { name: 'payroll' } })).body.id;
+    for (const [projectId, name] of [
+      [defaultId, 'orders'],
+      [payrollId, 'salaries'],
+    ]) {
+      const gateway = await enrollGateway(server, adminToken, projectId, `gw-${name}`);
+      const resource = await server.call<ResourceDto>('POST', '/resources', {
+        token: adminToken,
+        body: { projectId, name, gatewayId: gateway.gatewayId, connectionString: 'mongodb://db.internal:27017/' },
+      });
+      assert.equal(resource.status, 201, JSON.stringify(resource.body));
+    }
+
+    codeServer = await startCodeServer({
+      vsix: [vsix],
+      host: CODE_SERVER_HOST,
+      port,
+      settings: { 'portcullis.serverUrl': world.server.cp.url, 'portcullis.mongoshPath': '/nonexistent/mongosh' },
+    });
+    ui = await Workbench.open(codeServer, ARTIFACTS);
+    await ui.page.locator('.activitybar .action-label[aria-label*="Portcullis"]').click();
+  });
+
+  after(async () => {
+    await ui?.close();
+    await codeServer?.stop();
+    await world?.close();
+  });
+
+  /** Sign In, the server, then single sign-on: returns the browser tab the extension opened. */
+  async function startSignIn(): Promise<Page> {
+    // The provider remembers who signed in last; a person's next sign-in here is somebody else's.
+    await ui.page.context().clearCookies();
+    const signIn = ui.pane('Resources').locator('.welcome-view-content a.monaco-button', { hasText: 'Sign In' });
+    await signIn.click({ timeout: 60_000 });
+    await ui.answer('1/3');
+    const tabs = ui.page.context().pages().length;
+    await ui.pick('2/3', 'Sign in with single sign-on');
+    // VS Code asks before it opens a website that is not among its trusted domains, as it would for a person.
+    const dialog = ui.page.locator('.monaco-dialog-box', { hasText: 'open the external website' });
+    await dialog.waitFor({ timeout: 30_000 });
+    await ui.shot('open-external-website');
+    await dialog.getByRole('button', { name: 'Open', exact: true }).click();
+    const tab = await eventually('the browser tab the extension opened', async () => ui.page.context().pages()[tabs]);
+    assert.match(tab.url(), /\/api\/v1\/auth\/sso\/start\?|^about:blank$|\/interaction\//);
+    await tab.waitForLoadState();
+    await tab
+      .locator('input[name="login"]')
+      .waitFor({ timeout: 20_000 })
+      .catch(async () => {
+        throw new Error(
+          `the provider's login page did not show: the tab is at ${tab.url()} and shows ${await tab.locator('body').textContent()}`,
+        );
+      });
+    return tab;
+  }
+
+  it('Cancel on the progress notification stops the sign-in and says so', async () => {
+    const tab = await startSignIn();
+    await tab.locator('input[name="login"]').waitFor({ timeout: 20_000 });
+    assert.equal(new URL(tab.url()).origin, world.idp.issuer, 'the tab shows the provider’s login page');
+    await tab.close();
+    const progress = ui.notification(/Signing in with single sign-on in your browser/);
+    await progress.waitFor();
+    await ui.shot('waiting-for-browser');
+    await progress.locator('.monaco-button', { hasText: 'Cancel' }).click();
+    await ui.notification(/could not sign in to .* with single sign-on: the single sign-on was cancelled/).waitFor();
+    await ui.shot('cancelled');
+    await ui.pane('Resources').locator('.welcome-view-content a.monaco-button', { hasText: 'Sign In' }).waitFor();
+  });
+
+  it('a user in no mapped group is refused with the reason, and stays signed out', async () => {
+    const tab = await startSignIn();
+    await fillIdpLogin(tab, SSO_USERS.carol);
+    const refused = ui.notification(/could not sign in to .* with single sign-on: the single sign-on was refused/);
+    await refused.waitFor({ timeout: 30_000 });
+    await ui.shot('refused');
+    assert.match(
+      await textOf(refused),
+      /the single sign-on was refused: carol@example\.com is in no group that gives access to a Portcullis project \(groups from the identity provider: marketing\)/,
+    );
+    await tab.close();
+    await ui.pane('Resources').locator('.welcome-view-content a.monaco-button', { hasText: 'Sign In' }).waitFor();
+  });
+
+  it('signs in through the provider and the URI handler; the tree shows only the project the user’s group maps to', async () => {
+    const tab = await startSignIn();
+    await fillIdpLogin(tab, SSO_USERS.alice);
+    // The browser ends on code-server's callback page, which hands the answer to the workbench.
+    await eventually('the code-server callback page', async () =>
+      new URL(tab.url()).origin === codeServer.origin && new URL(tab.url()).pathname.endsWith('/callback') ? true : undefined,
+    );
+    const back = new URL(tab.url());
+    assert.equal(back.searchParams.get('vscode-authority'), 'portcullis.portcullis');
+    assert.equal(back.searchParams.get('vscode-path'), '/sso-callback');
+    assert.match(back.searchParams.get('code') ?? '', /^pcs_/);
+    await tab.close();
+
+    await ui.row('orders').waitFor({ timeout: 30_000 });
+    await ui.shot('signed-in-with-sso');
+    const rows = await textOf(ui.pane('Resources').locator('.monaco-list-row'));
+    assert.doesNotMatch(rows, /salaries|payroll/, 'a project no group maps to is not shown');
+
+    // At the server: alice was made a member of the default project by her group, and nothing else.
+    const members = await world.server.call<MemberDto[]>('GET', `/projects/${defaultId}/members`, { token: adminToken });
+    assert.deepEqual(
+      members.body.filter((m) => m.email === 'alice@example.com').map((m) => m.role),
+      ['member'],
+    );
+    const payrollMembers = await world.server.call<MemberDto[]>('GET', `/projects/${payrollId}/members`, { token: adminToken });
+    assert.ok(!payrollMembers.body.some((m) => m.email === 'alice@example.com'));
+  });
+});
