@@ -214,6 +214,8 @@ export const mock = {
   clipboard: '',
   openedExternal: [] as string[],
   uriHandlers: [] as Array<{ handleUri(uri: Uri): void }>,
+  /** Authentication providers by id (vscode.authentication.registerAuthenticationProvider). */
+  authProviders: new Map<string, { label: string; provider: MockAuthProvider }>(),
   documents: [] as MockDocument[],
   /** Documents shown in an editor tab (showTextDocument), until closed with closeDocument. */
   tabs: [] as Uri[],
@@ -245,6 +247,7 @@ export function resetMock(): void {
   mock.clipboard = '';
   mock.openedExternal.length = 0;
   mock.uriHandlers.length = 0;
+  mock.authProviders.clear();
   mock.documents.length = 0;
   mock.tabs.length = 0;
   mock.closeDocumentEmitter = new EventEmitter<MockDocument>();
@@ -557,6 +560,21 @@ export const languages = {
   },
 };
 
+export interface MockAuthProvider {
+  onDidChangeSessions(listener: (e: { added: unknown[]; removed: unknown[]; changed: unknown[] }) => void): Disposable;
+  getSessions(): Promise<Array<{ id: string; accessToken: string; account: { id: string; label: string } }>>;
+  createSession(scopes: string[]): Promise<{ id: string }>;
+  removeSession(id: string): Promise<void>;
+}
+
+export const authentication = {
+  registerAuthenticationProvider(id: string, label: string, provider: MockAuthProvider) {
+    if (mock.authProviders.has(id)) throw new Error(`an authentication provider ${id} is already registered`);
+    mock.authProviders.set(id, { label, provider });
+    return new Disposable(() => mock.authProviders.delete(id));
+  },
+};
+
 export const env = {
   clipboard: {
     async writeText(text: string) {
@@ -616,6 +634,7 @@ const vscodeModule = {
   commands,
   workspace,
   languages,
+  authentication,
   env,
   version,
 };

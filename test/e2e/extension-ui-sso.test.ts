@@ -159,4 +159,25 @@ describe('single sign-on from the VS Code extension in code-server', () => {
     const payrollMembers = await world.server.call<MemberDto[]>('GET', `/projects/${payrollId}/members`, { token: adminToken });
     assert.ok(!payrollMembers.body.some((m) => m.email === 'alice@example.com'));
   });
+
+  it('the account shows under Accounts; Sign Out there signs out of Portcullis', async () => {
+    const accounts = ui.page.locator('.activitybar .action-label[aria-label*="Accounts"]').first();
+    await accounts.click();
+    const account = ui.page.locator('.context-view .monaco-menu .action-item', {
+      hasText: /alice@example\.com on 127\.0\.0\.3:\d+ \(Portcullis\)/,
+    });
+    await account.waitFor({ timeout: 10_000 });
+    await account.hover();
+    await ui.shot('accounts-menu');
+    const signOut = ui.page.locator('.context-view .monaco-submenu .action-item', { hasText: 'Sign Out' }).first();
+    await signOut.hover();
+    await signOut.click({ delay: 80 });
+    const confirm = ui.page.locator('.monaco-dialog-box', { hasText: /alice@example\.com/ });
+    await confirm.waitFor({ timeout: 10_000 });
+    await ui.shot('accounts-sign-out-confirm');
+    await confirm.getByRole('button', { name: 'Sign Out' }).click();
+    await ui.pane('Resources').locator('.welcome-view-content a.monaco-button', { hasText: 'Sign In' }).waitFor({ timeout: 30_000 });
+    await ui.notification(/Signed out of http:\/\/127\.0\.0\.3:\d+\./).waitFor();
+    await ui.shot('signed-out-from-accounts');
+  });
 });
