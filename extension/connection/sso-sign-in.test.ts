@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { makeExtensionContext, mock, resetMock, settle, Uri } from '../test/vscode-mock';
+import { env, makeExtensionContext, mock, resetMock, settle, Uri } from '../test/vscode-mock';
 
 const SERVER = 'http://127.0.0.1:4000';
 
@@ -105,6 +105,26 @@ describe('Sign In with single sign-on', () => {
     arrive({ code: 'code_ok', state: start.searchParams.get('state') ?? '' });
     await settle();
     assert.equal(context.storedSecrets.size, 0);
+  });
+
+  it('says so, without opening the browser, when the editor would open the start address without its path (code-server and localhost)', async () => {
+    const { context } = await fresh();
+    const original = env.asExternalUri;
+    // What code-server 4.100 does with http://127.0.0.1:PORT/…: its port proxy, path and query gone.
+    env.asExternalUri = async (uri: Uri) => (uri.scheme === 'http' ? Uri.parse('http://127.0.0.2:8080/proxy/4000/') : uri);
+    try {
+      mock.inputAnswers.push(SERVER);
+      mock.quickPickAnswers.push((items) => items.find((i) => i.label === 'Sign in with Acme SSO'));
+      await mock.commands.get('portcullis.signIn')!();
+    } finally {
+      env.asExternalUri = original;
+    }
+    assert.equal(mock.openedExternal.length, 0);
+    assert.equal(context.storedSecrets.size, 0);
+    assert.match(
+      mock.messages.find((m) => m.severity === 'error')?.text ?? '',
+      /could not sign in to http:\/\/127\.0\.0\.1:4000 with Acme SSO: this editor opens http:\/\/127\.0\.0\.1:4000 through its port proxy and loses the sign-in's address .*run Sign In again with the server's real name/,
+    );
   });
 
   it('waiting ends with a clear error after the timeout', async () => {

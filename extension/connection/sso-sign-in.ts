@@ -77,6 +77,7 @@ export async function signInWithSso(
   const callback = vscode.Uri.parse(`${vscode.env.uriScheme}://portcullis.portcullis${SSO_CALLBACK_PATH}`);
   const redirectUri = (await vscode.env.asExternalUri(callback)).toString(true);
   const url = ssoStartUrl(client.server, { redirectUri, challenge: pkce.challenge, state });
+  await checkOpenable(client.server, url);
   return vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Signing in with ${providerName} in your browser…`, cancellable: true },
     async (_progress, cancel) => {
@@ -99,5 +100,24 @@ export async function signInWithSso(
         throw error;
       }
     },
+  );
+}
+
+/**
+ * code-server takes `localhost` and `127.0.0.1` for its own machine and opens them through its port proxy, dropping
+ * the path and query up to at least 4.100.3 (coder/code-server#7668): the browser would land on the server's home
+ * page and the sign-in never start. Said before the browser opens, rather than waiting for an answer that cannot come.
+ */
+async function checkOpenable(server: string, url: string): Promise<void> {
+  const opened = await vscode.env.asExternalUri(vscode.Uri.parse(url));
+  let path = '';
+  try {
+    path = new URL(opened.toString(true)).pathname;
+  } catch {
+    return;
+  }
+  if (path.endsWith(new URL(url).pathname)) return;
+  throw new SsoSignInError(
+    `this editor opens ${server} through its port proxy and loses the sign-in's address (code-server does this for localhost and 127.0.0.1); run Sign In again with the server's real name, or sign in with email and password`,
   );
 }

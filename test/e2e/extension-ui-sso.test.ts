@@ -143,6 +143,8 @@ describe('single sign-on from the VS Code extension in code-server', () => {
     assert.equal(back.searchParams.get('vscode-authority'), 'portcullis.portcullis');
     assert.equal(back.searchParams.get('vscode-path'), '/sso-callback');
     assert.match(back.searchParams.get('code') ?? '', /^pcs_/);
+    // The page's script hands the answer over before the page renders; closing the tab earlier would lose it.
+    await tab.getByText('You can close this page now.').waitFor();
     await tab.close();
 
     await ui.row('orders').waitFor({ timeout: 30_000 });
@@ -179,5 +181,26 @@ describe('single sign-on from the VS Code extension in code-server', () => {
     await ui.pane('Resources').locator('.welcome-view-content a.monaco-button', { hasText: 'Sign In' }).waitFor({ timeout: 30_000 });
     await ui.notification(/Signed out of http:\/\/127\.0\.0\.3:\d+\./).waitFor();
     await ui.shot('signed-out-from-accounts');
+  });
+
+  it('a control plane addressed as 127.0.0.1 is refused before any browser tab opens, with what to do instead', async () => {
+    const local = await startSsoWorld('sqlite');
+    try {
+      const tabs = ui.page.context().pages().length;
+      const signIn = ui.pane('Resources').locator('.welcome-view-content a.monaco-button', { hasText: 'Sign In' });
+      await signIn.click();
+      await ui.answer('1/3', local.server.cp.url);
+      await ui.pick('2/3', 'Sign in with single sign-on');
+      const refused = ui.notification(/through its port proxy/);
+      await refused.waitFor({ timeout: 30_000 });
+      await ui.shot('localhost-server-refused');
+      assert.match(
+        await textOf(refused),
+        /could not sign in to http:\/\/127\.0\.0\.1:\d+ with single sign-on: this editor opens http:\/\/127\.0\.0\.1:\d+ through its port proxy and loses the sign-in's address \(code-server does this for localhost and 127\.0\.0\.1\); run Sign In again with the server's real name, or sign in with email and password/,
+      );
+      assert.equal(ui.page.context().pages().length, tabs, 'no browser tab was opened');
+    } finally {
+      await local.close();
+    }
   });
 });
