@@ -8,6 +8,8 @@
  *
  * code-server listens on 127.0.0.2, an origin the control plane does not accept as loopback: it is accepted because
  * it is listed in the SSO redirect origins (PORTCULLIS_SSO_REDIRECT_ORIGINS), as a company's code-server would be.
+ * Also: a cancelled sign-in, a user in no mapped group, the account under Accounts and its Sign Out, a control plane
+ * addressed as 127.0.0.1 (which code-server would open through its port proxy), and one that does not list the origin.
  * Screenshots go to test-artifacts/extension-ui-sso/.
  */
 import assert from 'node:assert/strict';
@@ -201,6 +203,34 @@ describe('single sign-on from the VS Code extension in code-server', () => {
       assert.equal(ui.page.context().pages().length, tabs, 'no browser tab was opened');
     } finally {
       await local.close();
+    }
+  });
+
+  it('a control plane that does not list code-server’s origin refuses to start; the tab says why, Cancel ends the wait', async () => {
+    const unlisted = await startSsoWorld('sqlite', { listenHost: '127.0.0.4' });
+    try {
+      await ui.page.context().clearCookies();
+      const signIn = ui.pane('Resources').locator('.welcome-view-content a.monaco-button', { hasText: 'Sign In' });
+      await signIn.click();
+      const tabs = ui.page.context().pages().length;
+      await ui.answer('1/3', unlisted.server.cp.url);
+      await ui.pick('2/3', 'Sign in with single sign-on');
+      const dialog = ui.page.locator('.monaco-dialog-box', { hasText: 'open the external website' });
+      await dialog.getByRole('button', { name: 'Open', exact: true }).click();
+      const tab = await eventually('the browser tab the extension opened', async () => ui.page.context().pages()[tabs]);
+      await tab.getByText('is not allowed').waitFor({ timeout: 20_000 });
+      const body = JSON.parse((await tab.locator('body').textContent()) ?? '');
+      assert.equal(body.error.code, 'bad_request');
+      assert.equal(
+        body.error.message,
+        `redirect_uri ${codeServer.origin} is not allowed: use a loopback address, or ask an admin to list the origin in PORTCULLIS_SSO_REDIRECT_ORIGINS`,
+      );
+      await tab.close();
+      const progress = ui.notification(/Signing in with single sign-on in your browser/);
+      await progress.locator('.monaco-button', { hasText: 'Cancel' }).click();
+      await ui.notification(/the single sign-on was cancelled/).waitFor();
+    } finally {
+      await unlisted.close();
     }
   });
 });
