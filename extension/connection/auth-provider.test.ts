@@ -2,27 +2,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { makeExtensionContext, mock, resetMock } from '../test/vscode-mock';
+import { newController } from '../test/controller-fixture';
+import { mock } from '../test/vscode-mock';
 
 const SERVER = 'http://127.0.0.1:4000';
 
 async function fresh(secrets: Record<string, string> = {}) {
-  resetMock();
-  const { PortcullisController } = await import('../portcullis-controller');
-  const fixtures = await import('../test/fixtures');
-  const apis: InstanceType<typeof fixtures.FakeApi>[] = [];
-  const context = makeExtensionContext();
-  for (const [k, v] of Object.entries(secrets)) context.storedSecrets.set(k, v);
+  const { controller, context, apis } = await newController({ secrets });
   mock.configuration.set('portcullis.serverUrl', SERVER);
-  const controller = new PortcullisController(context as never, {
-    startAccess: fixtures.fakeStartAccess().start,
-    createClient: (options) => {
-      const api = new fixtures.FakeApi(options.server);
-      api.setToken(options.token);
-      apis.push(api);
-      return api as never;
-    },
-  });
   await controller.activate();
   const registered = mock.authProviders.get('portcullis');
   assert.ok(registered, 'the extension registered the authentication provider "portcullis"');

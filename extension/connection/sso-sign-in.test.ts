@@ -1,24 +1,15 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { env, makeExtensionContext, mock, resetMock, settle, Uri } from '../test/vscode-mock';
+import { newController } from '../test/controller-fixture';
+import { env, mock, resetMock, settle, Uri } from '../test/vscode-mock';
 
 const SERVER = 'http://127.0.0.1:4000';
 
 async function fresh() {
-  resetMock();
-  const { PortcullisController } = await import('../portcullis-controller');
-  const fixtures = await import('../test/fixtures');
-  const apis: InstanceType<typeof fixtures.FakeApi>[] = [];
-  const context = makeExtensionContext();
-  const controller = new PortcullisController(context as never, {
-    startAccess: fixtures.fakeStartAccess().start,
-    createClient: (options) => {
-      const api = new fixtures.FakeApi(options.server);
-      api.setToken(options.token);
+  const { controller, context, apis } = await newController({
+    configure: (api) => {
       api.sso = { enabled: true, name: 'Acme SSO', idpMfaAccepted: false };
-      apis.push(api);
-      return api as never;
     },
   });
   await controller.activate();
@@ -135,13 +126,7 @@ describe('Sign In with single sign-on', () => {
   });
 
   it('a server without single sign-on goes straight to email and password', async () => {
-    resetMock();
-    const { PortcullisController } = await import('../portcullis-controller');
-    const fixtures = await import('../test/fixtures');
-    const controller = new PortcullisController(makeExtensionContext() as never, {
-      startAccess: fixtures.fakeStartAccess().start,
-      createClient: (options) => new fixtures.FakeApi(options.server) as never,
-    });
+    const { controller } = await newController();
     await controller.activate();
     mock.inputAnswers.push(SERVER, 'ada@example.com', 'right password');
     await mock.commands.get('portcullis.signIn')!();

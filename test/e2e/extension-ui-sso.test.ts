@@ -78,13 +78,17 @@ describe('single sign-on from the VS Code extension in code-server', () => {
     await world?.close();
   });
 
-  /** Sign In, the server, then single sign-on: returns the browser tab the extension opened. */
-  async function startSignIn(): Promise<Page> {
+  /** The Sign In button of the signed-out Resources view. */
+  function signInButton() {
+    return ui.pane('Resources').locator('.welcome-view-content a.monaco-button', { hasText: 'Sign In' });
+  }
+
+  /** Sign In, the server (the one in the settings unless given), single sign-on: the browser tab the extension opened. */
+  async function openSsoTab(server?: string): Promise<Page> {
     // The provider remembers who signed in last; a person's next sign-in here is somebody else's.
     await ui.page.context().clearCookies();
-    const signIn = ui.pane('Resources').locator('.welcome-view-content a.monaco-button', { hasText: 'Sign In' });
-    await signIn.click({ timeout: 60_000 });
-    await ui.answer('1/3');
+    await signInButton().click({ timeout: 60_000 });
+    await ui.answer('1/3', server);
     const tabs = ui.page.context().pages().length;
     await ui.pick('2/3', 'Sign in with single sign-on');
     // VS Code asks before it opens a website that is not among its trusted domains, as it would for a person.
@@ -92,8 +96,12 @@ describe('single sign-on from the VS Code extension in code-server', () => {
     await dialog.waitFor({ timeout: 30_000 });
     await ui.shot('open-external-website');
     await dialog.getByRole('button', { name: 'Open', exact: true }).click();
-    const tab = await eventually('the browser tab the extension opened', async () => ui.page.context().pages()[tabs]);
-    assert.match(tab.url(), /\/api\/v1\/auth\/sso\/start\?|^about:blank$|\/interaction\//);
+    return eventually('the browser tab the extension opened', async () => ui.page.context().pages()[tabs]);
+  }
+
+  /** openSsoTab, then the provider's login page in that tab. */
+  async function startSignIn(): Promise<Page> {
+    const tab = await openSsoTab();
     await tab.waitForLoadState();
     await tab
       .locator('input[name="login"]')
@@ -117,7 +125,7 @@ describe('single sign-on from the VS Code extension in code-server', () => {
     await progress.locator('.monaco-button', { hasText: 'Cancel' }).click();
     await ui.notification(/could not sign in to .* with single sign-on: the single sign-on was cancelled/).waitFor();
     await ui.shot('cancelled');
-    await ui.pane('Resources').locator('.welcome-view-content a.monaco-button', { hasText: 'Sign In' }).waitFor();
+    await signInButton().waitFor();
   });
 
   it('a user in no mapped group is refused with the reason, and stays signed out', async () => {
@@ -131,7 +139,7 @@ describe('single sign-on from the VS Code extension in code-server', () => {
       /the single sign-on was refused: carol@example\.com is in no group that gives access to a Portcullis project \(groups from the identity provider: marketing\)/,
     );
     await tab.close();
-    await ui.pane('Resources').locator('.welcome-view-content a.monaco-button', { hasText: 'Sign In' }).waitFor();
+    await signInButton().waitFor();
   });
 
   it('signs in through the provider and the URI handler; the tree shows only the project the user’s group maps to', async () => {
@@ -180,7 +188,7 @@ describe('single sign-on from the VS Code extension in code-server', () => {
     await confirm.waitFor({ timeout: 10_000 });
     await ui.shot('accounts-sign-out-confirm');
     await confirm.getByRole('button', { name: 'Sign Out' }).click();
-    await ui.pane('Resources').locator('.welcome-view-content a.monaco-button', { hasText: 'Sign In' }).waitFor({ timeout: 30_000 });
+    await signInButton().waitFor({ timeout: 30_000 });
     await ui.notification(/Signed out of http:\/\/127\.0\.0\.3:\d+\./).waitFor();
     await ui.shot('signed-out-from-accounts');
   });
@@ -189,8 +197,7 @@ describe('single sign-on from the VS Code extension in code-server', () => {
     const local = await startSsoWorld('sqlite');
     try {
       const tabs = ui.page.context().pages().length;
-      const signIn = ui.pane('Resources').locator('.welcome-view-content a.monaco-button', { hasText: 'Sign In' });
-      await signIn.click();
+      await signInButton().click();
       await ui.answer('1/3', local.server.cp.url);
       await ui.pick('2/3', 'Sign in with single sign-on');
       const refused = ui.notification(/through its port proxy/);
@@ -209,15 +216,7 @@ describe('single sign-on from the VS Code extension in code-server', () => {
   it('a control plane that does not list code-server’s origin refuses to start; the tab says why, Cancel ends the wait', async () => {
     const unlisted = await startSsoWorld('sqlite', { listenHost: '127.0.0.4' });
     try {
-      await ui.page.context().clearCookies();
-      const signIn = ui.pane('Resources').locator('.welcome-view-content a.monaco-button', { hasText: 'Sign In' });
-      await signIn.click();
-      const tabs = ui.page.context().pages().length;
-      await ui.answer('1/3', unlisted.server.cp.url);
-      await ui.pick('2/3', 'Sign in with single sign-on');
-      const dialog = ui.page.locator('.monaco-dialog-box', { hasText: 'open the external website' });
-      await dialog.getByRole('button', { name: 'Open', exact: true }).click();
-      const tab = await eventually('the browser tab the extension opened', async () => ui.page.context().pages()[tabs]);
+      const tab = await openSsoTab(unlisted.server.cp.url);
       await tab.getByText('is not allowed').waitFor({ timeout: 20_000 });
       const body = JSON.parse((await tab.locator('body').textContent()) ?? '');
       assert.equal(body.error.code, 'bad_request');
@@ -228,9 +227,18 @@ describe('single sign-on from the VS Code extension in code-server', () => {
       await tab.close();
       const progress = ui.notification(/Signing in with single sign-on in your browser/);
       await progress.locator('.monaco-button', { hasText: 'Cancel' }).click();
-      await ui.notification(/the single sign-on was cancelled/).waitFor();
+      // This server's address makes the message this sign-in's, not the one the first test left.
+      await ui
+        .notification(
+          new RegExp(`could not sign in to ${escapeRegExp(unlisted.server.cp.url)} with single sign-on: the single sign-on was cancelled`),
+        )
+        .waitFor();
     } finally {
       await unlisted.close();
     }
   });
 });
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
