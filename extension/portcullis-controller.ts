@@ -11,6 +11,7 @@ import { copyWithConfirmation } from './commands/clipboard';
 import { describeError } from './commands/describe-error';
 import { CONTEXT_KEYS, EXTENSION_COMMANDS, VIEW_IDS } from './commands/index';
 import { registerCommand, showCommandError } from './commands/register-command';
+import { AUTH_PROVIDER_ID, AUTH_PROVIDER_LABEL, PortcullisAuthProvider } from './connection/auth-provider';
 import { type ApiClientFactory, ConnectionController } from './connection/connection-controller';
 import { ReachabilityController } from './connection/reachability-controller';
 import { signOutConfirmed } from './connection/sign-out';
@@ -136,6 +137,8 @@ export class PortcullisController {
       sessionsView,
       sessionsView.onDidChangeVisibility((e) => this.sessionsTree.setLiveUpdates(e.visible)),
       vscode.workspace.registerTextDocumentContentProvider(SESSION_LOG_SCHEME, this.logs),
+      vscode.window.registerUriHandler(this.connection.ssoRedirects),
+      ...this.registerAuthProvider(),
       this.access.onDidEndSession(() => this.sessionsTree.refresh()),
       requestsView,
       requestsView.onDidChangeVisibility((e) => this.accessRequestsTree.setVisible(e.visible)),
@@ -151,6 +154,15 @@ export class PortcullisController {
   /** Ends this window's sessions cleanly (the server records them as stopped) before the host goes away. */
   async deactivate(): Promise<void> {
     await this.access.stopAll();
+  }
+
+  /** The account under VS Code's Accounts menu, with Sign Out there. */
+  private registerAuthProvider(): vscode.Disposable[] {
+    const provider = new PortcullisAuthProvider(this.connection, () => signOutConfirmed(this.connection, this.book, this.access));
+    const registration = vscode.authentication.registerAuthenticationProvider(AUTH_PROVIDER_ID, AUTH_PROVIDER_LABEL, provider, {
+      supportsMultipleAccounts: false,
+    });
+    return [registration, provider];
   }
 
   refreshTrees(): void {

@@ -1,24 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { makeExtensionContext, mock, resetMock, settle } from '../test/vscode-mock';
+import { newController } from '../test/controller-fixture';
+import { mock, settle } from '../test/vscode-mock';
 
-async function fresh(secrets: Record<string, string> = {}) {
-  resetMock();
-  const { PortcullisController } = await import('../portcullis-controller');
-  const fixtures = await import('../test/fixtures');
-  const apis: InstanceType<typeof fixtures.FakeApi>[] = [];
-  const context = makeExtensionContext();
-  for (const [k, v] of Object.entries(secrets)) context.storedSecrets.set(k, v);
-  const controller = new PortcullisController(context as never, {
-    startAccess: fixtures.fakeStartAccess().start,
-    createClient: (options) => {
-      const api = new fixtures.FakeApi(options.server);
-      api.setToken(options.token);
-      apis.push(api);
-      return api as never;
-    },
-  });
-  return { controller, context, apis };
+function fresh(secrets: Record<string, string> = {}) {
+  return newController({ secrets });
 }
 
 describe('sign in and out', () => {

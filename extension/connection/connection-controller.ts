@@ -7,6 +7,7 @@ import { describeError } from '../commands/describe-error';
 import { CONTEXT_KEYS, EXTENSION_COMMANDS } from '../commands/index';
 import type { Settings } from '../storage/settings';
 import type { TokenStorage } from '../storage/token-storage';
+import { SsoRedirects, signInWithSso } from './sso-sign-in';
 import { isUnreachable } from './unreachable';
 
 export interface SignedIn {
@@ -37,6 +38,8 @@ export class ConnectionController implements vscode.Disposable {
   /** A request failed because the control plane could not be reached (ReachabilityController listens). */
   readonly onDidSeeUnreachable = this.unreachable.event;
   private lastAnswers: SignInAnswers | undefined;
+  /** The extension's URI handler: single sign-on comes back through it (registered by PortcullisController). */
+  readonly ssoRedirects = new SsoRedirects();
 
   constructor(
     private readonly settings: Settings,
@@ -124,6 +127,20 @@ export class ConnectionController implements vscode.Disposable {
     });
     if (serverInput === undefined) return false;
     const server = normalizeServerUrl(serverInput);
+    const client = this.createClient({ server, userAgent: this.userAgent, ...this.trust() });
+    const sso = await this.ssoName(client);
+    if (sso) {
+      const choice = await vscode.window.showQuickPick([`Sign in with ${sso}`, 'Sign in with email and password'], {
+        title: 'Portcullis: Sign In (2/3)',
+        placeHolder: `How do you sign in to ${server}?`,
+        ignoreFocusOut: true,
+      });
+      if (choice === undefined) return false;
+      if (choice !== 'Sign in with email and password') {
+        this.lastAnswers = { server, email: this.lastAnswers?.email ?? '' };
+        return this.finishSignIn(server, client, `with ${displayText(sso)}`, () => signInWithSso(client, sso, this.ssoRedirects));
+      }
+    }
     const email = await vscode.window.showInputBox({
       title: 'Portcullis: Sign In (2/3)',
       prompt: `Email address of your account on ${server}`,
@@ -142,23 +159,35 @@ export class ConnectionController implements vscode.Disposable {
       validateInput: (value) => (value.length > 0 ? undefined : 'enter your password'),
     });
     if (password === undefined) return false;
+    return this.finishSignIn(server, client, `as ${displayText(email.trim())}`, () =>
+      vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Signing in to ${server}…` }, () =>
+        client.login({ email: email.trim(), password }),
+      ),
+    );
+  }
 
-    const client = this.createClient({ server, userAgent: this.userAgent, ...this.trust() });
+  /** The identity provider's name when the server offers single sign-on; a server from before SSO has no such route. */
+  private async ssoName(client: ApiClient): Promise<string | undefined> {
+    try {
+      const methods = await client.signInMethods();
+      return methods.sso.enabled ? methods.sso.name : undefined;
+    } catch {
+      // Unknown here (an old server, or unreachable): the password sign-in says what is wrong, if anything.
+      return undefined;
+    }
+  }
+
+  /** Runs a sign-in (password or SSO), then stores the token and shows the signed-in state, or says why not. */
+  private async finishSignIn(server: string, client: ApiClient, who: string, login: () => Thenable<{ token: string }>): Promise<boolean> {
     let signedIn: SignedIn;
     try {
-      const login = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Signing in to ${server}…` },
-        () => client.login({ email: email.trim(), password }),
-      );
-      client.setToken(login.token);
-      signedIn = { server, token: login.token, client, me: await client.me() };
+      const { token } = await login();
+      client.setToken(token);
+      signedIn = { server, token, client, me: await client.me() };
     } catch (error) {
       // The server and email stay filled in for the retry; the password is never kept.
       void vscode.window
-        .showErrorMessage(
-          `Portcullis: could not sign in to ${server} as ${displayText(email.trim())}: ${describeError(error)}`,
-          'Try Again',
-        )
+        .showErrorMessage(`Portcullis: could not sign in to ${server} ${who}: ${describeError(error)}`, 'Try Again')
         .then((choice) => choice && vscode.commands.executeCommand(EXTENSION_COMMANDS.signIn));
       return false;
     }

@@ -168,6 +168,21 @@ export class FakeApi {
     if (request.password !== 'right password') throw new ApiError(401, 'unauthenticated', 'wrong email or password');
     return { token: 'tok_secret', expiresAt: '2027-01-01T00:00:00.000Z', user: this.me_.user };
   }
+  /** What GET /auth/sso answers; tests switch single sign-on on. */
+  sso: { enabled: false } | { enabled: true; name: string; idpMfaAccepted: boolean } = { enabled: false };
+  async signInMethods() {
+    this.record('signInMethods');
+    return { password: true, sso: this.sso };
+  }
+  /** Accepts the code `code_ok` once, as the server does (a used code is refused). */
+  private ssoCodesUsed = 0;
+  async ssoToken(request: { code: string; codeVerifier: string }) {
+    this.record('ssoToken', request);
+    if (request.code !== 'code_ok' || this.ssoCodesUsed++ > 0) {
+      throw new ApiError(401, 'sso_refused', 'this sign-in code is unknown, used or expired');
+    }
+    return { token: 'tok_sso', expiresAt: '2027-01-01T00:00:00.000Z', user: this.me_.user, idpMfa: false };
+  }
   async logout() {
     this.record('logout');
   }

@@ -66,10 +66,11 @@ export class Uri {
     readonly scheme: string,
     readonly path: string,
     readonly query = '',
+    readonly authority = '',
   ) {}
   static parse(value: string): Uri {
     const url = new URL(value);
-    return new Uri(url.protocol.replace(':', ''), decodeURIComponent(url.pathname), url.search.replace(/^\?/, ''));
+    return new Uri(url.protocol.replace(':', ''), decodeURIComponent(url.pathname), url.search.replace(/^\?/, ''), url.host);
   }
   static from(parts: { scheme: string; path?: string; query?: string }): Uri {
     return new Uri(parts.scheme, parts.path ?? '', parts.query ?? '');
@@ -77,8 +78,9 @@ export class Uri {
   static file(path: string): Uri {
     return new Uri('file', path);
   }
-  toString(): string {
-    return `${this.scheme}:${this.path}${this.query ? `?${this.query}` : ''}`;
+  toString(_skipEncoding?: boolean): string {
+    const authority = this.authority ? `//${this.authority}` : '';
+    return `${this.scheme}:${authority}${this.path}${this.query ? `?${this.query}` : ''}`;
   }
 }
 
@@ -211,6 +213,9 @@ export const mock = {
   statusBarItems: [] as MockStatusBarItem[],
   clipboard: '',
   openedExternal: [] as string[],
+  uriHandlers: [] as Array<{ handleUri(uri: Uri): void }>,
+  /** Authentication providers by id (vscode.authentication.registerAuthenticationProvider). */
+  authProviders: new Map<string, { label: string; provider: MockAuthProvider }>(),
   documents: [] as MockDocument[],
   /** Documents shown in an editor tab (showTextDocument), until closed with closeDocument. */
   tabs: [] as Uri[],
@@ -241,6 +246,8 @@ export function resetMock(): void {
   mock.statusBarItems.length = 0;
   mock.clipboard = '';
   mock.openedExternal.length = 0;
+  mock.uriHandlers.length = 0;
+  mock.authProviders.clear();
   mock.documents.length = 0;
   mock.tabs.length = 0;
   mock.closeDocumentEmitter = new EventEmitter<MockDocument>();
@@ -279,6 +286,10 @@ function message(severity: ShownMessage['severity']) {
 }
 
 export const window = {
+  registerUriHandler(handler: { handleUri(uri: Uri): void }) {
+    mock.uriHandlers.push(handler);
+    return new Disposable(() => mock.uriHandlers.splice(mock.uriHandlers.indexOf(handler), 1));
+  },
   get activeTextEditor() {
     return mock.activeTextEditor;
   },
@@ -549,6 +560,21 @@ export const languages = {
   },
 };
 
+export interface MockAuthProvider {
+  onDidChangeSessions(listener: (e: { added: unknown[]; removed: unknown[]; changed: unknown[] }) => void): Disposable;
+  getSessions(): Promise<Array<{ id: string; accessToken: string; account: { id: string; label: string } }>>;
+  createSession(scopes: string[]): Promise<{ id: string }>;
+  removeSession(id: string): Promise<void>;
+}
+
+export const authentication = {
+  registerAuthenticationProvider(id: string, label: string, provider: MockAuthProvider) {
+    if (mock.authProviders.has(id)) throw new Error(`an authentication provider ${id} is already registered`);
+    mock.authProviders.set(id, { label, provider });
+    return new Disposable(() => mock.authProviders.delete(id));
+  },
+};
+
 export const env = {
   clipboard: {
     async writeText(text: string) {
@@ -558,9 +584,14 @@ export const env = {
       return mock.clipboard;
     },
   },
-  async openExternal(uri: Uri) {
+  uriScheme: 'vscode',
+  async openExternal(uri: Uri | string) {
     mock.openedExternal.push(uri.toString());
     return true;
+  },
+  /** As in a desktop editor: the URI is reachable as it is. */
+  async asExternalUri(uri: Uri) {
+    return uri;
   },
 };
 
@@ -603,6 +634,7 @@ const vscodeModule = {
   commands,
   workspace,
   languages,
+  authentication,
   env,
   version,
 };

@@ -156,11 +156,19 @@ export interface CodeServerOptions {
   settings?: Record<string, unknown>;
   /** Environment for code-server and everything it starts (extension host, terminals). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Loopback address and port to serve on (default 127.0.0.1 and a free port). Another loopback address, such as
+   * 127.0.0.2, gives the workbench an origin that is not "localhost" to servers that treat loopback specially.
+   */
+  host?: string;
+  port?: number;
 }
 
 export interface CodeServer {
-  /** `http://127.0.0.1:PORT/?folder=...` opening the workspace folder. */
+  /** `http://HOST:PORT/?folder=...` opening the workspace folder. */
   url: string;
+  /** `http://HOST:PORT`, the workbench's origin. */
+  origin: string;
   port: number;
   userDataDir: string;
   extensionsDir: string;
@@ -196,23 +204,25 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
   for (const vsix of options.vsix ?? []) {
     execFileSync(process.execPath, [entry, ...dirs, '--install-extension', vsix], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   }
-  const port = await freePort();
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? (await freePort());
   const child = spawnTracked(
     process.execPath,
-    [entry, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, ...dirs, '--disable-telemetry', '--disable-update-check', workspaceDir],
+    [entry, '--auth', 'none', '--bind-addr', `${host}:${port}`, ...dirs, '--disable-telemetry', '--disable-update-check', workspaceDir],
     { env, detached: false },
   );
   const output = captureOutput(child);
   const alive = () => child.exitCode === null && child.signalCode === null;
   try {
-    await waitForPort(port, '127.0.0.1', 60_000, alive);
+    await waitForPort(port, host, 60_000, alive);
   } catch (error) {
     await stopProcess(child);
     removeTempDir(root);
     throw new Error(`code-server did not start: ${(error as Error).message}\n${output()}`);
   }
   return {
-    url: `http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspaceDir)}`,
+    url: `http://${host}:${port}/?folder=${encodeURIComponent(workspaceDir)}`,
+    origin: `http://${host}:${port}`,
     port,
     userDataDir,
     extensionsDir,

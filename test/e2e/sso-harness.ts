@@ -44,10 +44,16 @@ export interface SsoWorld {
 export async function startSsoWorld(
   dialect: ApiDialect = 'sqlite',
   overrides: Partial<ControlPlaneConfig> = {},
-  sso: { acceptIdpMfa?: boolean; mfaMaxAgeSeconds?: number; passwordSignIn?: boolean; extraUsers?: IdpUser[] } = {},
+  sso: {
+    acceptIdpMfa?: boolean;
+    mfaMaxAgeSeconds?: number;
+    passwordSignIn?: boolean;
+    extraUsers?: IdpUser[];
+    redirectOrigins?: string[];
+  } = {},
 ): Promise<SsoWorld> {
   const port = await freePort();
-  const callback = `http://127.0.0.1:${port}/api/v1/auth/sso/callback`;
+  const callback = `http://${overrides.listenHost ?? '127.0.0.1'}:${port}/api/v1/auth/sso/callback`;
   const idp = await startTestIdp({
     users: [...Object.values(SSO_USERS), ...(sso.extraUsers ?? [])],
     clients: [
@@ -69,6 +75,7 @@ export async function startSsoWorld(
         acceptIdpMfa: sso.acceptIdpMfa ?? false,
         ...(sso.mfaMaxAgeSeconds ? { mfaMaxAgeSeconds: sso.mfaMaxAgeSeconds } : {}),
         passwordSignIn: sso.passwordSignIn ?? true,
+        redirectOrigins: sso.redirectOrigins,
       }),
       ...overrides,
     });
