@@ -117,6 +117,12 @@ export interface ConsoleSignInRequest {
   code?: string;
 }
 
+/** `POST /console/sso`: the single sign-on's one-time code and PKCE verifier; answers like `POST /console/sign-in`. */
+export interface ConsoleSsoRequest {
+  code: string;
+  codeVerifier: string;
+}
+
 /**
  * `POST /console/sign-in` and `GET /console/session`: who is signed in by the console's cookie, and the CSRF token
  * the page sends as `X-CSRF-Token` with every state-changing request (the sign-in token itself stays in the cookie).

@@ -51,8 +51,15 @@ export class SsoService {
   }
 
   /** `GET /auth/sso/start`: a new redirect flow; the browser goes to the provider. */
-  async start(input: { redirectUri: string; codeChallenge: string; clientState?: string; callbackUrl: string }): Promise<string> {
-    const problem = redirectProblem(input.redirectUri, this.deps.settings.redirectOrigins);
+  async start(input: {
+    redirectUri: string;
+    codeChallenge: string;
+    clientState?: string;
+    callbackUrl: string;
+    /** This server's own origin (the web console's): allowed besides the listed ones. */
+    ownOrigin: string;
+  }): Promise<string> {
+    const problem = redirectProblem(input.redirectUri, [...this.deps.settings.redirectOrigins, input.ownOrigin]);
     if (problem) throw new ServiceError('bad_request', problem);
     const { id } = await this.insertFlow({
       kind: 'redirect',
