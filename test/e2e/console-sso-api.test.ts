@@ -83,7 +83,7 @@ describe('web console single sign-on (server side)', () => {
     assert.match(wrong.body.error.message, /code verifier does not match/);
     const malformed = await world.server.call('POST', '/console/sso', { body: { code: 'x' } });
     assert.equal(malformed.status, 400);
-    assert.equal(malformed.body.error.code, 'bad_request');
+    assert.equal(malformed.body.error.code, 'validation_failed');
   });
 
   it("allows the server's own origin as redirect_uri, not another one", async () => {
