@@ -10,7 +10,7 @@ import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto
 import type { SignInMethodsDto, SsoDeviceStartDto, SsoLoginResponse, SsoTokenRequest } from '../../protocol/api';
 import { issueSignInToken } from '../auth/sign-in';
 import { AUDIT_ACTIONS, recordAudit } from '../services/audit';
-import type { ServiceContext } from '../services/context';
+import type { Actor, ServiceContext } from '../services/context';
 import { ServiceError } from '../services/service-error';
 import { findUserById, toUserDto } from '../services/users';
 import { newId } from '../store/ids';
@@ -175,8 +175,15 @@ export class SsoService {
     };
   }
 
-  /** `POST /auth/sso/token`: the client collects its sign-in, once. */
-  async exchange(request: SsoTokenRequest, userAgent?: string): Promise<SsoLoginResponse> {
+  /**
+   * `POST /auth/sso/token`: the client collects its sign-in, once. `secondFactor` (the web console's authenticator
+   * code) runs before the code is spent, so a refusal such as `mfa_required` leaves it good for the next try.
+   */
+  async exchange(
+    request: SsoTokenRequest,
+    userAgent?: string,
+    secondFactor?: (user: Actor, idpMfa: boolean) => Promise<void>,
+  ): Promise<SsoLoginResponse> {
     const db = ssoDb(this.deps.ctx.store.db);
     const byDevice = 'deviceCode' in request;
     const flow = await db
@@ -193,6 +200,10 @@ export class SsoService {
     if (this.expired(flow)) throw new ServiceError('sso_refused', 'this sign-in expired: start it again');
     if (flow.state === 'started') {
       throw new ServiceError('sso_pending', 'the sign-in is not finished yet: open the verification address in a browser and sign in');
+    }
+    if (secondFactor && flow.state === 'signed_in' && flow.user_id) {
+      const user = await findUserById(this.deps.ctx.store.db, flow.user_id);
+      if (user) await secondFactor({ userId: user.id, email: user.email }, flow.idp_mfa_at !== null);
     }
     const used = await db
       .updateTable('sso_flows')

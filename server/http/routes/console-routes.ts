@@ -59,9 +59,20 @@ export function consoleRoutes(api: FastifyInstance, deps: AppDeps): void {
       '/console/sso',
       {
         config: { auth: 'none' },
-        schema: { body: object({ code: text(200, 1), codeVerifier: verifierSchema }, ['code', 'codeVerifier']) },
+        schema: {
+          body: object({ code: text(200, 1), codeVerifier: verifierSchema, authenticatorCode: text(20) }, ['code', 'codeVerifier']),
+        },
       },
-      async (request, reply) => startSession(reply, await sso.exchange(request.body, request.headers['user-agent'])),
+      async (request, reply) => {
+        const { code, codeVerifier, authenticatorCode } = request.body;
+        const signedIn = await sso.exchange(
+          { code, codeVerifier },
+          request.headers['user-agent'],
+          // As at the password sign-in, unless the provider asserted MFA and the server accepts it (amr/acr).
+          deps.secondFactor ? (user, idpMfa) => (idpMfa ? Promise.resolve() : deps.secondFactor!(user, authenticatorCode)) : undefined,
+        );
+        return startSession(reply, signedIn);
+      },
     );
   }
 
