@@ -1,16 +1,24 @@
 /** The authenticator app's code, asked for when the server answers `mfa_required` at sign-in (password or SSO). */
-import type { Ref } from 'preact';
+import { useRef, useState } from 'preact/hooks';
+import { ApiError } from '../api/console-api';
 
-export function AuthenticatorCodeField({
-  value,
-  onInput,
-  inputRef,
-}: {
-  value: string;
-  onInput(value: string): void;
-  inputRef: Ref<HTMLInputElement>;
-}) {
-  return (
+/**
+ * The code step of a sign-in: `askedFor(error)` is true when the server asked for the code (the field then shows
+ * and takes the focus); any other error is the caller's to show.
+ */
+export function useAuthenticatorCode() {
+  const [needCode, setNeedCode] = useState(false);
+  const [code, setCode] = useState('');
+  const inputRef = useRef<HTMLInputElement>(null);
+
+  function askedFor(error: unknown): boolean {
+    if (!(error instanceof ApiError && error.code === 'mfa_required')) return false;
+    setNeedCode(true);
+    setTimeout(() => inputRef.current?.focus(), 0);
+    return true;
+  }
+
+  const field = needCode ? (
     <div class="field">
       <label>
         Authenticator code
@@ -21,8 +29,8 @@ export function AuthenticatorCodeField({
           autoComplete="one-time-code"
           pattern="[0-9 ]{6,8}"
           required
-          value={value}
-          onInput={(e) => onInput(e.currentTarget.value)}
+          value={code}
+          onInput={(e) => setCode(e.currentTarget.value)}
           aria-describedby="code-help"
         />
       </label>
@@ -30,5 +38,7 @@ export function AuthenticatorCodeField({
         The 6-digit code your authenticator app shows for Portcullis.
       </span>
     </div>
-  );
+  ) : null;
+
+  return { needCode, code, setCode, askedFor, field };
 }

@@ -2,10 +2,10 @@
  * Sign-in: email and password, then the authenticator code when the user set one up (the server asks for it); and
  * "Sign in with …" when the server has single sign-on. With password sign-in off at the server, only that shows.
  */
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import type { ConsoleSessionDto, ConsoleSignInRequest, SignInMethodsDto } from '../../protocol/api';
-import { ApiError, api, errorText } from '../api/console-api';
-import { AuthenticatorCodeField } from '../components/authenticator-code-field';
+import { api, errorText } from '../api/console-api';
+import { useAuthenticatorCode } from '../components/authenticator-code-field';
 import { ErrorMessage } from '../components/messages';
 import { SsoSignIn } from '../components/sso-sign-in';
 
@@ -13,11 +13,9 @@ export function SignInPage({ onSignedIn }: { onSignedIn(session: ConsoleSessionD
   const [methods, setMethods] = useState<SignInMethodsDto>();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const [code, setCode] = useState('');
-  const [needCode, setNeedCode] = useState(false);
+  const { needCode, code, setCode, askedFor, field: codeField } = useAuthenticatorCode();
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
-  const codeInput = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
     api.get<SignInMethodsDto>('/auth/sso').then(setMethods, (e: unknown) => {
@@ -35,10 +33,7 @@ export function SignInPage({ onSignedIn }: { onSignedIn(session: ConsoleSessionD
       const body: ConsoleSignInRequest = { email, password, ...(needCode ? { code } : {}) };
       onSignedIn(await api.post<ConsoleSessionDto>('/console/sign-in', body));
     } catch (e) {
-      if (e instanceof ApiError && e.code === 'mfa_required') {
-        setNeedCode(true);
-        setTimeout(() => codeInput.current?.focus(), 0);
-      } else {
+      if (!askedFor(e)) {
         setError(errorText(e));
         if (needCode) setCode('');
       }
@@ -77,7 +72,7 @@ export function SignInPage({ onSignedIn }: { onSignedIn(session: ConsoleSessionD
                 onInput={(e) => setPassword(e.currentTarget.value)}
               />
             </label>
-            {needCode && <AuthenticatorCodeField value={code} onInput={setCode} inputRef={codeInput} />}
+            {codeField}
             <button type="submit" class="primary" disabled={busy}>
               {needCode ? 'Verify and sign in' : 'Sign in'}
             </button>

@@ -3,20 +3,18 @@
  * the one-time code and the PKCE verifier become the console's cookie (`POST /console/sso`), with the authenticator
  * code first if the server asks for it. The code leaves the address bar either way.
  */
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import type { ConsoleSessionDto, ConsoleSsoRequest } from '../../protocol/api';
-import { ApiError, api, errorText } from '../api/console-api';
+import { api, errorText } from '../api/console-api';
 import { takeSsoReturn } from '../api/sso-flow';
-import { AuthenticatorCodeField } from '../components/authenticator-code-field';
+import { useAuthenticatorCode } from '../components/authenticator-code-field';
 import { ErrorMessage } from '../components/messages';
 
 export function SsoCallbackPage({ onSignedIn }: { onSignedIn(session: ConsoleSessionDto): void }) {
   const [taken] = useState(() => takeSsoReturn(new URLSearchParams(window.location.search)));
-  const [needCode, setNeedCode] = useState(false);
-  const [code, setCode] = useState('');
+  const { needCode, code, setCode, askedFor, field: codeField } = useAuthenticatorCode();
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(taken.ok);
-  const codeInput = useRef<HTMLInputElement>(null);
 
   async function exchange(authenticatorCode?: string) {
     if (!taken.ok) return;
@@ -32,10 +30,7 @@ export function SsoCallbackPage({ onSignedIn }: { onSignedIn(session: ConsoleSes
       window.history.replaceState(null, '', '/#/sessions');
       onSignedIn(session);
     } catch (e) {
-      if (e instanceof ApiError && e.code === 'mfa_required') {
-        setNeedCode(true);
-        setTimeout(() => codeInput.current?.focus(), 0);
-      } else {
+      if (!askedFor(e)) {
         setError(errorText(e));
         setCode('');
       }
@@ -63,7 +58,7 @@ export function SsoCallbackPage({ onSignedIn }: { onSignedIn(session: ConsoleSes
         {busy && !needCode && <p role="status">Signing you in…</p>}
         {needCode && (
           <>
-            <AuthenticatorCodeField value={code} onInput={setCode} inputRef={codeInput} />
+            {codeField}
             <button type="submit" class="primary" disabled={busy}>
               Verify and sign in
             </button>
