@@ -161,8 +161,10 @@ describe('web console: single sign-on', () => {
     victim.on('request', (r) => {
       if (r.url().endsWith('/api/v1/console/sso')) exchanges.push(r.url());
     });
-    // A tab that started no sign-in.
-    await victim.goto(callback);
+    // A tab that started no sign-in. The page is the console's, under its CSP, and not kept in any cache.
+    const served = await victim.goto(callback);
+    assert.match(served?.headers()['content-security-policy'] ?? '', /script-src 'self';/);
+    assert.equal(served?.headers()['cache-control'], 'no-store');
     await victim.getByRole('alert').filter({ hasText: 'this browser tab did not start a sign-in' }).waitFor();
     // A tab with a sign-in of its own under way: the answer's state is not the one it stored.
     await victim.goto(c.url);
@@ -196,6 +198,18 @@ describe('web console: single sign-on', () => {
     assert.equal(collected.status, 200, JSON.stringify(collected.body));
     await owner.context().close();
     await victim.context().close();
+  });
+
+  it("shows the server's reason when the groups give no access, and sets no cookie", async () => {
+    const page = await c.newPage();
+    await page.goto(c.url);
+    await page.getByRole('button', { name: SSO_BUTTON }).click();
+    await fillIdpLogin(page, SSO_USERS.carol);
+    await page.getByRole('alert').filter({ hasText: 'carol@example.com is in no group that gives access' }).waitFor();
+    await page.getByRole('link', { name: 'Back to sign-in' }).waitFor();
+    assert.equal(await consoleCookie(page), undefined);
+    assert.equal(await page.evaluate('sessionStorage.length'), 0);
+    await page.context().close();
   });
 
   it('asks for the authenticator code of a user who set one up, and keeps the one-time code good until it is right', async () => {
