@@ -4,15 +4,17 @@
  */
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import type { ConsoleSessionDto } from '../protocol/api';
+import { CONSOLE_SSO_CALLBACK_PATH, type ConsoleSessionDto } from '../protocol/api';
 import { ApiError, api, setCsrfToken, setSignedOutHandler } from './api/console-api';
 import { AppShell } from './app-shell';
 import { ErrorMessage } from './components/messages';
 import { SignInPage } from './pages/sign-in-page';
+import { SsoCallbackPage } from './pages/sso-callback-page';
 
 type Start =
   | { state: 'loading' }
   | { state: 'signed-out' }
+  | { state: 'sso-return' }
   | { state: 'signed-in'; session: ConsoleSessionDto }
   | { state: 'error'; message: string };
 
@@ -31,6 +33,11 @@ function Console() {
 
   useEffect(() => {
     setSignedOutHandler(signedOut);
+    // Back from single sign-on: that page finishes the sign-in (whoever was signed in before).
+    if (window.location.pathname === CONSOLE_SSO_CALLBACK_PATH) {
+      setStart({ state: 'sso-return' });
+      return;
+    }
     api.get<ConsoleSessionDto>('/console/session').then(signedIn, (e: unknown) => {
       if (e instanceof ApiError && e.status === 401) signedOut();
       else setStart({ state: 'error', message: e instanceof Error ? e.message : String(e) });
@@ -48,6 +55,8 @@ function Console() {
       );
     case 'signed-out':
       return <SignInPage onSignedIn={signedIn} />;
+    case 'sso-return':
+      return <SsoCallbackPage onSignedIn={signedIn} />;
     case 'signed-in':
       return <AppShell session={start.session} onSignedOut={signedOut} />;
   }

@@ -118,6 +118,20 @@ export interface ConsoleSignInRequest {
 }
 
 /**
+ * `POST /console/sso`: the single sign-on's one-time code and PKCE verifier; answers like `POST /console/sign-in`,
+ * including `mfa_required` for a user with an authenticator app whose provider asserted no MFA the server accepts
+ * (the code stays good until it is collected: send it again with `authenticatorCode`).
+ */
+export interface ConsoleSsoRequest {
+  code: string;
+  codeVerifier: string;
+  authenticatorCode?: string;
+}
+
+/** Where the identity provider sends the web console back to (served as the console's page). */
+export const CONSOLE_SSO_CALLBACK_PATH = '/sso/callback';
+
+/**
  * `POST /console/sign-in` and `GET /console/session`: who is signed in by the console's cookie, and the CSRF token
  * the page sends as `X-CSRF-Token` with every state-changing request (the sign-in token itself stays in the cookie).
  */

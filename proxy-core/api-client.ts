@@ -137,6 +137,9 @@ const KNOWN_CODES = new Set<string>(Object.values(API_ERROR_CODES));
 
 type Query = Record<string, string | number | boolean | undefined>;
 
+/** The largest page the API gives (server/services/cursor.ts): fewest round trips when reading a whole list. */
+const MAX_PAGE = 500;
+
 interface RequestOptions {
   query?: Query;
   body?: unknown;
@@ -245,8 +248,11 @@ export class ApiClient {
     return this.request('POST', '/projects', { body: request });
   }
 
+  /** Every member (all pages). */
   listMembers(projectId: string): Promise<MemberDto[]> {
-    return this.request<MemberDto[] | Page<MemberDto>>('GET', `/projects/${seg(projectId)}/members`).then(itemsOf);
+    return collectPages((cursor) =>
+      this.request<Page<MemberDto>>('GET', `/projects/${seg(projectId)}/members`, { query: { limit: MAX_PAGE, cursor } }),
+    );
   }
 
   addMember(projectId: string, request: AddMemberRequest): Promise<MemberDto> {
@@ -271,8 +277,9 @@ export class ApiClient {
     return this.request('POST', '/gateways/enrollment-tokens', { body: request });
   }
 
+  /** Every gateway of the project (all pages). */
   listGateways(projectId: string): Promise<GatewayDto[]> {
-    return this.request<GatewayDto[] | Page<GatewayDto>>('GET', '/gateways', { query: { projectId } }).then(itemsOf);
+    return collectPages((cursor) => this.request<Page<GatewayDto>>('GET', '/gateways', { query: { projectId, limit: MAX_PAGE, cursor } }));
   }
 
   async deleteGateway(gatewayId: string): Promise<void> {
@@ -526,11 +533,6 @@ export async function collectPages<T>(load: (cursor: string | undefined) => Prom
 
 function seg(id: string): string {
   return encodeURIComponent(id);
-}
-
-/** Some list routes answer with a bare array, others with a Page; callers get the array either way. */
-function itemsOf<T>(value: T[] | Page<T>): T[] {
-  return Array.isArray(value) ? value : (value?.items ?? []);
 }
 
 /** Node's codes for a certificate it does not trust or that does not fit the name. */

@@ -16,6 +16,9 @@ export class ApiError extends Error {
   }
 }
 
+// A refused sign-in is shown on its own page, not answered by going to the sign-in page.
+const SIGN_IN_PATHS = ['/console/sign-in', '/console/sso'];
+
 let csrfToken: string | undefined;
 let onSignedOut: (() => void) | undefined;
 
@@ -57,7 +60,7 @@ export async function apiCall<T>(method: string, path: string, body?: unknown): 
   const data = (await response.json().catch(() => undefined)) as unknown;
   if (!response.ok) {
     const error = (data as ApiErrorBody | undefined)?.error;
-    if (response.status === 401 && !path.startsWith('/console/sign-in')) onSignedOut?.();
+    if (response.status === 401 && !SIGN_IN_PATHS.includes(path)) onSignedOut?.();
     throw new ApiError(response.status, error?.code ?? 'internal_error', error?.message ?? `the server answered HTTP ${response.status}`);
   }
   return data as T;

@@ -1,7 +1,25 @@
-/**
- * Single sign-on buttons go here, under the password form of the sign-in page, once the control plane offers SSO
- * (OIDC, issue 17): render one button per configured provider from the API's answer. Nothing yet.
- */
-export function SsoSignIn() {
-  return null;
+/** "Sign in with …" on the sign-in page, when the server has single sign-on (`GET /auth/sso` says so). */
+import { useState } from 'preact/hooks';
+import { errorText } from '../api/console-api';
+import { startSsoSignIn } from '../api/sso-flow';
+
+export function SsoSignIn({ name, onError }: { name: string; onError(message: string): void }) {
+  const [busy, setBusy] = useState(false);
+
+  async function start() {
+    setBusy(true);
+    try {
+      await startSsoSignIn();
+      // The browser is leaving for the provider: the button stays disabled.
+    } catch (e) {
+      onError(errorText(e));
+      setBusy(false);
+    }
+  }
+
+  return (
+    <button type="button" class="primary sso" disabled={busy} onClick={start}>
+      Sign in with {name}
+    </button>
+  );
 }

@@ -1,26 +1,23 @@
 /** Gateways: status and last seen; a new gateway's enrollment token with the command to run where it goes. */
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import type { EnrollmentTokenDto, GatewayDto } from '../../protocol/api';
 import { api, errorText } from '../api/console-api';
 import { useApp } from '../app-state';
 import { ConfirmButton } from '../components/confirm-button';
+import { ListTable, useCursorList } from '../components/cursor-list';
 import { ErrorMessage } from '../components/messages';
 import { PageTitle } from '../components/page-title';
-import { TableHead } from '../components/table-head';
 import { TimeText } from '../components/time-text';
 
 export function GatewaysPage() {
   const { project } = useApp();
-  const [gateways, setGateways] = useState<GatewayDto[]>([]);
   const [error, setError] = useState<string>();
   const [name, setName] = useState('');
   const [enrollment, setEnrollment] = useState<EnrollmentTokenDto & { name: string }>();
-  const [reloads, setReloads] = useState(0);
-
-  useEffect(() => {
-    if (!project) return;
-    api.get<GatewayDto[]>('/gateways', { projectId: project.id }).then(setGateways, (e: unknown) => setError(errorText(e)));
-  }, [project, reloads]);
+  const list = useCursorList<GatewayDto>(
+    (cursor) => api.page<GatewayDto>('/gateways', { projectId: project?.id, limit: 25 }, cursor),
+    `gateways ${project?.id}`,
+  );
 
   async function createToken(event: Event) {
     event.preventDefault();
@@ -36,7 +33,7 @@ export function GatewaysPage() {
   async function remove(gateway: GatewayDto) {
     try {
       await api.delete(`/gateways/${gateway.id}`);
-      setReloads((n) => n + 1);
+      list.reload();
     } catch (e) {
       setError(errorText(e));
     }
@@ -49,32 +46,34 @@ export function GatewaysPage() {
         A gateway runs in the network of your databases and only connects out to this server. Sessions reach databases through it.
       </p>
       {error && <ErrorMessage text={error} />}
-      <table>
-        <TableHead caption="Gateways of the project" columns={['Name', 'Status', 'Last seen', 'Created', 'Actions']} />
-        <tbody>
-          {gateways.map((g) => (
-            <tr key={g.id}>
-              <td>{g.name}</td>
-              <td>
-                <span class={g.online ? 'ok' : 'failed'}>{g.online ? 'online' : 'offline'}</span>
-              </td>
-              <td>
-                <TimeText iso={g.lastSeenAt} />
-              </td>
-              <td>
-                <TimeText iso={g.createdAt} />
-              </td>
-              <td>
-                <ConfirmButton
-                  label={`Delete ${g.name}`}
-                  question={`Delete the gateway ${g.name}? Its resources stop working until moved.`}
-                  onConfirm={() => void remove(g)}
-                />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <ListTable
+        list={list}
+        label="Gateways"
+        empty="No gateways yet: add one below."
+        caption="Gateways of the project"
+        columns={['Name', 'Status', 'Last seen', 'Created', 'Actions']}
+        row={(g) => (
+          <tr key={g.id}>
+            <td>{g.name}</td>
+            <td>
+              <span class={g.online ? 'ok' : 'failed'}>{g.online ? 'online' : 'offline'}</span>
+            </td>
+            <td>
+              <TimeText iso={g.lastSeenAt} />
+            </td>
+            <td>
+              <TimeText iso={g.createdAt} />
+            </td>
+            <td>
+              <ConfirmButton
+                label={`Delete ${g.name}`}
+                question={`Delete the gateway ${g.name}? Its resources stop working until moved.`}
+                onConfirm={() => void remove(g)}
+              />
+            </td>
+          </tr>
+        )}
+      />
       <h2>Add a gateway</h2>
       <form class="card form" onSubmit={createToken}>
         <label>

@@ -1,33 +1,28 @@
 /** Members and roles: who is in the project, as admin or member; add, change a role, remove. */
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import type { AddMemberRequest, MemberDto, Role } from '../../protocol/api';
 import { api, errorText } from '../api/console-api';
 import { useApp } from '../app-state';
 import { ConfirmButton } from '../components/confirm-button';
+import { ListTable, useCursorList } from '../components/cursor-list';
 import { ErrorMessage, Notice } from '../components/messages';
 import { PageTitle } from '../components/page-title';
-import { TableHead } from '../components/table-head';
 import { TimeText } from '../components/time-text';
 
 export function MembersPage() {
   const { project, session } = useApp();
-  const [members, setMembers] = useState<MemberDto[]>([]);
   const [error, setError] = useState<string>();
   const [notice, setNotice] = useState<string>();
   const [draft, setDraft] = useState<AddMemberRequest>({ email: '', role: 'member', name: '', password: '' });
-  const [reloads, setReloads] = useState(0);
   const base = `/projects/${project?.id}/members`;
-
-  useEffect(() => {
-    api.get<MemberDto[]>(base).then(setMembers, (e: unknown) => setError(errorText(e)));
-  }, [base, reloads]);
+  const list = useCursorList<MemberDto>((cursor) => api.page<MemberDto>(base, { limit: 25 }, cursor), base);
 
   async function run(action: () => Promise<unknown>, done: string) {
     setError(undefined);
     try {
       await action();
       setNotice(done);
-      setReloads((n) => n + 1);
+      list.reload();
     } catch (e) {
       setError(errorText(e));
     }
@@ -50,43 +45,45 @@ export function MembersPage() {
       </p>
       {error && <ErrorMessage text={error} />}
       {notice && <Notice text={notice} />}
-      <table>
-        <TableHead caption="Members of the project" columns={['Email', 'Name', 'Role', 'Since', 'Actions']} />
-        <tbody>
-          {members.map((m) => (
-            <tr key={m.userId}>
-              <td>{m.email}</td>
-              <td>{m.name}</td>
-              <td>
-                <select
-                  aria-label={`Role of ${m.email}`}
-                  value={m.role}
-                  disabled={m.userId === session.user.id}
-                  onChange={(e) => {
-                    const role = e.currentTarget.value as Role;
-                    void run(() => api.patch(`${base}/${m.userId}`, { role }), `${m.email} is now ${role}.`);
-                  }}
-                >
-                  <option value="admin">admin</option>
-                  <option value="member">member</option>
-                </select>
-              </td>
-              <td>
-                <TimeText iso={m.createdAt} />
-              </td>
-              <td>
-                {m.userId !== session.user.id && (
-                  <ConfirmButton
-                    label={`Remove ${m.email}`}
-                    question={`Remove ${m.email}? Their running sessions end.`}
-                    onConfirm={() => void run(() => api.delete(`${base}/${m.userId}`), `${m.email} removed.`)}
-                  />
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <ListTable
+        list={list}
+        label="Members"
+        empty="No members."
+        caption="Members of the project"
+        columns={['Email', 'Name', 'Role', 'Since', 'Actions']}
+        row={(m) => (
+          <tr key={m.userId}>
+            <td>{m.email}</td>
+            <td>{m.name}</td>
+            <td>
+              <select
+                aria-label={`Role of ${m.email}`}
+                value={m.role}
+                disabled={m.userId === session.user.id}
+                onChange={(e) => {
+                  const role = e.currentTarget.value as Role;
+                  void run(() => api.patch(`${base}/${m.userId}`, { role }), `${m.email} is now ${role}.`);
+                }}
+              >
+                <option value="admin">admin</option>
+                <option value="member">member</option>
+              </select>
+            </td>
+            <td>
+              <TimeText iso={m.createdAt} />
+            </td>
+            <td>
+              {m.userId !== session.user.id && (
+                <ConfirmButton
+                  label={`Remove ${m.email}`}
+                  question={`Remove ${m.email}? Their running sessions end.`}
+                  onConfirm={() => void run(() => api.delete(`${base}/${m.userId}`), `${m.email} removed.`)}
+                />
+              )}
+            </td>
+          </tr>
+        )}
+      />
       <h2>Add a member</h2>
       <form class="card form" onSubmit={add}>
         <label>

@@ -1,6 +1,6 @@
 /** The fields of a resource, for Add and Edit, with Test Connection on the settings as typed (not saved yet). */
 import { useEffect, useState } from 'preact/hooks';
-import type { ConnectionTestDto, GatewayDto, ResourceDto, ResourceInput } from '../../protocol/api';
+import type { ConnectionTestDto, GatewayDto, Page, ResourceDto, ResourceInput } from '../../protocol/api';
 import { api, errorText } from '../api/console-api';
 import { useApp } from '../app-state';
 import { ConnectionTestButton } from '../components/connection-test';
@@ -30,8 +30,8 @@ export function ResourceForm({
 
   useEffect(() => {
     if (!project) return;
-    api.get<GatewayDto[]>('/gateways', { projectId: project.id }).then(
-      (list) => {
+    api.get<Page<GatewayDto>>('/gateways', { projectId: project.id, limit: 500 }).then(
+      ({ items: list }) => {
         setGateways(list);
         setInput((i) => (i.gatewayId || list.length === 0 ? i : { ...i, gatewayId: list[0].id }));
       },

@@ -48,7 +48,12 @@ export function SessionsPage({ query }: { query: URLSearchParams }) {
       (p) => setResources(p.items),
       () => undefined,
     );
-    if (isAdmin) api.get<MemberDto[]>(`/projects/${project.id}/members`).then(setMembers, () => undefined);
+    if (isAdmin) {
+      api.get<Page<MemberDto>>(`/projects/${project.id}/members`, { limit: 500 }).then(
+        (p) => setMembers(p.items),
+        () => undefined,
+      );
+    }
   }, [project, isAdmin]);
   useEffect(() => {
     if (!draft.resourceId) return setAccounts([]);

@@ -1,18 +1,29 @@
-/** Sign-in: email and password, then the authenticator code when the user set one up (the server asks for it). */
-import { useRef, useState } from 'preact/hooks';
-import type { ConsoleSessionDto, ConsoleSignInRequest } from '../../protocol/api';
-import { ApiError, api, errorText } from '../api/console-api';
+/**
+ * Sign-in: email and password, then the authenticator code when the user set one up (the server asks for it); and
+ * "Sign in with …" when the server has single sign-on. With password sign-in off at the server, only that shows.
+ */
+import { useEffect, useState } from 'preact/hooks';
+import type { ConsoleSessionDto, ConsoleSignInRequest, SignInMethodsDto } from '../../protocol/api';
+import { api, errorText } from '../api/console-api';
+import { useAuthenticatorCode } from '../components/authenticator-code-field';
 import { ErrorMessage } from '../components/messages';
 import { SsoSignIn } from '../components/sso-sign-in';
 
 export function SignInPage({ onSignedIn }: { onSignedIn(session: ConsoleSessionDto): void }) {
+  const [methods, setMethods] = useState<SignInMethodsDto>();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const [code, setCode] = useState('');
-  const [needCode, setNeedCode] = useState(false);
+  const { needCode, code, setCode, askedFor, field: codeField } = useAuthenticatorCode();
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
-  const codeInput = useRef<HTMLInputElement>(null);
+
+  useEffect(() => {
+    api.get<SignInMethodsDto>('/auth/sso').then(setMethods, (e: unknown) => {
+      // The password form still works if the server answers it; the error says why SSO may be missing.
+      setMethods({ password: true, sso: { enabled: false } });
+      setError(errorText(e));
+    });
+  }, []);
 
   async function submit(event: Event) {
     event.preventDefault();
@@ -22,10 +33,7 @@ export function SignInPage({ onSignedIn }: { onSignedIn(session: ConsoleSessionD
       const body: ConsoleSignInRequest = { email, password, ...(needCode ? { code } : {}) };
       onSignedIn(await api.post<ConsoleSessionDto>('/console/sign-in', body));
     } catch (e) {
-      if (e instanceof ApiError && e.code === 'mfa_required') {
-        setNeedCode(true);
-        setTimeout(() => codeInput.current?.focus(), 0);
-      } else {
+      if (!askedFor(e)) {
         setError(errorText(e));
         if (needCode) setCode('');
       }
@@ -34,59 +42,49 @@ export function SignInPage({ onSignedIn }: { onSignedIn(session: ConsoleSessionD
     }
   }
 
+  if (!methods) return <p class="loading">Loading…</p>;
   return (
     <main id="main" class="sign-in">
-      <form class="card" onSubmit={submit} aria-labelledby="sign-in-title">
+      <div class="card">
         <h1 id="sign-in-title">Sign in to Portcullis</h1>
         {error && <ErrorMessage text={error} />}
-        <label>
-          Email
-          <input
-            type="email"
-            name="email"
-            autoComplete="username"
-            required
-            value={email}
-            onInput={(e) => setEmail(e.currentTarget.value)}
-          />
-        </label>
-        <label>
-          Password
-          <input
-            type="password"
-            name="password"
-            autoComplete="current-password"
-            required
-            value={password}
-            onInput={(e) => setPassword(e.currentTarget.value)}
-          />
-        </label>
-        {needCode && (
-          <div class="field">
+        {methods.password && (
+          <form onSubmit={submit} aria-labelledby="sign-in-title">
             <label>
-              Authenticator code
+              Email
               <input
-                ref={codeInput}
-                name="code"
-                inputMode="numeric"
-                autoComplete="one-time-code"
-                pattern="[0-9 ]{6,8}"
+                type="email"
+                name="email"
+                autoComplete="username"
                 required
-                value={code}
-                onInput={(e) => setCode(e.currentTarget.value)}
-                aria-describedby="code-help"
+                value={email}
+                onInput={(e) => setEmail(e.currentTarget.value)}
               />
             </label>
-            <span id="code-help" class="help">
-              The 6-digit code your authenticator app shows for Portcullis.
-            </span>
-          </div>
+            <label>
+              Password
+              <input
+                type="password"
+                name="password"
+                autoComplete="current-password"
+                required
+                value={password}
+                onInput={(e) => setPassword(e.currentTarget.value)}
+              />
+            </label>
+            {codeField}
+            <button type="submit" class="primary" disabled={busy}>
+              {needCode ? 'Verify and sign in' : 'Sign in'}
+            </button>
+          </form>
         )}
-        <button type="submit" class="primary" disabled={busy}>
-          {needCode ? 'Verify and sign in' : 'Sign in'}
-        </button>
-        <SsoSignIn />
-      </form>
+        {methods.sso.enabled && (
+          <>
+            {methods.password && <p class="or">or</p>}
+            <SsoSignIn name={methods.sso.name} onError={setError} />
+          </>
+        )}
+      </div>
     </main>
   );
 }

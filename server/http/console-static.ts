@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
-import { API_PREFIX } from '../../protocol/api';
+import { API_PREFIX, CONSOLE_SSO_CALLBACK_PATH } from '../../protocol/api';
 
 export const CONSOLE_CSP = [
   "default-src 'none'",
@@ -49,6 +49,10 @@ export function addConsole(app: FastifyInstance, consoleDir: string | undefined)
   }
   // Pages are routed after `#`, so the files are all there is: index.html at `/`, the bundle and its styles.
   app.register(fastifyStatic, { root: consoleDir, prefix: '/', wildcard: false, index: ['index.html'], cacheControl: false });
+  // Except where single sign-on comes back: a redirect URI has no fragment, so the page is served at a path too.
+  app.get(CONSOLE_SSO_CALLBACK_PATH, { config: { auth: 'none' }, logLevel: 'warn' }, async (_request, reply) =>
+    reply.header('cache-control', 'no-store').sendFile('index.html'),
+  );
 }
 
 /** The line `portcullis start` and `portcullis server` print about the console. */

@@ -4,7 +4,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { EnrollmentTokenDto, GatewayDto } from '../../protocol/api';
+import type { EnrollmentTokenDto, GatewayDto, Page } from '../../protocol/api';
 import type { GatewayEnrollRequest, GatewayEnrollResponse } from '../../protocol/gateway-channel';
 import { hashSecretToken, newSecretToken, SECRET_PREFIXES } from '../auth/secret-tokens';
 import { toFlag } from '../store/flags';
@@ -12,6 +12,7 @@ import { newId } from '../store/ids';
 import type { Database, GatewayRow } from '../store/schema';
 import { AUDIT_ACTIONS, recordAudit } from './audit';
 import { type Actor, nowIso, type ServiceContext } from './context';
+import { DEFAULT_PAGE_SIZE, decodeCursor, pageOf } from './cursor';
 import { conflict, ServiceError } from './service-error';
 
 export const ENROLLMENT_TOKEN_TTL_SECONDS = 3600;
@@ -218,16 +219,30 @@ export async function endSessionsOfOfflineGateways(
   return swept ?? [];
 }
 
-export async function listGateways(ctx: ServiceContext, projectIds: string[]): Promise<GatewayDto[]> {
-  if (projectIds.length === 0) return [];
-  const rows = await ctx.store.db
-    .selectFrom('gateways')
-    .selectAll()
-    .where('project_id', 'in', projectIds)
+/** A page of the projects' gateways by name (then id), after `cursor`. */
+export async function listGateways(
+  ctx: ServiceContext,
+  projectIds: string[],
+  query: { limit?: number; cursor?: string } = {},
+): Promise<Page<GatewayDto>> {
+  if (projectIds.length === 0) return { items: [] };
+  const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+  let q = ctx.store.db.selectFrom('gateways').selectAll().where('project_id', 'in', projectIds);
+  if (query.cursor) {
+    const [name, id] = decodeCursor(query.cursor, ['s', 's']) as [string, string];
+    q = q.where((eb) => eb.or([eb('name', '>', name), eb.and([eb('name', '=', name), eb('id', '>', id)])]));
+  }
+  const rows = await q
     .orderBy('name')
     .orderBy('id')
+    .limit(limit + 1)
     .execute();
-  return rows.map((r) => toGatewayDto(ctx, r));
+  return pageOf(
+    rows,
+    limit,
+    (r) => toGatewayDto(ctx, r),
+    (r) => [r.name, r.id],
+  );
 }
 
 export function findGateway(ctx: ServiceContext, gatewayId: string): Promise<GatewayRow | undefined> {

@@ -1,10 +1,11 @@
 /** Project membership: add (creating the user when new), change role, remove. A project keeps at least one admin. */
 import type { Kysely } from 'kysely';
-import type { AddMemberRequest, MemberDto, Role } from '../../protocol/api';
+import type { AddMemberRequest, MemberDto, Page, Role } from '../../protocol/api';
 import { isUniqueViolation } from '../store/errors';
 import type { Database } from '../store/schema';
 import { AUDIT_ACTIONS, recordAudit } from './audit';
 import { type Actor, nowIso, type ServiceContext } from './context';
+import { DEFAULT_PAGE_SIZE, decodeCursor, pageOf } from './cursor';
 import { conflict, invalid, notFound } from './service-error';
 import { createUser, findUserByEmail } from './users';
 
@@ -20,15 +21,33 @@ export async function adminEmails(ctx: ServiceContext, projectId: string, except
   return (await q.execute()).map((row) => row.email);
 }
 
-export async function listMembers(ctx: ServiceContext, projectId: string): Promise<MemberDto[]> {
-  const rows = await ctx.store.db
+/** A page of the project's members by email (then user id), after `cursor`. */
+export async function listMembers(
+  ctx: ServiceContext,
+  projectId: string,
+  query: { limit?: number; cursor?: string } = {},
+): Promise<Page<MemberDto>> {
+  const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+  let q = ctx.store.db
     .selectFrom('project_members')
     .innerJoin('users', 'users.id', 'project_members.user_id')
     .select(['users.id', 'users.email', 'users.name', 'project_members.role', 'project_members.created_at'])
-    .where('project_members.project_id', '=', projectId)
+    .where('project_members.project_id', '=', projectId);
+  if (query.cursor) {
+    const [email, id] = decodeCursor(query.cursor, ['s', 's']) as [string, string];
+    q = q.where((eb) => eb.or([eb('users.email', '>', email), eb.and([eb('users.email', '=', email), eb('users.id', '>', id)])]));
+  }
+  const rows = await q
     .orderBy('users.email')
+    .orderBy('users.id')
+    .limit(limit + 1)
     .execute();
-  return rows.map((r) => ({ userId: r.id, email: r.email, name: r.name, role: r.role, createdAt: r.created_at }));
+  return pageOf(
+    rows,
+    limit,
+    (r) => ({ userId: r.id, email: r.email, name: r.name, role: r.role, createdAt: r.created_at }),
+    (r) => [r.email, r.id],
+  );
 }
 
 export async function addMember(ctx: ServiceContext, actor: Actor, projectId: string, input: AddMemberRequest): Promise<MemberDto> {

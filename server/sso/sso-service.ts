@@ -10,7 +10,7 @@ import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto
 import type { SignInMethodsDto, SsoDeviceStartDto, SsoLoginResponse, SsoTokenRequest } from '../../protocol/api';
 import { issueSignInToken } from '../auth/sign-in';
 import { AUDIT_ACTIONS, recordAudit } from '../services/audit';
-import type { ServiceContext } from '../services/context';
+import type { Actor, ServiceContext } from '../services/context';
 import { ServiceError } from '../services/service-error';
 import { findUserById, toUserDto } from '../services/users';
 import { newId } from '../store/ids';
@@ -51,8 +51,15 @@ export class SsoService {
   }
 
   /** `GET /auth/sso/start`: a new redirect flow; the browser goes to the provider. */
-  async start(input: { redirectUri: string; codeChallenge: string; clientState?: string; callbackUrl: string }): Promise<string> {
-    const problem = redirectProblem(input.redirectUri, this.deps.settings.redirectOrigins);
+  async start(input: {
+    redirectUri: string;
+    codeChallenge: string;
+    clientState?: string;
+    callbackUrl: string;
+    /** This server's own origin (the web console's): allowed besides the listed ones. */
+    ownOrigin: string;
+  }): Promise<string> {
+    const problem = redirectProblem(input.redirectUri, [...this.deps.settings.redirectOrigins, input.ownOrigin]);
     if (problem) throw new ServiceError('bad_request', problem);
     const { id } = await this.insertFlow({
       kind: 'redirect',
@@ -168,8 +175,15 @@ export class SsoService {
     };
   }
 
-  /** `POST /auth/sso/token`: the client collects its sign-in, once. */
-  async exchange(request: SsoTokenRequest, userAgent?: string): Promise<SsoLoginResponse> {
+  /**
+   * `POST /auth/sso/token`: the client collects its sign-in, once. `secondFactor` (the web console's authenticator
+   * code) runs before the code is spent, so a refusal such as `mfa_required` leaves it good for the next try.
+   */
+  async exchange(
+    request: SsoTokenRequest,
+    userAgent?: string,
+    secondFactor?: (user: Actor, idpMfa: boolean) => Promise<void>,
+  ): Promise<SsoLoginResponse> {
     const db = ssoDb(this.deps.ctx.store.db);
     const byDevice = 'deviceCode' in request;
     const flow = await db
@@ -186,6 +200,10 @@ export class SsoService {
     if (this.expired(flow)) throw new ServiceError('sso_refused', 'this sign-in expired: start it again');
     if (flow.state === 'started') {
       throw new ServiceError('sso_pending', 'the sign-in is not finished yet: open the verification address in a browser and sign in');
+    }
+    if (secondFactor && flow.state === 'signed_in' && flow.user_id) {
+      const user = await findUserById(this.deps.ctx.store.db, flow.user_id);
+      if (user) await secondFactor({ userId: user.id, email: user.email }, flow.idp_mfa_at !== null);
     }
     const used = await db
       .updateTable('sso_flows')

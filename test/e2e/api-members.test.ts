@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import type { MemberDto, ProjectDto } from '../../protocol/api';
+import type { MemberDto, Page, ProjectDto } from '../../protocol/api';
 import { describeApi, MEMBER_PASSWORD, startReplica } from './api-harness';
 
 describeApi('project admins', ['sqlite', 'postgres'], (server) => {
@@ -41,10 +41,10 @@ describeApi('project admins', ['sqlite', 'postgres'], (server) => {
         const won = answers.filter((a) => a.status === 200 || a.status === 204);
         const lost = answers.filter((a) => [403, 404, 409].includes(a.status));
         assert.ok(won.length === 1 && lost.length === 1, `round ${round}: one won, one was refused: ${JSON.stringify(answers)}`);
-        const members = await s.call<MemberDto[]>('GET', `/projects/${project.body.id}/members`, {
+        const members = await s.call<Page<MemberDto>>('GET', `/projects/${project.body.id}/members`, {
           token: won[0] === answers[0] ? adminToken : otherToken,
         });
-        assert.equal(members.body.filter((m) => m.role === 'admin').length, 1, `round ${round}: one admin left`);
+        assert.equal(members.body.items.filter((m) => m.role === 'admin').length, 1, `round ${round}: one admin left`);
       }
     } finally {
       await replica.stop();

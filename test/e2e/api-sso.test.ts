@@ -96,7 +96,7 @@ describe('single sign-on with a real OpenID Provider', () => {
     assert.equal(ended.body.endedBy, 'sso');
     const members = await world.server.call('GET', `/projects/${projectId}/members`, { token: admin });
     assert.equal(
-      members.body.some((m: { email: string }) => m.email === 'bob@example.com'),
+      members.body.items.some((m: { email: string }) => m.email === 'bob@example.com'),
       false,
       'bob is no longer a member',
     );

@@ -38,11 +38,22 @@ export function buildConsole(): string {
   return dir;
 }
 
+/** Keeps screenshots in test-artifacts/<artifactsName>/, and in docs/images when the README's images are being renewed. */
+export function screenshots(artifactsName: string): ConsoleBed['shot'] {
+  const artifacts = join(ROOT, 'test-artifacts', artifactsName);
+  mkdirSync(artifacts, { recursive: true });
+  return async (page, name, docImage) => {
+    await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+    if (docImage && process.env.PORTCULLIS_UPDATE_DOC_IMAGES === '1') {
+      await page.screenshot({ path: join(DOC_IMAGES, `${docImage}.png`) });
+    }
+  };
+}
+
 export async function startConsoleBed(artifactsName: string, options: TunnelBedOptions = {}): Promise<ConsoleBed> {
   const consoleDir = buildConsole();
   const bed = await startTunnelBed({ ...options, config: { consoleDir, ...options.config } });
-  const artifacts = join(ROOT, 'test-artifacts', artifactsName);
-  mkdirSync(artifacts, { recursive: true });
+  const shot = screenshots(artifactsName);
   let browser: Browser;
   try {
     browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS] });
@@ -62,12 +73,7 @@ export async function startConsoleBed(artifactsName: string, options: TunnelBedO
       contexts.push(context);
       return context.newPage();
     },
-    async shot(page, name, docImage) {
-      await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
-      if (docImage && process.env.PORTCULLIS_UPDATE_DOC_IMAGES === '1') {
-        await page.screenshot({ path: join(DOC_IMAGES, `${docImage}.png`) });
-      }
-    },
+    shot,
     async stop() {
       for (const context of contexts) await context.close().catch(() => undefined);
       await browser.close().catch(() => undefined);

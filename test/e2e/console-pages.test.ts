@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { GATEWAY_ENROLL_PATH } from '../../protocol/gateway-channel';
 import { ApiClient } from '../../proxy-core/api-client';
 import { accessBody } from '../bed/tunnel-key';
 import { assertAccessible, type ConsoleBed, signIn, startConsoleBed } from './console-harness';
@@ -201,6 +202,48 @@ describe('the web console’s lists, members and access requests, in real Chromi
     await page.getByRole('button', { name: 'Yes, delete resource' }).click();
     await page.getByRole('heading', { name: 'Resources' }).waitFor();
     await assert.rejects(c.bed.api.getResource(resource.id), /not found/);
+    await page.context().close();
+  });
+
+  // Last: the members and gateways it adds would be on the other tests' pages.
+  it('pages the members and the gateways with the API’s cursors (25 a page)', async () => {
+    for (let i = 0; i < 25; i++) {
+      const n = String(i).padStart(2, '0');
+      await c.bed.api.addMember(projectId, {
+        email: `paged-${n}@example.com`,
+        role: 'member',
+        name: `Paged ${n}`,
+        password: MEMBER.password,
+      });
+      const { token } = await c.bed.api.createEnrollmentToken({ projectId, name: `paged-gw-${n}` });
+      const enrolled = await fetch(`${c.bed.server}/api/v1${GATEWAY_ENROLL_PATH}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token, name: `paged-gw-${n}` }),
+      });
+      assert.equal(enrolled.status, 201, await enrolled.text());
+    }
+    const members = (await c.bed.api.listMembers(projectId)).map((m) => m.email);
+    const gateways = (await c.bed.api.listGateways(projectId)).map((g) => g.name);
+    assert.ok(members.length > 25 && gateways.length > 25, 'more than a page of each');
+    const page = await c.newPage();
+    await signIn(page, c.url, c.admin.email, c.admin.password);
+    const firstCells = page.locator('tbody tr td:first-child');
+    for (const [link, all] of [
+      ['Members and roles', members],
+      ['Gateways', gateways],
+    ] as const) {
+      await page.getByRole('link', { name: link }).click();
+      await waitFor(async () => (await firstCells.count()) === 25, `a first page of 25 (${link})`);
+      const first = await firstCells.allTextContents();
+      await page.getByRole('button', { name: 'Next page' }).click();
+      await page.getByText('Page 2').waitFor();
+      await waitFor(async () => (await firstCells.count()) === all.length - 25, `the rest on page 2 (${link})`);
+      const second = await firstCells.allTextContents();
+      assert.deepEqual([...first, ...second], all, `${link}: every item once, in the API's order`);
+      assert.equal(await page.getByRole('button', { name: 'Next page' }).isDisabled(), true);
+      await assertAccessible(page, `${link}, page 2`);
+    }
     await page.context().close();
   });
 });

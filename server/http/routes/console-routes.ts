@@ -4,7 +4,7 @@
  * page gets the CSRF token it must send with every state-changing request.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { ConsoleSessionDto, ConsoleSignInRequest } from '../../../protocol/api';
+import type { ConsoleSessionDto, ConsoleSignInRequest, ConsoleSsoRequest } from '../../../protocol/api';
 import { CONSOLE_COOKIE, consoleCookieOptions, csrfTokenFor } from '../../auth/console-cookie';
 import { signIn, signOut } from '../../auth/sign-in';
 import { listProjects } from '../../services/projects';
@@ -13,6 +13,7 @@ import { findUserById, toUserDto } from '../../services/users';
 import type { AppDeps } from '../app-deps';
 import { actorOf } from '../authentication';
 import { emailSchema, object, passwordSchema, text } from '../schemas';
+import { verifierSchema } from './sso-routes';
 
 export function consoleRoutes(api: FastifyInstance, deps: AppDeps): void {
   const { ctx } = deps;
@@ -37,11 +38,43 @@ export function consoleRoutes(api: FastifyInstance, deps: AppDeps): void {
         { email, password, clientAddress: request.ip, userAgent: request.headers['user-agent'] },
         deps.secondFactor ? (user) => deps.secondFactor!(user, code) : undefined,
       );
-      reply.setCookie(CONSOLE_COOKIE, signedIn.token, consoleCookieOptions(secure, ctx.config.tokenTtlSeconds));
-      reply.header('cache-control', 'no-store');
-      return sessionOf(signedIn.user.id, signedIn.token, signedIn.expiresAt);
+      return startSession(reply, signedIn);
     },
   );
+
+  function startSession(
+    reply: FastifyReply,
+    signedIn: { token: string; expiresAt: string; user: { id: string } },
+  ): Promise<ConsoleSessionDto> {
+    reply.setCookie(CONSOLE_COOKIE, signedIn.token, consoleCookieOptions(secure, ctx.config.tokenTtlSeconds));
+    reply.header('cache-control', 'no-store');
+    return sessionOf(signedIn.user.id, signedIn.token, signedIn.expiresAt);
+  }
+
+  const sso = deps.sso;
+  if (sso) {
+    // Only when single sign-on is on (like /auth/sso/*): the same exchange as `POST /auth/sso/token` (one-time code
+    // and PKCE verifier), but the token goes into the cookie like a password sign-in's.
+    api.post<{ Body: ConsoleSsoRequest }>(
+      '/console/sso',
+      {
+        config: { auth: 'none' },
+        schema: {
+          body: object({ code: text(200, 1), codeVerifier: verifierSchema, authenticatorCode: text(20) }, ['code', 'codeVerifier']),
+        },
+      },
+      async (request, reply) => {
+        const { code, codeVerifier, authenticatorCode } = request.body;
+        const signedIn = await sso.exchange(
+          { code, codeVerifier },
+          request.headers['user-agent'],
+          // As at the password sign-in, unless the provider asserted MFA and the server accepts it (amr/acr).
+          deps.secondFactor ? (user, idpMfa) => (idpMfa ? Promise.resolve() : deps.secondFactor!(user, authenticatorCode)) : undefined,
+        );
+        return startSession(reply, signedIn);
+      },
+    );
+  }
 
   // Also for a bearer token (its CSRF token is no secret to whoever holds the token): one answer for every caller.
   api.get('/console/session', async (request, reply): Promise<ConsoleSessionDto> => {

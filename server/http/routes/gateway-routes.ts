@@ -8,7 +8,7 @@ import { createEnrollmentToken, deleteGateway, enrollGateway, findGateway, listG
 import { ServiceError } from '../../services/service-error';
 import type { AppDeps } from '../app-deps';
 import { actorOf } from '../authentication';
-import { idParams, idSchema, nameSchema, noContentResponse, object, text } from '../schemas';
+import { idParams, idSchema, nameSchema, noContentResponse, object, pageQueryProperties, text } from '../schemas';
 
 export function gatewayRoutes(api: FastifyInstance, deps: AppDeps): void {
   const { ctx } = deps;
@@ -39,16 +39,17 @@ export function gatewayRoutes(api: FastifyInstance, deps: AppDeps): void {
     },
   );
 
-  api.get<{ Querystring: { projectId?: string } }>(
+  api.get<{ Querystring: { projectId?: string; limit?: number; cursor?: string } }>(
     '/gateways',
-    { schema: { querystring: object({ projectId: idSchema('prj_') }) } },
+    { schema: { querystring: object({ projectId: idSchema('prj_'), ...pageQueryProperties }) } },
     async (request) => {
       const actor = actorOf(request);
-      if (request.query.projectId !== undefined) {
-        await requireRole(ctx, actor, request.query.projectId, 'admin', 'project');
-        return listGateways(ctx, [request.query.projectId]);
+      const { projectId, ...page } = request.query;
+      if (projectId !== undefined) {
+        await requireRole(ctx, actor, projectId, 'admin', 'project');
+        return listGateways(ctx, [projectId], page);
       }
-      return listGateways(ctx, (await projectsOf(ctx, actor.userId)).admin);
+      return listGateways(ctx, (await projectsOf(ctx, actor.userId)).admin, page);
     },
   );
 

@@ -36,10 +36,14 @@ export function projectRoutes(api: FastifyInstance, deps: AppDeps): void {
     },
   );
 
-  api.get<{ Params: { projectId: string } }>('/projects/:projectId/members', { schema: { params: projectParams } }, async (request) => {
-    await requireRole(ctx, actorOf(request), request.params.projectId, 'admin', 'project');
-    return listMembers(ctx, request.params.projectId);
-  });
+  api.get<{ Params: { projectId: string }; Querystring: { limit?: number; cursor?: string } }>(
+    '/projects/:projectId/members',
+    { schema: { params: projectParams, querystring: object(pageQueryProperties) } },
+    async (request) => {
+      await requireRole(ctx, actorOf(request), request.params.projectId, 'admin', 'project');
+      return listMembers(ctx, request.params.projectId, request.query);
+    },
+  );
 
   api.post<{ Params: { projectId: string }; Body: AddMemberRequest }>(
     '/projects/:projectId/members',

@@ -11,7 +11,7 @@ import { object, text } from '../schemas';
 
 // RFC 7636: a verifier is 43 to 128 characters; its S256 challenge is 43 characters of base64url.
 const challengeSchema = { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$' };
-const verifierSchema = { type: 'string', pattern: '^[A-Za-z0-9._~-]{43,128}$' };
+export const verifierSchema = { type: 'string', pattern: '^[A-Za-z0-9._~-]{43,128}$' };
 
 export const SSO_PATHS = Object.freeze({
   methods: '/auth/sso',
@@ -48,6 +48,8 @@ export function ssoRoutes(api: FastifyInstance, deps: AppDeps): void {
         codeChallenge: request.query.code_challenge,
         clientState: request.query.state,
         callbackUrl: callbackUrl(request),
+        // The public URL's origin (or the address it was reached at): the web console sends itself as redirect_uri.
+        ownOrigin: new URL(base(request)).origin,
       });
       return reply.redirect(location, 302);
     },
