@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import type { MemberDto, ProjectDto, ResourceDto } from '../../protocol/api';
+import type { Page as ListPage, MemberDto, ProjectDto, ResourceDto } from '../../protocol/api';
 import { type CodeServer, eventually, packageExtension, startCodeServer, textOf, Workbench } from '../bed/code-server';
 import { freePort } from '../bed/ports';
 import { enrollGateway } from './api-harness';
@@ -163,13 +163,15 @@ describe('single sign-on from the VS Code extension in code-server', () => {
     assert.doesNotMatch(rows, /salaries|payroll/, 'a project no group maps to is not shown');
 
     // At the server: alice was made a member of the default project by her group, and nothing else.
-    const members = await world.server.call<MemberDto[]>('GET', `/projects/${defaultId}/members`, { token: adminToken });
+    const members = await world.server.call<ListPage<MemberDto>>('GET', `/projects/${defaultId}/members?limit=200`, { token: adminToken });
     assert.deepEqual(
-      members.body.filter((m) => m.email === 'alice@example.com').map((m) => m.role),
+      members.body.items.filter((m) => m.email === 'alice@example.com').map((m) => m.role),
       ['member'],
     );
-    const payrollMembers = await world.server.call<MemberDto[]>('GET', `/projects/${payrollId}/members`, { token: adminToken });
-    assert.ok(!payrollMembers.body.some((m) => m.email === 'alice@example.com'));
+    const payrollMembers = await world.server.call<ListPage<MemberDto>>('GET', `/projects/${payrollId}/members?limit=200`, {
+      token: adminToken,
+    });
+    assert.ok(!payrollMembers.body.items.some((m) => m.email === 'alice@example.com'));
   });
 
   it('the account shows under Accounts; Sign Out there signs out of Portcullis', async () => {
