@@ -174,14 +174,11 @@ function pipeSection(paths: readonly PathName[], mediansOf: Map<string, Medians>
   const header = ['figure'];
   for (const v of variants) header.push(PATH_LABELS[v], ...baselines.map((b) => `÷ ${PATH_LABELS[b]}`));
   header.push('target', 'result');
-  const lines = [
-    '## Round trip against plain forwarders',
-    '',
+  const lines = sectionHead(
+    'Round trip against plain forwarders',
     `Three plain Node \`pipe()\` forwarders (node-pipes) are as many Node hops as Portcullis has; \`ssh -L\` is two C ones. The target is over plain HTTP; the HTTPS figure is beside it.`,
-    '',
-    `| ${header.join(' | ')} |`,
-    `|${header.map((_, i) => (i < 1 ? '---' : '---:')).join('|')}|`,
-  ];
+    header,
+  );
   for (const { id, target } of rows) {
     const figure = FIGURES.find((f) => f.id === id) as FigureSpec;
     const medians = mediansOf.get(id) as Medians;
@@ -217,18 +214,15 @@ function innerTlsSection(mediansOf: Map<string, Medians>, missed: string[]): str
     'target',
     'result',
   ];
-  const lines = [
-    '## End-to-end encryption: what the inner TLS costs',
-    '',
+  const lines = sectionHead(
+    'End-to-end encryption: what the inner TLS costs',
     'Every relayed stream carries TLS 1.3 between the local proxy and the gateway, inside the relay. "On" and "off" are ' +
       'one bench gateway program (bench/children/gateway-agent.ts, spool on) on the plain-HTTP control plane, with the ' +
       'inner TLS and without it (its local proxy without it too; not a product option), interleaved with the other paths. ' +
       'Portcullis is the product path (`portcullis gateway start`, inner TLS on), against `ssh -L`, which encrypts too, ' +
       'and direct.',
-    '',
-    `| ${header.join(' | ')} |`,
-    `|${header.map((_, i) => (i < 1 ? '---' : '---:')).join('|')}|`,
-  ];
+    header,
+  );
   for (const { id, target } of rows) {
     const figure = FIGURES.find((f) => f.id === id) as FigureSpec;
     const medians = mediansOf.get(id) as Medians;
@@ -254,6 +248,11 @@ function innerTlsSection(mediansOf: Map<string, Medians>, missed: string[]): str
   return lines;
 }
 
+/** A section's title, its introduction and the head of its table (the first column left-aligned, the rest right). */
+function sectionHead(title: string, intro: string, header: readonly string[]): string[] {
+  return [`## ${title}`, '', intro, '', `| ${header.join(' | ')} |`, `|${header.map((_, i) => (i < 1 ? '---' : '---:')).join('|')}|`];
+}
+
 /** The figures shown only in one section under the main table. */
 function sectionFigures(section: NonNullable<FigureSpec['section']>): FigureSpec[] {
   return FIGURES.filter((f) => f.section === section);
@@ -275,14 +274,7 @@ function comparisonSection(input: {
   const figures = input.figures.filter((f) => input.mediansOf.has(f.id));
   if (figures.length === 0) return [];
   const header = ['figure', ...input.columns, ...(input.reference ? [input.reference.label] : []), 'target', 'result'];
-  const lines = [
-    `## ${input.title}`,
-    '',
-    input.intro,
-    '',
-    `| ${header.join(' | ')} |`,
-    `|${header.map((_, i) => (i < 1 ? '---' : '---:')).join('|')}|`,
-  ];
+  const lines = sectionHead(input.title, input.intro, header);
   for (const figure of figures) {
     const medians = input.mediansOf.get(figure.id) as Medians;
     const check = figure.target?.(medians);

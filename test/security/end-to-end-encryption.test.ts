@@ -12,7 +12,7 @@ import { TLSSocket, connect as tlsConnect } from 'node:tls';
 import { MongoClient } from 'mongodb';
 import { plainConnector } from '../../bench/children/plain-tunnel';
 import type { AccessGranted } from '../../protocol/api';
-import { type AccessEvents, type AccessHandle, startAccess } from '../../proxy-core/access';
+import { type AccessEvents, type AccessHandle, type AccessOptions, startAccess } from '../../proxy-core/access';
 import { createGatewayIdentity } from '../../tunnel/certificates';
 import { TUNNEL_ALPN } from '../../tunnel/tls';
 import { freePort } from '../bed/ports';
@@ -23,13 +23,14 @@ let bed: TunnelBed;
 let relay: InterceptingRelay;
 const gatewayLog: string[] = [];
 
-function access(): Promise<AccessHandle> {
+function access(extra: Pick<AccessOptions, 'connectTunnel'> = {}): Promise<AccessHandle> {
   return startAccess({
     server: bed.server,
     token: bed.token,
     accountId: bed.account.id,
     clientAgent: 'e2e-encryption-test',
     pollIntervalMs: 500,
+    ...extra,
   });
 }
 
@@ -188,14 +189,7 @@ describe('end-to-end encryption: the relay forwards bytes it can neither read no
 
   it("the gateway serves no stream in clear: a client without the inner TLS (the bench's unencrypted reference) gets nothing", async () => {
     const before = gatewayLog.length;
-    const handle = await startAccess({
-      server: bed.server,
-      token: bed.token,
-      accountId: bed.account.id,
-      clientAgent: 'e2e-encryption-test',
-      pollIntervalMs: 500,
-      connectTunnel: plainConnector,
-    });
+    const handle = await access({ connectTunnel: plainConnector });
     try {
       const closed = closedConnection(handle);
       const client = new MongoClient(handle.uri, { serverSelectionTimeoutMS: 3000, directConnection: true });
